@@ -1,0 +1,164 @@
+"""Reads of field records. Every queryset here is authority-scoped by the model managers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from lagebild.core.models import User
+from lagebild.geo.models import Area
+
+from .models import Incident, IncidentArea, Measure, Patrol, Shift
+
+
+@dataclass
+class IncidentFilter:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    area_id: int | None = None
+    category_ids: list[int] = field(default_factory=list)
+    measure_type: str = ""
+    authority_id: int | None = None
+    source: str = ""
+    joint: bool | None = None
+    patrol_id: int | None = None
+    text: str = ""
+
+
+def local_day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def incident_list(filters: IncidentFilter | None = None) -> QuerySet[Incident]:
+    filters = filters or IncidentFilter()
+    queryset = Incident.objects.select_related("category", "authority", "patrol")
+    if filters.date_from:
+        queryset = queryset.filter(occurred_at__gte=local_day_start(filters.date_from))
+    if filters.date_to:
+        queryset = queryset.filter(occurred_at__lt=local_day_start(filters.date_to + dt.timedelta(days=1)))
+    if filters.area_id:
+        queryset = queryset.filter(
+            Exists(IncidentArea.objects.filter(incident=OuterRef("pk"), area_id=filters.area_id))
+        )
+    if filters.category_ids:
+        queryset = queryset.filter(category_id__in=filters.category_ids)
+    if filters.measure_type:
+        queryset = queryset.filter(
+            Exists(Measure.objects.filter(incident=OuterRef("pk"), type=filters.measure_type))
+        )
+    if filters.authority_id:
+        queryset = queryset.filter(authority_id=filters.authority_id)
+    if filters.source:
+        queryset = queryset.filter(source=filters.source)
+    if filters.joint is not None:
+        queryset = queryset.filter(joint=filters.joint)
+    if filters.patrol_id:
+        queryset = queryset.filter(patrol_id=filters.patrol_id)
+    if filters.text:
+        queryset = queryset.filter(Q(description__icontains=filters.text) | Q(address_text__icontains=filters.text))
+    return queryset
+
+
+def incident_get(pk: int) -> Incident | None:
+    return (
+        Incident.objects.select_related("category", "category_rule", "authority", "patrol", "recorded_by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def measures_of(incident: Incident) -> QuerySet[Measure]:
+    return Measure.objects.filter(incident=incident).select_related("taken_by", "authority", "person")
+
+
+@dataclass
+class Overview:
+    incident_count: int
+    measure_count: int
+    by_category: list[dict]
+    by_measure: list[dict]
+    by_area: list[dict]
+    staff_hours: float
+    patrols: int
+    joint_patrols: int
+
+
+def overview(filters: IncidentFilter) -> Overview:
+    """Counts for the overview page; all numbers come from the same filtered set."""
+    incidents = incident_list(filters)
+    measures = Measure.objects.filter(incident__in=incidents.values("pk"))
+    by_category = list(
+        incidents.values("category__name").annotate(count=Count("id")).order_by("-count", "category__name")
+    )
+    by_measure = list(measures.values("type").annotate(count=Count("id")).order_by("-count"))
+    labels = dict(Measure._meta.get_field("type").choices)
+    for row in by_measure:
+        row["label"] = labels.get(row["type"], row["type"])
+    by_area = list(
+        IncidentArea.objects.filter(incident__in=incidents.values("pk"), area__kind=Area.Kind.DISTRICT)
+        .values("area__name")
+        .annotate(count=Count("incident"))
+        .order_by("-count", "area__name")
+    )
+    patrols = patrol_list(date_from=filters.date_from, date_to=filters.date_to, area_id=filters.area_id)
+    totals = patrols.aggregate(hours=Sum("staff_hours"), n=Count("id"), joint=Count("id", filter=Q(joint=True)))
+    return Overview(
+        incident_count=incidents.count(),
+        measure_count=measures.count(),
+        by_category=by_category,
+        by_measure=by_measure,
+        by_area=by_area,
+        staff_hours=float(totals["hours"] or 0),
+        patrols=totals["n"] or 0,
+        joint_patrols=totals["joint"] or 0,
+    )
+
+
+def incident_points(filters: IncidentFilter, *, limit: int = 5000) -> list[dict]:
+    rows = incident_list(filters).values("id", "lat", "lon", "category__name", "occurred_at")[:limit]
+    return list(rows)
+
+
+def shift_list(*, date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet[Shift]:
+    queryset = Shift.objects.select_related("authority", "lead").annotate(patrol_count=Count("patrols"))
+    if date_from:
+        queryset = queryset.filter(date__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(date__lte=date_to)
+    return queryset.order_by("-date", "starts_at")
+
+
+def patrol_list(
+    *,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    area_id: int | None = None,
+    shift_id: int | None = None,
+) -> QuerySet[Patrol]:
+    queryset = Patrol.objects.select_related("shift", "area", "authority")
+    if date_from:
+        queryset = queryset.filter(planned_start__gte=local_day_start(date_from))
+    if date_to:
+        queryset = queryset.filter(planned_start__lt=local_day_start(date_to + dt.timedelta(days=1)))
+    if area_id:
+        queryset = queryset.filter(area_id=area_id)
+    if shift_id:
+        queryset = queryset.filter(shift_id=shift_id)
+    return queryset
+
+
+def current_patrol_for(user: User, at: dt.datetime | None = None) -> Patrol | None:
+    """The patrol the user is on now (started, or planned to be running), if any."""
+    at = at or timezone.now()
+    return (
+        Patrol.objects.filter(memberships__user=user, actual_end__isnull=True)
+        .filter(
+            Q(actual_start__isnull=False, actual_start__lte=at)
+            | Q(planned_start__lte=at + dt.timedelta(hours=1), planned_end__gte=at)
+        )
+        .order_by("-actual_start", "planned_start")
+        .first()
+    )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "geo"
+urlpatterns = [
+    path("gebiete.geojson", views.areas_geojson, name="areas-geojson"),
+    path("orte/", views.place_suggestions, name="place-suggestions"),
+]

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from lagebild.core.forms import LoginForm
+
+urlpatterns = [
+    path(
+        "anmelden/",
+        auth_views.LoginView.as_view(template_name="core/login.html", authentication_form=LoginForm),
+        name="login",
+    ),
+    path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", include("lagebild.api.urls")),
+    path("geo/", include("lagebild.geo.urls")),
+    path("", include("lagebild.field.urls")),
+]

@@ -1,0 +1,161 @@
+"""Shared fixtures: two authorities, users per role on both sides, a small test city.
+
+Like Healthchecks' alice/bob/charlie, every test module that touches records has users of
+the city and of the police at hand, so the cross-authority case is always one line away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from lagebild.catalog.models import Category, CategoryRule
+from lagebild.core.models import Authority, Role, User
+from lagebild.core.scoping import authority_scope, unscoped
+from lagebild.geo.models import Area
+from lagebild.geo.services import area_save
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The test city: a rectangle around Dortmund's centre, split into two districts at 7.46° E.
+CITY_BOUNDS = (7.40, 51.48, 7.52, 51.56)
+INSIDE = (51.5147, 7.4636)  # Platz von Leeds
+OUTSIDE = (52.52, 13.405)  # Berlin
+
+
+def _box(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[min_lon, min_lat], [max_lon, min_lat], [max_lon, max_lat], [min_lon, max_lat], [min_lon, min_lat]]
+        ],
+    }
+
+
+@pytest.fixture
+def city(db) -> Authority:  # noqa: ARG001
+    return Authority.objects.create(code="stadt", name="Stadt Dortmund – Ordnungsamt", kind=Authority.Kind.CITY)
+
+
+@pytest.fixture
+def police(db) -> Authority:  # noqa: ARG001
+    return Authority.objects.create(code="polizei", name="Polizeipräsidium Dortmund", kind=Authority.Kind.POLICE)
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:  # noqa: ARG001
+    def make(username: str, authority: Authority, role: str = Role.FIELD_OFFICER, **extra: object) -> User:
+        user = User.objects.create_user(
+            username=username, password="geheim-123", authority=authority, role=role, **extra
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def kod(make_user, city) -> User:
+    return make_user("kod", city, Role.FIELD_OFFICER, first_name="Kim", last_name="Ordnung")
+
+
+@pytest.fixture
+def kod_lead(make_user, city) -> User:
+    return make_user("kod-lead", city, Role.SHIFT_LEAD)
+
+
+@pytest.fixture
+def kod_admin(make_user, city) -> User:
+    return make_user("stadt-admin", city, Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def analyst(make_user, city) -> User:
+    return make_user("analyse", city, Role.ANALYST)
+
+
+@pytest.fixture
+def leadership(make_user, city) -> User:
+    return make_user("leitung", city, Role.LEADERSHIP)
+
+
+@pytest.fixture
+def polizei(make_user, police) -> User:
+    return make_user("polizei", police, Role.FIELD_OFFICER, first_name="Pat", last_name="Streife")
+
+
+@pytest.fixture
+def police_lead(make_user, police) -> User:
+    return make_user("polizei-lead", police, Role.SHIFT_LEAD)
+
+
+@pytest.fixture
+def geography(db) -> dict[str, Area]:  # noqa: ARG001
+    min_lon, min_lat, max_lon, max_lat = CITY_BOUNDS
+    areas = {
+        "city": Area(kind=Area.Kind.CITY, code="testcity", name="Teststadt"),
+        "west": Area(kind=Area.Kind.DISTRICT, code="west", name="Bezirk West"),
+        "east": Area(kind=Area.Kind.DISTRICT, code="east", name="Bezirk Ost"),
+        "centre": Area(kind=Area.Kind.FOCUS_AREA, code="centre", name="Zentrum"),
+    }
+    area_save(area=areas["city"], geometry=_box(*CITY_BOUNDS))
+    area_save(area=areas["west"], geometry=_box(min_lon, min_lat, 7.46, max_lat))
+    area_save(area=areas["east"], geometry=_box(7.46, min_lat, max_lon, max_lat))
+    area_save(area=areas["centre"], geometry=_box(7.455, 51.509, 7.475, 51.519))
+    return areas
+
+
+@pytest.fixture
+def catalogue(db) -> dict[str, Category]:  # noqa: ARG001
+    begging = Category.objects.create(code="aggressive-begging", name="Aggressives Betteln", group="nuisance")
+    CategoryRule.objects.create(
+        category=begging, valid_from=dt.date(2014, 1, 1), legal_basis="OBV Dortmund",
+        caution_allowed=True, caution_amount=Decimal("35"), max_fine=Decimal("1000"),
+    )
+    drugs = Category.objects.create(code="drug-consumption-public", name="Drogenkonsum öffentlich", group="drugs")
+    CategoryRule.objects.create(
+        category=drugs, valid_from=dt.date(2014, 1, 1), legal_basis="OBV Dortmund; BtMG",
+        caution_allowed=False, max_fine=Decimal("1000"), is_crime=True,
+    )
+    litter = Category.objects.create(code="littering", name="Wegwerfen kleiner Abfälle", group="environment")
+    CategoryRule.objects.create(
+        category=litter, valid_from=dt.date(2014, 1, 1), valid_to=dt.date(2018, 12, 31),
+        legal_basis="OBV Dortmund", caution_allowed=True, caution_amount=Decimal("15"), max_fine=Decimal("1000"),
+    )
+    CategoryRule.objects.create(
+        category=litter, valid_from=dt.date(2019, 1, 1), legal_basis="OBV Dortmund",
+        caution_allowed=True, caution_amount=Decimal("50"), max_fine=Decimal("1000"),
+    )
+    dealing = Category.objects.create(
+        code="drug-dealing", name="Rauschgifthandel", group="crime", competent_authority="police"
+    )
+    CategoryRule.objects.create(
+        category=dealing, valid_from=dt.date(2014, 1, 1), legal_basis="§ 29 BtMG", is_offence=False, is_crime=True
+    )
+    return {"begging": begging, "drugs": drugs, "litter": litter, "dealing": dealing}
+
+
+@pytest.fixture
+def world(geography, catalogue, kod, kod_lead, polizei, police_lead) -> dict:
+    return {"areas": geography, "categories": catalogue}
+
+
+@pytest.fixture
+def as_user() -> Callable[[User], object]:
+    """``with as_user(kod): ...`` runs code in that user's authority scope."""
+    return lambda user: authority_scope(user.authority_id)
+
+
+@pytest.fixture
+def system_scope() -> Iterator[None]:
+    with unscoped():
+        yield
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return timezone.now().replace(microsecond=0)
