@@ -33,6 +33,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box, mapping
+from shapely.geometry.polygon import orient
 from shapely.ops import polygonize, unary_union
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,12 +107,10 @@ CITY_OUTLINE = ll(
         (51.4530, 7.5430),
         (51.4465, 7.5350),
         (51.4395, 7.5205),  # Höchsten
-        (51.4320, 7.5100),
         (51.4245, 7.5000),
         (51.4175, 7.4915),  # Syburg / Hengsteysee
         (51.4150, 7.4780),  # southern tip at the Ruhr
         (51.4200, 7.4650),
-        (51.4255, 7.4545),
         (51.4300, 7.4450),  # Lücklemberg / Herdecke
         (51.4370, 7.4320),
         (51.4420, 7.4180),  # Schnee / Witten
@@ -131,7 +130,6 @@ CITY_OUTLINE = ll(
         (51.5450, 7.3480),
         (51.5530, 7.3470),
         (51.5610, 7.3480),  # Mengede west
-        (51.5700, 7.3520),
         (51.5780, 7.3550),  # Schwieringhausen / Waltrop
         (51.5850, 7.3650),
         (51.5900, 7.3800),
@@ -167,7 +165,8 @@ NAME_BY_CODE = dict(DISTRICTS)
 # Railway line Hbf -> west (Nord above, West below); Hbf itself lies north of it.
 _RAIL_WEST = [
     (51.5188, 7.4800),
-    (51.5183, 7.4700),
+    (51.5190, 7.4700),
+    (51.5180, 7.4640),
     (51.5175, 7.4620),
     (51.5168, 7.4560),
     (51.5160, 7.4480),
@@ -191,8 +190,8 @@ _NORD_OST = [
 ]
 
 INNER_WEST = ll(
-    _RAIL_WEST
-    + [
+    [
+        *_RAIL_WEST,
         (51.5210, 7.4150),  # Dorstfeld north (Huckarde beyond)
         (51.5190, 7.4020),
         (51.5080, 7.3980),  # Dorstfeld west (Marten beyond)
@@ -200,13 +199,13 @@ INNER_WEST = ll(
         (51.4960, 7.4200),  # Barop beyond
         (51.4900, 7.4380),
         (51.4870, 7.4500),
+        *_WEST_OST[::-1],
     ]
-    + _WEST_OST[::-1]
 )
 INNER_NORD = ll(
-    _RAIL_WEST[::-1]  # west -> east along the railway
-    + _NORD_OST[1:]
-    + [
+    [
+        *_RAIL_WEST[::-1],  # west -> east along the railway
+        *_NORD_OST[1:],
         (51.5300, 7.5050),  # Westfalenhütte (Scharnhorst/Brackel beyond)
         (51.5400, 7.4900),
         (51.5420, 7.4700),  # Eving beyond
@@ -216,16 +215,16 @@ INNER_NORD = ll(
     ]
 )
 INNER_OST = ll(
-    _WEST_OST
-    + [
+    [
+        *_WEST_OST,
         (51.4870, 7.4700),  # Westfalenpark south (Hörde beyond)
         (51.4880, 7.4850),
         (51.4935, 7.5000),
         (51.4960, 7.5300),  # Körne / Aplerbeck-Schüren beyond
         (51.5100, 7.5420),
         (51.5210, 7.5330),  # Wambel (Brackel) beyond
+        *_NORD_OST[::-1][:-1],
     ]
-    + _NORD_OST[::-1][:-1]
 )
 INNER = [("01", INNER_WEST), ("02", INNER_NORD), ("03", INNER_OST)]
 
@@ -513,10 +512,10 @@ PLACES = [
         ["Hbf", "Dortmund Hbf", "Dortmund Hauptbahnhof", "Bahnhofsvorplatz"],
         ["hauptbahnhof", "02"],
     ),
-    ("Königswall", "street", 51.5168, 7.4575, ["Koenigswall", "Königswall"], ["pz-city"]),
-    ("Burgwall", "street", 51.5184, 7.4670, ["Burgwall"], ["pz-city"]),
-    ("Ostwall", "street", 51.5132, 7.4744, ["Ostwall"], ["pz-city"]),
-    ("Südwall", "street", 51.5096, 7.4640, ["Suedwall", "Südwall"], ["pz-city"]),
+    ("Königswall", "street", 51.5168, 7.4575, ["Koenigswall", "Königswall (Hbf)"], ["pz-city"]),
+    ("Burgwall", "street", 51.5182, 7.4665, ["Burgwall (Wallring)"], ["wallring", "01"]),
+    ("Ostwall", "street", 51.5132, 7.4744, ["Ostwall (Wallring)"], ["pz-city"]),
+    ("Südwall", "street", 51.5096, 7.4640, ["Suedwall", "Südwall (Wallring)"], ["pz-city"]),
     (
         "Brückstraße",
         "street",
@@ -606,6 +605,8 @@ PLACES = [
 
 
 def feature(geom, props):
+    if geom.geom_type == "Polygon":
+        geom = orient(geom, sign=1.0)  # RFC 7946: exterior ring counter-clockwise
     return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
 
 
@@ -622,9 +623,11 @@ def _jsonable(obj):
 
 def write_geojson(path: Path, features) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fc = {"type": "FeatureCollection", "features": _jsonable(features)}
-    text = json.dumps(fc, ensure_ascii=False, indent=1)
-    path.write_text(text + "\n", encoding="utf-8")
+    # One feature per line: compact, yet diff-friendly.
+    lines = [json.dumps(f, ensure_ascii=False) for f in _jsonable(features)]
+    text = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(lines) + "\n]}\n"
+    json.loads(text)  # sanity
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -692,6 +695,7 @@ def self_check() -> None:
         g = shape(f["geometry"])
         assert g.is_valid, (p["code"], shapely.is_valid_reason(g))
         assert g.geom_type == "Polygon", (p["code"], g.geom_type)
+        assert g.exterior.is_ccw, p["code"]
         for x, y in shapely.get_coordinates(g):
             assert round(x, DECIMALS) == x and round(y, DECIMALS) == y, p["code"]
         assert p["code"] not in geoms, f"duplicate code {p['code']}"
@@ -743,6 +747,7 @@ def self_check() -> None:
     for f in places:
         p = f["properties"]
         assert p["kind"] in kinds and isinstance(p["aliases"], list), p
+        assert all(isinstance(a, str) and a and a != p["name"] for a in p["aliases"]), p
         pt = shape(f["geometry"])
         assert city.contains(pt), p["name"]
         for code in by_name[p["name"]]:

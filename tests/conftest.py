@@ -32,23 +32,33 @@ def _box(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> dict
     return {
         "type": "Polygon",
         "coordinates": [
-            [[min_lon, min_lat], [max_lon, min_lat], [max_lon, max_lat], [min_lon, max_lat], [min_lon, min_lat]]
+            [
+                [min_lon, min_lat],
+                [max_lon, min_lat],
+                [max_lon, max_lat],
+                [min_lon, max_lat],
+                [min_lon, min_lat],
+            ]
         ],
     }
 
 
 @pytest.fixture
-def city(db) -> Authority:  # noqa: ARG001
-    return Authority.objects.create(code="stadt", name="Stadt Dortmund – Ordnungsamt", kind=Authority.Kind.CITY)
+def city(db) -> Authority:
+    return Authority.objects.create(
+        code="stadt", name="Stadt Dortmund – Ordnungsamt", kind=Authority.Kind.CITY
+    )
 
 
 @pytest.fixture
-def police(db) -> Authority:  # noqa: ARG001
-    return Authority.objects.create(code="polizei", name="Polizeipräsidium Dortmund", kind=Authority.Kind.POLICE)
+def police(db) -> Authority:
+    return Authority.objects.create(
+        code="polizei", name="Polizeipräsidium Dortmund", kind=Authority.Kind.POLICE
+    )
 
 
 @pytest.fixture
-def make_user(db) -> Callable[..., User]:  # noqa: ARG001
+def make_user(db) -> Callable[..., User]:
     def make(username: str, authority: Authority, role: str = Role.FIELD_OFFICER, **extra: object) -> User:
         user = User.objects.create_user(
             username=username, password="geheim-123", authority=authority, role=role, **extra
@@ -94,7 +104,7 @@ def police_lead(make_user, police) -> User:
 
 
 @pytest.fixture
-def geography(db) -> dict[str, Area]:  # noqa: ARG001
+def geography(db) -> dict[str, Area]:
     min_lon, min_lat, max_lon, max_lat = CITY_BOUNDS
     areas = {
         "city": Area(kind=Area.Kind.CITY, code="testcity", name="Teststadt"),
@@ -110,31 +120,54 @@ def geography(db) -> dict[str, Area]:  # noqa: ARG001
 
 
 @pytest.fixture
-def catalogue(db) -> dict[str, Category]:  # noqa: ARG001
+def catalogue(db) -> dict[str, Category]:
     begging = Category.objects.create(code="aggressive-begging", name="Aggressives Betteln", group="nuisance")
     CategoryRule.objects.create(
-        category=begging, valid_from=dt.date(2014, 1, 1), legal_basis="OBV Dortmund",
-        caution_allowed=True, caution_amount=Decimal("35"), max_fine=Decimal("1000"),
+        category=begging,
+        valid_from=dt.date(2014, 1, 1),
+        legal_basis="OBV Dortmund",
+        caution_allowed=True,
+        caution_amount=Decimal("35"),
+        max_fine=Decimal("1000"),
     )
-    drugs = Category.objects.create(code="drug-consumption-public", name="Drogenkonsum öffentlich", group="drugs")
+    drugs = Category.objects.create(
+        code="drug-consumption-public", name="Drogenkonsum öffentlich", group="drugs"
+    )
     CategoryRule.objects.create(
-        category=drugs, valid_from=dt.date(2014, 1, 1), legal_basis="OBV Dortmund; BtMG",
-        caution_allowed=False, max_fine=Decimal("1000"), is_crime=True,
+        category=drugs,
+        valid_from=dt.date(2014, 1, 1),
+        legal_basis="OBV Dortmund; BtMG",
+        caution_allowed=False,
+        max_fine=Decimal("1000"),
+        is_crime=True,
     )
     litter = Category.objects.create(code="littering", name="Wegwerfen kleiner Abfälle", group="environment")
     CategoryRule.objects.create(
-        category=litter, valid_from=dt.date(2014, 1, 1), valid_to=dt.date(2018, 12, 31),
-        legal_basis="OBV Dortmund", caution_allowed=True, caution_amount=Decimal("15"), max_fine=Decimal("1000"),
+        category=litter,
+        valid_from=dt.date(2014, 1, 1),
+        valid_to=dt.date(2018, 12, 31),
+        legal_basis="OBV Dortmund",
+        caution_allowed=True,
+        caution_amount=Decimal("15"),
+        max_fine=Decimal("1000"),
     )
     CategoryRule.objects.create(
-        category=litter, valid_from=dt.date(2019, 1, 1), legal_basis="OBV Dortmund",
-        caution_allowed=True, caution_amount=Decimal("50"), max_fine=Decimal("1000"),
+        category=litter,
+        valid_from=dt.date(2019, 1, 1),
+        legal_basis="OBV Dortmund",
+        caution_allowed=True,
+        caution_amount=Decimal("50"),
+        max_fine=Decimal("1000"),
     )
     dealing = Category.objects.create(
         code="drug-dealing", name="Rauschgifthandel", group="crime", competent_authority="police"
     )
     CategoryRule.objects.create(
-        category=dealing, valid_from=dt.date(2014, 1, 1), legal_basis="§ 29 BtMG", is_offence=False, is_crime=True
+        category=dealing,
+        valid_from=dt.date(2014, 1, 1),
+        legal_basis="§ 29 BtMG",
+        is_offence=False,
+        is_crime=True,
     )
     return {"begging": begging, "drugs": drugs, "litter": litter, "dealing": dealing}
 
@@ -159,3 +192,9 @@ def system_scope() -> Iterator[None]:
 @pytest.fixture
 def now() -> dt.datetime:
     return timezone.now().replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings) -> None:
+    # Real hashers take ~0.3 s per user; the tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

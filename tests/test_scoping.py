@@ -13,8 +13,13 @@ from .conftest import INSIDE
 def _record(user, category, now, joint=False):
     with authority_scope(user.authority):
         return services.incident_create(
-            user=user, category=category, occurred_at=now, lat=INSIDE[0], lon=INSIDE[1],
-            measures=[MeasureInput(type="dispersal_order")], joint=joint,
+            user=user,
+            category=category,
+            occurred_at=now,
+            lat=INSIDE[0],
+            lon=INSIDE[1],
+            measures=[MeasureInput(type="dispersal_order")],
+            joint=joint,
         )
 
 

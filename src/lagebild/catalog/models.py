@@ -64,14 +64,18 @@ def limitation_months(max_fine: Decimal | None) -> int | None:
 class CategoryRule(models.Model):
     """The legal rule of a category for a validity period (§§ 3, 4 OWiG: law at time of act)."""
 
-    category = models.ForeignKey(Category, verbose_name="Sachverhalt", on_delete=models.CASCADE, related_name="rules")
+    category = models.ForeignKey(
+        Category, verbose_name="Sachverhalt", on_delete=models.CASCADE, related_name="rules"
+    )
     valid_from = models.DateField("Gültig ab")
     valid_to = models.DateField("Gültig bis", null=True, blank=True, help_text="Leer = unbefristet")
     legal_basis = models.CharField("Rechtsgrundlage", max_length=300)
     is_offence = models.BooleanField(
         "Ordnungswidrigkeit", default=True, help_text="Mit Geldbuße bedroht (OWi)."
     )
-    is_crime = models.BooleanField("Straftat möglich", default=False, help_text="Strafanzeige an Polizei/StA.")
+    is_crime = models.BooleanField(
+        "Straftat möglich", default=False, help_text="Strafanzeige an Polizei/StA."
+    )
     caution_allowed = models.BooleanField("Verwarnung mit Verwarnungsgeld zulässig", default=False)
     caution_amount = models.DecimalField(
         "Regelsatz Verwarnungsgeld (€)",

@@ -58,6 +58,14 @@ class User(AbstractUser):
         full = self.get_full_name()
         return full or self.username
 
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and self.is_staff and self.role == Role.ADMIN and app_label in ADMIN_APPS:
+            return True
+        return super().has_module_perms(app_label)
+
+
+ADMIN_APPS = frozenset({"core", "geo", "catalog"})
+
 
 class AuditEvent(models.Model):
     """Append-only log of writes and of every access to personal data."""

@@ -75,11 +75,21 @@ Visibility = Callable[[int], Q]
 
 
 class AuthorityScopedManager(models.Manager):
-    """Default manager that filters by the active scope and fails without one."""
+    """Default manager that filters by the active scope and fails without one.
 
-    def __init__(self, visibility: Visibility) -> None:
+    The visibility rule is a class attribute because Django derives related managers
+    (``incident.measures``) from the default manager's class, not from its instance.
+    """
+
+    visibility: Visibility
+
+    def __new__(cls, visibility: Visibility | None = None):  # type: ignore[no-untyped-def]
+        if visibility is not None:
+            cls = type(cls.__name__, (cls,), {"visibility": staticmethod(visibility)})
+        return super().__new__(cls)
+
+    def __init__(self, visibility: Visibility | None = None) -> None:
         super().__init__()
-        self.visibility = visibility
 
     def get_queryset(self) -> models.QuerySet:
         scope = _current.get()

@@ -59,7 +59,9 @@ def measure_errors(
             errors.append(f"{label}: Der Betrag muss zwischen 5 und 55 € liegen (§ 56 OWiG).")
     elif measure.type == MeasureType.SEIZURE:
         if measure.seizure_kind not in Measure.SeizureKind.values:
-            errors.append(f"{label}: Bitte angeben, was sichergestellt wurde (Waffe, Bargeld, Drogen, Sonstiges).")
+            errors.append(
+                f"{label}: Bitte angeben, was sichergestellt wurde (Waffe, Bargeld, Drogen, Sonstiges)."
+            )
         elif measure.seizure_kind == Measure.SeizureKind.CASH:
             if measure.amount is None or measure.amount <= 0:
                 errors.append(f"{label}: Bitte den sichergestellten Bargeldbetrag in € angeben.")
@@ -69,9 +71,11 @@ def measure_errors(
             errors.append(f"{label}: Die Menge muss größer als 0 sein.")
     elif measure.amount is not None:
         errors.append(f"{label}: Ein Betrag ist hier nicht vorgesehen.")
-    if measure.type == MeasureType.REFERRAL:
-        if measure.referral_service not in Measure.ReferralService.values:
-            errors.append(f"{label}: Bitte das Hilfeangebot auswählen.")
+    if (
+        measure.type == MeasureType.REFERRAL
+        and measure.referral_service not in Measure.ReferralService.values
+    ):
+        errors.append(f"{label}: Bitte das Hilfeangebot auswählen.")
     if measure.amount is not None and measure.amount > Decimal("9999999999"):
         errors.append(f"{label}: Der Betrag ist unplausibel hoch.")
     if measure.quantity is not None and measure.quantity > Decimal("999999999"):

@@ -125,13 +125,18 @@ class Patrol(models.Model):
 
 class PatrolMember(models.Model):
     patrol = models.ForeignKey(Patrol, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patrol_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="patrol_memberships"
+    )
     authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = "Streifenmitglied"
         verbose_name_plural = "Streifenmitglieder"
         constraints = [models.UniqueConstraint(fields=["patrol", "user"], name="patrol_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.patrol_id}"
 
 
 class Incident(models.Model):
@@ -157,7 +162,12 @@ class Incident(models.Model):
         related_name="+",
     )
     patrol = models.ForeignKey(
-        Patrol, verbose_name="Streife", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+        Patrol,
+        verbose_name="Streife",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
     )
     category = models.ForeignKey(Category, verbose_name="Sachverhalt", on_delete=models.PROTECT)
     category_rule = models.ForeignKey(
@@ -210,6 +220,9 @@ class IncidentArea(models.Model):
         constraints = [models.UniqueConstraint(fields=["incident", "area"], name="incident_area_unique")]
         indexes = [models.Index(fields=["area", "incident"])]
 
+    def __str__(self) -> str:
+        return f"{self.incident_id} in {self.area_id}"
+
 
 class MeasureType(models.TextChoices):
     CONTACT = "contact", "Ansprache / Bürgergespräch"
@@ -241,22 +254,39 @@ class Measure(models.Model):
         MEDICAL = "medical", "Medizinische Hilfe"
         OTHER = "other", "Sonstige Hilfe"
 
-    incident = models.ForeignKey(Incident, verbose_name="Feststellung", on_delete=models.CASCADE, related_name="measures")
+    incident = models.ForeignKey(
+        Incident, verbose_name="Feststellung", on_delete=models.CASCADE, related_name="measures"
+    )
     type = models.CharField("Maßnahme", max_length=20, choices=MeasureType.choices)
-    authority = models.ForeignKey(Authority, verbose_name="Behörde", on_delete=models.PROTECT, related_name="+")
+    authority = models.ForeignKey(
+        Authority, verbose_name="Behörde", on_delete=models.PROTECT, related_name="+"
+    )
     taken_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="Durchgeführt von", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="Durchgeführt von",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     taken_at = models.DateTimeField("Zeitpunkt")
     person = models.ForeignKey(
-        Person, verbose_name="Person (pseudonym)", null=True, blank=True, on_delete=models.SET_NULL, related_name="measures"
+        Person,
+        verbose_name="Person (pseudonym)",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="measures",
     )
     amount = models.DecimalField("Betrag (€)", max_digits=12, decimal_places=2, null=True, blank=True)
-    seizure_kind = models.CharField("Art der Sicherstellung", max_length=10, choices=SeizureKind.choices, blank=True)
+    seizure_kind = models.CharField(
+        "Art der Sicherstellung", max_length=10, choices=SeizureKind.choices, blank=True
+    )
     quantity = models.DecimalField("Menge", max_digits=12, decimal_places=3, null=True, blank=True)
     quantity_unit = models.CharField("Einheit", max_length=20, blank=True)
-    referral_service = models.CharField("Hilfeangebot", max_length=20, choices=ReferralService.choices, blank=True)
+    referral_service = models.CharField(
+        "Hilfeangebot", max_length=20, choices=ReferralService.choices, blank=True
+    )
     note = models.CharField("Bemerkung", max_length=500, blank=True)
 
     objects = AuthorityScopedManager(own_or_joint("incident__"))

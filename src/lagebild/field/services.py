@@ -116,7 +116,9 @@ def incident_create(
         if measure.person_pseudonym:
             person = Person.objects.filter(pseudonym=measure.person_pseudonym).first()
             if person is None:
-                measure_messages.append(f"Maßnahme {number}: Person {measure.person_pseudonym!r} ist unbekannt.")
+                measure_messages.append(
+                    f"Maßnahme {number}: Person {measure.person_pseudonym!r} ist unbekannt."
+                )
             else:
                 persons[measure.person_pseudonym] = person
     if measure_messages:
@@ -145,9 +147,7 @@ def incident_create(
         external_id=external_id,
     )
     IncidentArea.objects.bulk_create(IncidentArea(incident=incident, area_id=a) for a in located.area_ids)
-    Measure.objects.bulk_create(
-        _measure_row(incident, m, user=user, persons=persons) for m in measures
-    )
+    Measure.objects.bulk_create(_measure_row(incident, m, user=user, persons=persons) for m in measures)
     audit.log("field.incident.created", user=user, obj=incident, measures=[m.type for m in measures])
     return incident
 
@@ -177,14 +177,18 @@ def _measure_row(
 
 
 @transaction.atomic
-def measure_add(*, user: User, incident: Incident, measure: MeasureInput, taken_at: dt.datetime | None = None) -> Measure:
+def measure_add(
+    *, user: User, incident: Incident, measure: MeasureInput, taken_at: dt.datetime | None = None
+) -> Measure:
     """Add a later measure to a visible incident (e.g. a criminal complaint filed afterwards)."""
     _require(user, "field.record_incident")
     if not Incident.objects.filter(pk=incident.pk).exists():
         raise PermissionDenied("Diese Feststellung ist nicht sichtbar.")
     rule = incident.category_rule
     messages = measure_errors(
-        measure, authority_is_police=user.authority.is_police, caution_allowed=bool(rule and rule.caution_allowed)
+        measure,
+        authority_is_police=user.authority.is_police,
+        caution_allowed=bool(rule and rule.caution_allowed),
     )
     persons: dict[str, Person] = {}
     if measure.person_pseudonym:
@@ -223,8 +227,13 @@ def shift_create(*, user: User, date: dt.date, kind: str, note: str = "", lead: 
         raise ValidationError({"kind": "Diese Schicht ist für den Tag bereits angelegt."})
     starts_at, ends_at = shift_times(date, kind)
     shift = Shift.objects.create(
-        authority_id=user.authority_id, date=date, kind=kind, starts_at=starts_at, ends_at=ends_at,
-        note=note.strip(), lead=lead,
+        authority_id=user.authority_id,
+        date=date,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        note=note.strip(),
+        lead=lead,
     )
     audit.log("field.shift.created", user=user, obj=shift)
     return shift
@@ -279,11 +288,17 @@ def patrol_create(
     end = planned_end or shift.ends_at
     _validate_patrol_times(start, end)
     patrol = Patrol.objects.create(
-        authority_id=user.authority_id, shift=shift, name=name.strip()[:80], area_id=area_id,
-        clothing=clothing, planned_start=start, planned_end=end,
+        authority_id=user.authority_id,
+        shift=shift,
+        name=name.strip()[:80],
+        area_id=area_id,
+        clothing=clothing,
+        planned_start=start,
+        planned_end=end,
     )
     PatrolMember.objects.bulk_create(
-        PatrolMember(patrol=patrol, user=m, authority_id=m.authority_id) for m in {m.pk: m for m in members}.values()
+        PatrolMember(patrol=patrol, user=m, authority_id=m.authority_id)
+        for m in {m.pk: m for m in members}.values()
     )
     _refresh_patrol_figures(patrol)
     audit.log("field.patrol.created", user=user, obj=patrol, members=[m.pk for m in members])

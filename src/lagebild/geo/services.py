@@ -48,9 +48,13 @@ def area_index() -> AreaIndex:
             return _index_cache["index"]
         areas = list(Area.objects.filter(active=True).values("id", "kind", "geometry"))
         indexed = [IndexedArea(id=a["id"], geometry=shapely.geometry.shape(a["geometry"])) for a in areas]
-        city_parts = [ia.geometry for a, ia in zip(areas, indexed, strict=True) if a["kind"] == Area.Kind.CITY]
+        city_parts = [
+            ia.geometry for a, ia in zip(areas, indexed, strict=True) if a["kind"] == Area.Kind.CITY
+        ]
         if not city_parts:
-            city_parts = [ia.geometry for a, ia in zip(areas, indexed, strict=True) if a["kind"] == Area.Kind.DISTRICT]
+            city_parts = [
+                ia.geometry for a, ia in zip(areas, indexed, strict=True) if a["kind"] == Area.Kind.DISTRICT
+            ]
         boundary = shapely.union_all(city_parts) if city_parts else None
         index = AreaIndex(indexed, boundary)
         _index_cache.update(version=version, index=index)
@@ -60,7 +64,10 @@ def area_index() -> AreaIndex:
 def outside_message() -> str:
     from django.conf import settings
 
-    return f"Der Ort liegt außerhalb des Stadtgebiets {settings.CITY_NAME}. Bitte einen Punkt im Stadtgebiet wählen."
+    return (
+        f"Der Ort liegt außerhalb des Stadtgebiets {settings.CITY_NAME}. "
+        "Bitte einen Punkt im Stadtgebiet wählen."
+    )
 
 
 def locate(lat: object, lon: object) -> LocatedPoint:
@@ -105,7 +112,9 @@ def locate_many(lats: np.ndarray, lons: np.ndarray) -> LocatedBatch:
     inside = index.inside_boundary_many(lons, lats)
     x, y = points.to_utm32_many(lats, lons)
     cells = [points.h3_cell(la, lo) for la, lo in zip(lats.tolist(), lons.tolist(), strict=True)]
-    return LocatedBatch(inside=inside, x_utm=x, y_utm=y, h3_cells=cells, area_ids=index.areas_at_many(lons, lats))
+    return LocatedBatch(
+        inside=inside, x_utm=x, y_utm=y, h3_cells=cells, area_ids=index.areas_at_many(lons, lats)
+    )
 
 
 def area_save(*, area: Area, geometry: object) -> Area:

@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--kind", choices=Area.Kind.values, help="Gebietsart, falls nicht in den Eigenschaften")
+        parser.add_argument(
+            "--kind", choices=Area.Kind.values, help="Gebietsart, falls nicht in den Eigenschaften"
+        )
         parser.add_argument("--source", default="", help="Quellenangabe für alle Gebiete")
         parser.add_argument("--places", action="store_true", help="Datei enthält Orte (Punkte) statt Gebiete")
 
@@ -28,7 +30,9 @@ class Command(BaseCommand):
             result = import_places_geojson(data)
         else:
             result = import_areas_geojson(
-                data, default_kind=options["kind"], source=options["source"]  # type: ignore[arg-type]
+                data,
+                default_kind=options["kind"],
+                source=options["source"],  # type: ignore[arg-type]
             )
         if result.errors:
             for error in result.errors:
