@@ -169,18 +169,21 @@ STATIC_URL = "/static/"
 # Leaflet comes from the django-leaflet wheel; only its static files are used (its app
 # module imports GeoDjango, which needs GDAL).
 _leaflet_spec = importlib.util.find_spec("leaflet")
-STATICFILES_DIRS = (
+STATICFILES_DIRS = [PACKAGE_DIR / "static"] + (
     [Path(_leaflet_spec.submodule_search_locations[0]) / "static"]
     if _leaflet_spec and _leaflet_spec.submodule_search_locations
     else []
 )
 STATIC_ROOT = Path(os.environ.get("LAGEBILD_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed names once `lagebild collectstatic` has run (production); before
+    # that (development, tests, demo) WhiteNoise serves the files straight from the finders.
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
 # Without collectstatic (tests, demo) WhiteNoise serves straight from the finders.
@@ -228,6 +231,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Offline: no schema upload to validator.swagger.io from the docs page.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "ShiftKindEnum": "lagebild.field.models.Shift.Kind",
+        "AreaKindEnum": "lagebild.geo.models.Area.Kind",
+    },
 }
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from lagebild.core.models import User
+from lagebild.core.models import Role, User
 from lagebild.geo.models import Area
 
-from .models import Incident, IncidentArea, Measure, Patrol, Shift
+from .models import Incident, IncidentArea, Measure, Patrol, PatrolMember, Person, Shift
 
 
 @dataclass
@@ -58,7 +58,9 @@ def incident_list(filters: IncidentFilter | None = None) -> QuerySet[Incident]:
     if filters.patrol_id:
         queryset = queryset.filter(patrol_id=filters.patrol_id)
     if filters.text:
-        queryset = queryset.filter(Q(description__icontains=filters.text) | Q(address_text__icontains=filters.text))
+        queryset = queryset.filter(
+            Q(description__icontains=filters.text) | Q(address_text__icontains=filters.text)
+        )
     return queryset
 
 
@@ -104,7 +106,9 @@ def overview(filters: IncidentFilter) -> Overview:
         .order_by("-count", "area__name")
     )
     patrols = patrol_list(date_from=filters.date_from, date_to=filters.date_to, area_id=filters.area_id)
-    totals = patrols.aggregate(hours=Sum("staff_hours"), n=Count("id"), joint=Count("id", filter=Q(joint=True)))
+    totals = patrols.aggregate(
+        hours=Sum("staff_hours"), n=Count("id"), joint=Count("id", filter=Q(joint=True))
+    )
     return Overview(
         incident_count=incidents.count(),
         measure_count=measures.count(),
@@ -161,4 +165,58 @@ def current_patrol_for(user: User, at: dt.datetime | None = None) -> Patrol | No
         )
         .order_by("-actual_start", "planned_start")
         .first()
+    )
+
+
+# --- reads for the web UI -------------------------------------------------------------------
+
+
+def shift_get(pk: int) -> Shift | None:
+    return Shift.objects.select_related("authority", "lead").filter(pk=pk).first()
+
+
+def patrol_get(pk: int) -> Patrol | None:
+    return Patrol.objects.select_related("shift", "area", "authority").filter(pk=pk).first()
+
+
+def patrol_members(patrol: Patrol) -> list[PatrolMember]:
+    """Members of a visible patrol with their authority (users are not scoped records)."""
+    return list(
+        PatrolMember.objects.filter(patrol=patrol)
+        .select_related("user", "authority")
+        .order_by("authority__name", "user__last_name", "user__username")
+    )
+
+
+def patrols_for_entry(user: User, at: dt.datetime | None = None) -> QuerySet[Patrol]:
+    """Patrols an officer may attach a new record to: visible ones running around now."""
+    at = at or timezone.now()
+    return (
+        Patrol.objects.select_related("area")
+        .filter(planned_start__lte=at + dt.timedelta(hours=2), planned_end__gte=at - dt.timedelta(hours=12))
+        .order_by("-planned_start", "name")
+    )
+
+
+def patrols_of_user(user: User, *, date_from: dt.date, date_to: dt.date) -> QuerySet[Patrol]:
+    return patrol_list(date_from=date_from, date_to=date_to).filter(memberships__user=user).distinct()
+
+
+def incident_areas(incident: Incident) -> list[Area]:
+    return list(Area.objects.filter(incident_links__incident=incident).order_by("kind", "name"))
+
+
+def visible_person_ids(person_ids: list[int]) -> set[int]:
+    """Which of these persons the active scope may see (persons are never shared)."""
+    if not person_ids:
+        return set()
+    return set(Person.objects.filter(pk__in=person_ids).values_list("pk", flat=True))
+
+
+def assignable_users() -> QuerySet[User]:
+    """Active field staff of all authorities a shift lead may put on a patrol (joint patrols)."""
+    return (
+        User.objects.filter(is_active=True, role__in=[Role.FIELD_OFFICER, Role.SHIFT_LEAD])
+        .select_related("authority")
+        .order_by("authority__name", "last_name", "first_name", "username")
     )

@@ -4,52 +4,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='Name')),
-                ('kind', models.CharField(choices=[('street', 'Straße'), ('place', 'Platz'), ('facility', 'Einrichtung'), ('station', 'Haltestelle/Bahnhof')], default='street', max_length=20, verbose_name='Art')),
-                ('aliases', models.CharField(blank=True, max_length=400, verbose_name='Andere Namen')),
-                ('lat', models.FloatField(verbose_name='Breite')),
-                ('lon', models.FloatField(verbose_name='Länge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="Name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("street", "Straße"),
+                            ("place", "Platz"),
+                            ("facility", "Einrichtung"),
+                            ("station", "Haltestelle/Bahnhof"),
+                        ],
+                        default="street",
+                        max_length=20,
+                        verbose_name="Art",
+                    ),
+                ),
+                ("aliases", models.CharField(blank=True, max_length=400, verbose_name="Andere Namen")),
+                ("lat", models.FloatField(verbose_name="Breite")),
+                ("lon", models.FloatField(verbose_name="Länge")),
             ],
             options={
-                'verbose_name': 'Ort',
-                'verbose_name_plural': 'Orte (Ortsverzeichnis)',
-                'ordering': ['name'],
+                "verbose_name": "Ort",
+                "verbose_name_plural": "Orte (Ortsverzeichnis)",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('city', 'Stadtgebiet'), ('district', 'Stadtbezirk'), ('statistical_district', 'Statistischer Bezirk'), ('patrol_zone', 'Streifenbereich'), ('focus_area', 'Schwerpunktraum'), ('video_area', 'Videobeobachteter Ort'), ('custom', 'Eigenes Gebiet')], db_index=True, max_length=30, verbose_name='Art')),
-                ('code', models.SlugField(max_length=60, verbose_name='Kürzel')),
-                ('name', models.CharField(max_length=200, verbose_name='Name')),
-                ('geometry', models.JSONField(help_text='GeoJSON-Polygon oder -MultiPolygon in geografischen Koordinaten (WGS84).', verbose_name='Geometrie (GeoJSON, WGS84)')),
-                ('min_lon', models.FloatField(default=0, editable=False)),
-                ('min_lat', models.FloatField(default=0, editable=False)),
-                ('max_lon', models.FloatField(default=0, editable=False)),
-                ('max_lat', models.FloatField(default=0, editable=False)),
-                ('area_km2', models.FloatField(default=0, editable=False, verbose_name='Fläche (km²)')),
-                ('is_approximate', models.BooleanField(default=False, help_text='Die Grenze ist nur angenähert, nicht amtlich.', verbose_name='Näherung')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='Quelle')),
-                ('active', models.BooleanField(default=True, verbose_name='Aktiv')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city", "Stadtgebiet"),
+                            ("district", "Stadtbezirk"),
+                            ("statistical_district", "Statistischer Bezirk"),
+                            ("patrol_zone", "Streifenbereich"),
+                            ("focus_area", "Schwerpunktraum"),
+                            ("video_area", "Videobeobachteter Ort"),
+                            ("custom", "Eigenes Gebiet"),
+                        ],
+                        db_index=True,
+                        max_length=30,
+                        verbose_name="Art",
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, verbose_name="Kürzel")),
+                ("name", models.CharField(max_length=200, verbose_name="Name")),
+                (
+                    "geometry",
+                    models.JSONField(
+                        help_text="GeoJSON-Polygon oder -MultiPolygon in geografischen Koordinaten (WGS84).",
+                        verbose_name="Geometrie (GeoJSON, WGS84)",
+                    ),
+                ),
+                ("min_lon", models.FloatField(default=0, editable=False)),
+                ("min_lat", models.FloatField(default=0, editable=False)),
+                ("max_lon", models.FloatField(default=0, editable=False)),
+                ("max_lat", models.FloatField(default=0, editable=False)),
+                ("area_km2", models.FloatField(default=0, editable=False, verbose_name="Fläche (km²)")),
+                (
+                    "is_approximate",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Die Grenze ist nur angenähert, nicht amtlich.",
+                        verbose_name="Näherung",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="Quelle")),
+                ("active", models.BooleanField(default=True, verbose_name="Aktiv")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'Gebiet',
-                'verbose_name_plural': 'Gebiete',
-                'ordering': ['kind', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'code'), name='area_kind_code_unique')],
+                "verbose_name": "Gebiet",
+                "verbose_name_plural": "Gebiete",
+                "ordering": ["kind", "name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "code"), name="area_kind_code_unique")
+                ],
             },
         ),
     ]

@@ -1,0 +1,201 @@
+/* Field entry form: map tap, device position, place suggestions and measure details.
+ * Everything here is an enhancement: without JavaScript all inputs are visible and the
+ * coordinates can be typed in the "Koordinaten" section.
+ */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("incident-form");
+  if (!form) { return; }
+  var latInput = document.getElementById("id_lat");
+  var lonInput = document.getElementById("id_lon");
+  var status = document.getElementById("location-status");
+  var addressInput = document.getElementById("id_address_text");
+  var suggestions = document.getElementById("address-suggestions");
+
+  function parse(value) {
+    var number = parseFloat(String(value || "").replace(",", "."));
+    return isNaN(number) ? null : number;
+  }
+
+  function say(message) {
+    if (status) { status.textContent = message; }
+  }
+
+  // --- measures: show only the inputs a chosen measure needs --------------------------------
+  function measureChecked(type) {
+    var box = form.querySelector('input[name="measure_types"][value="' + type + '"]');
+    return Boolean(box && box.checked);
+  }
+
+  function hasError(group) {
+    return Boolean(group.querySelector(".field-error"));
+  }
+
+  function updateMeasureDetails() {
+    form.querySelectorAll("[data-measure-detail]").forEach(function (group) {
+      group.hidden = !measureChecked(group.dataset.measureDetail) && !hasError(group);
+    });
+  }
+  form.querySelectorAll('input[name="measure_types"]').forEach(function (box) {
+    box.addEventListener("change", updateMeasureDetails);
+  });
+  updateMeasureDetails();
+
+  // --- person: age group only when a person is created -------------------------------------
+  var personBox = document.getElementById("id_create_person");
+  var personDetail = form.querySelector("[data-person-detail]");
+  function updatePerson() {
+    if (personBox && personDetail) { personDetail.hidden = !personBox.checked; }
+  }
+  if (personBox) { personBox.addEventListener("change", updatePerson); }
+  updatePerson();
+
+  // --- category: default caution amount from the catalogue rule ----------------------------
+  var category = document.getElementById("id_category");
+  var cautionInput = document.getElementById("id_caution_amount");
+  var cautionHint = document.getElementById("caution-hint");
+  var autoAmount = null;
+  function updateCategory() {
+    var option = category.options[category.selectedIndex];
+    if (!option || !option.value) {
+      if (cautionHint) { cautionHint.hidden = true; }
+      return;
+    }
+    var allowed = option.dataset.cautionAllowed === "1";
+    var amount = (option.dataset.cautionAmount || "").replace(".", ",").replace(/,00$/, "");
+    if (cautionHint) { cautionHint.hidden = allowed; }
+    if (cautionInput && (cautionInput.value === "" || cautionInput.value === autoAmount)) {
+      cautionInput.value = allowed ? amount : "";
+      autoAmount = cautionInput.value;
+    }
+  }
+  if (category) {
+    category.addEventListener("change", updateCategory);
+    updateCategory();
+  }
+
+  // --- patrol: a joint patrol makes the record joint ---------------------------------------
+  var patrol = document.getElementById("id_patrol");
+  var joint = document.getElementById("id_joint");
+  if (patrol && joint) {
+    patrol.addEventListener("change", function () {
+      var option = patrol.options[patrol.selectedIndex];
+      if (option && option.dataset.joint === "1") { joint.checked = true; }
+    });
+  }
+
+  // --- map -----------------------------------------------------------------------------------
+  var mapEl = document.getElementById("entry-map");
+  var handle = null;
+  var marker = null;
+
+  function showPoint(lat, lon, zoom) {
+    if (!handle) { return; }
+    if (marker) {
+      marker.setLatLng([lat, lon]);
+    } else {
+      marker = window.Lagebild.pointMarker([lat, lon], { radius: 10, fillColor: "#0b5394" }).addTo(handle.map);
+    }
+    if (zoom) { handle.map.setView([lat, lon], Math.max(handle.map.getZoom(), zoom)); }
+  }
+
+  function setPoint(lat, lon, how, zoom) {
+    latInput.value = lat.toFixed(6);
+    lonInput.value = lon.toFixed(6);
+    showPoint(lat, lon, zoom);
+    say("Ort gesetzt (" + how + "): " + lat.toFixed(5).replace(".", ",") + " / " + lon.toFixed(5).replace(".", ","));
+  }
+
+  if (mapEl && window.L && window.Lagebild) {
+    handle = window.Lagebild.createMap(mapEl, {
+      areasUrl: mapEl.dataset.areasUrl,
+      interactiveAreas: false,
+      onAreasLoaded: function () {
+        var lat = parse(latInput.value);
+        var lon = parse(lonInput.value);
+        if (lat === null || lon === null) { handle.fitAreas(); }
+      }
+    });
+    handle.map.on("click", function (event) {
+      setPoint(event.latlng.lat, event.latlng.lng, "Karte", 0);
+    });
+    // Keyboard: arrow keys pan (Leaflet), Enter sets the point in the middle of the map.
+    mapEl.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target === mapEl) {
+        event.preventDefault();
+        var centre = handle.map.getCenter();
+        setPoint(centre.lat, centre.lng, "Kartenmitte", 0);
+      }
+    });
+    var startLat = parse(latInput.value);
+    var startLon = parse(lonInput.value);
+    if (startLat !== null && startLon !== null) { showPoint(startLat, startLon, 16); }
+  }
+
+  function typedPoint() {
+    var lat = parse(latInput.value);
+    var lon = parse(lonInput.value);
+    if (lat !== null && lon !== null) { showPoint(lat, lon, 15); }
+  }
+  latInput.addEventListener("change", typedPoint);
+  lonInput.addEventListener("change", typedPoint);
+
+  // --- device position -----------------------------------------------------------------------
+  var positionButton = document.getElementById("use-position");
+  if (positionButton && navigator.geolocation) {
+    positionButton.hidden = false;
+    positionButton.addEventListener("click", function () {
+      positionButton.disabled = true;
+      say("Standort wird ermittelt …");
+      navigator.geolocation.getCurrentPosition(function (position) {
+        positionButton.disabled = false;
+        var accuracy = Math.round(position.coords.accuracy || 0);
+        setPoint(position.coords.latitude, position.coords.longitude, "Standort, Genauigkeit etwa " + accuracy + " m", 17);
+      }, function (error) {
+        positionButton.disabled = false;
+        var reasons = {
+          1: "Der Zugriff auf den Standort wurde nicht erlaubt.",
+          2: "Der Standort ist nicht verfügbar.",
+          3: "Die Standortbestimmung hat zu lange gedauert."
+        };
+        say((reasons[error.code] || "Der Standort konnte nicht ermittelt werden.") +
+          " Bitte tippen Sie auf die Karte oder geben Sie eine Ortsangabe ein.");
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+    });
+  }
+
+  // --- place suggestions (htmx fills the list; a click sets the point) -----------------------
+  if (suggestions) {
+    suggestions.addEventListener("click", function (event) {
+      var button = event.target.closest(".suggestion");
+      if (!button) { return; }
+      var lat = parse(button.dataset.lat);
+      var lon = parse(button.dataset.lon);
+      if (lat === null || lon === null) { return; }
+      addressInput.value = button.dataset.name;
+      setPoint(lat, lon, button.dataset.name, 17);
+      suggestions.innerHTML = "";
+      addressInput.focus();
+    });
+    addressInput.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { suggestions.innerHTML = ""; }
+      if (event.key === "ArrowDown") {
+        var first = suggestions.querySelector(".suggestion");
+        if (first) { event.preventDefault(); first.focus(); }
+      }
+    });
+    suggestions.addEventListener("keydown", function (event) {
+      var buttons = Array.prototype.slice.call(suggestions.querySelectorAll(".suggestion"));
+      var index = buttons.indexOf(document.activeElement);
+      if (index < 0) { return; }
+      if (event.key === "ArrowDown" && index < buttons.length - 1) { event.preventDefault(); buttons[index + 1].focus(); }
+      if (event.key === "ArrowUp") { event.preventDefault(); (index > 0 ? buttons[index - 1] : addressInput).focus(); }
+      if (event.key === "Escape") { suggestions.innerHTML = ""; addressInput.focus(); }
+    });
+  }
+
+  // Bring the first error into view so a phone user sees what to fix.
+  var summary = document.getElementById("form-errors");
+  if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); }
+})();
