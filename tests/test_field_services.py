@@ -160,8 +160,8 @@ def test_joint_patrol_staff_hours_and_current_patrol(world, kod, kod_lead, poliz
     with authority_scope(polizei.authority):
         assert Incident.objects.filter(pk=incident.pk).exists()
     with authority_scope(kod.authority):
-        services.patrol_start(user=kod, patrol=patrol, at=now - dt.timedelta(hours=1))
-        ended = services.patrol_end(user=kod, patrol=patrol, at=now + dt.timedelta(hours=1))
+        services.patrol_start(user=kod, patrol=patrol, at=now - dt.timedelta(hours=2))
+        ended = services.patrol_end(user=kod, patrol=patrol, at=now)
     assert ended.staff_hours == Decimal("4.00")
 
 
@@ -208,3 +208,22 @@ def test_overview_counts_equal_direct_counts(world, kod, polizei, now):
     assert overview.measure_count == 3
     assert {row["type"]: row["count"] for row in overview.by_measure} == {"dispersal_order": 2, "contact": 1}
     assert {row["area__name"]: row["count"] for row in overview.by_area} == {"Bezirk Ost": 2}
+
+
+def test_external_id_is_unique_per_authority(world, kod, polizei, now):
+    begging = world["categories"]["begging"]
+    record(kod, begging, now, external_id="A-1")
+    with pytest.raises(ValidationError, match="bereits vergeben"):
+        record(kod, begging, now, external_id="A-1")
+    # The police may use the same reference for its own record.
+    record(polizei, begging, now, external_id="A-1")
+
+
+def test_shift_date_and_patrol_times_are_bounded(world, kod, kod_lead, now):
+    with authority_scope(kod_lead.authority):
+        with pytest.raises(ValidationError, match="planbaren Zeitraums"):
+            services.shift_create(user=kod_lead, date=dt.date(9999, 12, 31), kind="early")
+        shift = services.shift_create(user=kod_lead, date=dt.date.today(), kind="early")
+        patrol = services.patrol_create(user=kod_lead, shift=shift, name="KOD 1", members=[kod])
+        with pytest.raises(ValidationError, match="zu weit"):
+            services.patrol_start(user=kod_lead, patrol=patrol, at=now - dt.timedelta(days=400))

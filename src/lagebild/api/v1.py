@@ -2,6 +2,18 @@
 
 from rest_framework.routers import DefaultRouter
 
-router = DefaultRouter()
+from . import views
+
+# Path converters (<int:pk>) instead of regexes: typed parameters in the schema, and a
+# non-numeric id never reaches a query.
+router = DefaultRouter(use_regex_path=False)
+# JSON is the only format; no ".json" suffix routes.
+router.include_format_suffixes = False
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("measures", views.MeasureViewSet, basename="measure")
+router.register("patrols", views.PatrolViewSet, basename="patrol")
+router.register("shifts", views.ShiftViewSet, basename="shift")
+router.register("areas", views.AreaViewSet, basename="area")
+router.register("categories", views.CategoryViewSet, basename="category")
 
 urlpatterns = router.urls

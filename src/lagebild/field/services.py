@@ -15,6 +15,7 @@ from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import rule_for
 from lagebild.core import audit
 from lagebild.core.models import Authority, User
+from lagebild.core.scoping import unscoped
 from lagebild.geo.services import locate
 
 from .measures import MeasureInput, measure_errors
@@ -29,6 +30,7 @@ SHIFT_TIMES = {
     Shift.Kind.NIGHT: (dt.time(22, 0), dt.time(6, 0)),
 }
 MAX_PATROL_HOURS = 16
+MAX_PLANNING_AHEAD = dt.timedelta(days=366)
 
 
 def _require(user: User, perm: str) -> None:
@@ -56,6 +58,12 @@ def _check_occurred_at(occurred_at: dt.datetime | None, errors: dict[str, list[s
         errors.setdefault("occurred_at", []).append("Der Zeitpunkt liegt in der Zukunft.")
     elif occurred_at < EARLIEST_RECORD:
         errors.setdefault("occurred_at", []).append("Der Zeitpunkt liegt vor dem Jahr 2000.")
+
+
+def _external_id_taken(authority_id: int, external_id: str) -> bool:
+    # Checked against all records of the authority, joint or not, like the unique constraint.
+    with unscoped():
+        return Incident.objects.filter(authority_id=authority_id, external_id=external_id).exists()
 
 
 @transaction.atomic
@@ -94,6 +102,10 @@ def incident_create(
     except ValidationError as exc:
         for key, messages in exc.message_dict.items():
             errors.setdefault(key, []).extend(messages)
+    if len(external_id) > 64:
+        errors.setdefault("external_id", []).append("Die externe Kennung ist zu lang (höchstens 64 Zeichen).")
+    elif external_id and _external_id_taken(user.authority_id, external_id):
+        errors.setdefault("external_id", []).append("Diese externe Kennung ist bereits vergeben.")
     if patrol is not None:
         visible = Patrol.objects.filter(pk=patrol.pk).exists()
         if not visible:
@@ -223,6 +235,8 @@ def shift_create(*, user: User, date: dt.date, kind: str, note: str = "", lead: 
     _require(user, "field.plan_shifts")
     if kind not in Shift.Kind.values:
         raise ValidationError({"kind": "Unbekannte Schicht."})
+    if not (EARLIEST_RECORD.date() <= date <= timezone.localdate() + MAX_PLANNING_AHEAD):
+        raise ValidationError({"date": "Das Datum liegt außerhalb des planbaren Zeitraums."})
     if Shift.objects.filter(authority_id=user.authority_id, date=date, kind=kind).exists():
         raise ValidationError({"kind": "Diese Schicht ist für den Tag bereits angelegt."})
     starts_at, ends_at = shift_times(date, kind)
@@ -317,7 +331,12 @@ def patrol_start(*, user: User, patrol: Patrol, at: dt.datetime | None = None) -
         raise PermissionDenied("Sie gehören nicht zu dieser Streife.")
     if patrol.actual_start is not None:
         raise ValidationError({"actual_start": "Die Streife wurde bereits begonnen."})
-    patrol.actual_start = at or timezone.now()
+    start = at or timezone.now()
+    if abs(start - patrol.planned_start) > dt.timedelta(hours=MAX_PATROL_HOURS):
+        raise ValidationError({"actual_start": "Der Beginn liegt zu weit vom geplanten Beginn entfernt."})
+    if start > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"actual_start": "Der Beginn liegt in der Zukunft."})
+    patrol.actual_start = start
     patrol.save(update_fields=["actual_start"])
     _refresh_patrol_figures(patrol)
     audit.log("field.patrol.started", user=user, obj=patrol)
@@ -331,6 +350,8 @@ def patrol_end(*, user: User, patrol: Patrol, at: dt.datetime | None = None) -> 
     if patrol.actual_start is None:
         raise ValidationError({"actual_end": "Die Streife wurde noch nicht begonnen."})
     end = at or timezone.now()
+    if end > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"actual_end": "Das Ende liegt in der Zukunft."})
     _validate_patrol_times(patrol.actual_start, end, field="actual_end")
     patrol.actual_end = end
     patrol.save(update_fields=["actual_end"])

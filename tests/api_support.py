@@ -1,0 +1,55 @@
+"""Helpers for the API tests: token clients, payloads and records made through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from lagebild.core.models import User
+from lagebild.core.scoping import authority_scope
+from lagebild.field import services
+from lagebild.field.measures import MeasureInput
+from lagebild.field.models import Incident
+
+from .conftest import INSIDE
+
+
+def token_client(user: User) -> APIClient:
+    """A client that authenticates like an external system: ``Authorization: Token <key>``."""
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def incident_payload(now: dt.datetime, **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "category": "aggressive-begging",
+        "occurred_at": (now - dt.timedelta(minutes=5)).isoformat(),
+        "lat": INSIDE[0],
+        "lon": INSIDE[1],
+        "source": "patrol",
+        "description": "Person bettelt Passanten aggressiv an.",
+        "address_text": "Platz von Leeds",
+        "measures": [{"type": "dispersal_order"}, {"type": "caution_fee", "amount": "35.00"}],
+    }
+    payload.update(overrides)
+    return payload
+
+
+def record(user: User, category: Any, now: dt.datetime, *, joint: bool = False, **kwargs: Any) -> Incident:
+    """An incident recorded through the service, as the web form would."""
+    kwargs.setdefault("measures", [MeasureInput(type="dispersal_order")])
+    with authority_scope(user.authority):
+        return services.incident_create(
+            user=user,
+            category=category,
+            occurred_at=now - dt.timedelta(hours=1),
+            lat=INSIDE[0],
+            lon=INSIDE[1],
+            joint=joint,
+            **kwargs,
+        )
