@@ -227,3 +227,12 @@ def test_shift_date_and_patrol_times_are_bounded(world, kod, kod_lead, now):
         patrol = services.patrol_create(user=kod_lead, shift=shift, name="KOD 1", members=[kod])
         with pytest.raises(ValidationError, match="zu weit"):
             services.patrol_start(user=kod_lead, patrol=patrol, at=now - dt.timedelta(days=400))
+
+
+def test_night_patrol_when_clocks_go_back_counts_nine_hours(world, kod, kod_lead):
+    # 25 Oct 2026: clocks go back from 03:00 to 02:00 in Germany.
+    night = dt.date(2026, 10, 24)
+    with authority_scope(kod_lead.authority):
+        shift = services.shift_create(user=kod_lead, date=night, kind="night")
+        patrol = services.patrol_create(user=kod_lead, shift=shift, name="Nacht", members=[kod])
+    assert patrol.staff_hours == Decimal("9.00")

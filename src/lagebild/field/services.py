@@ -254,7 +254,9 @@ def shift_create(*, user: User, date: dt.date, kind: str, note: str = "", lead: 
 
 
 def _staff_hours(patrol: Patrol, member_count: int) -> Decimal:
-    seconds = max((patrol.end - patrol.start).total_seconds(), 0)
+    # In UTC: aware datetimes sharing a tzinfo subtract as wall-clock time, which would
+    # miscount night shifts when the clocks change.
+    seconds = max((patrol.end.astimezone(dt.UTC) - patrol.start.astimezone(dt.UTC)).total_seconds(), 0)
     return (Decimal(member_count) * Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"))
 
 

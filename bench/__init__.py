@@ -1,0 +1,1 @@
+"""Performance benchmarks of Lagebild (``make bench``; see bench/README.md)."""

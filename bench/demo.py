@@ -1,0 +1,79 @@
+"""Benchmark: the demo city with 12 months of synthetic records (``lagebild demo``).
+
+Measures ``setup_demo`` on a freshly migrated database (authorities, areas, catalogue,
+accounts and the synthetic records) and checks the calibration to the published
+figures. Target: under 60 seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from .common import db_vendor, emit, log, migrate, setup
+
+TARGET_SECONDS = 60.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None)
+    args = parser.parse_args()
+    setup()
+
+    from django.utils import timezone
+
+    from lagebild.core.models import Authority
+    from lagebild.demo import calibration as cal
+    from lagebild.demo.service import DemoConfig, setup_demo
+    from lagebild.geo.models import Area
+
+    migrate_seconds = migrate()
+    config = DemoConfig(end_date=args.end_date or timezone.localdate(), seed=args.seed, months=args.months)
+    report = setup_demo(config, log=log)
+    for line in report.lines():
+        log(line)
+    data = report.data
+    checks: dict[str, object] = {}
+    if data.operation:
+        city = Authority.objects.get(code="stadt")
+        wallring = Area.objects.get(code=cal.OPERATION_AREA)
+        op = cal.operation_figures(data.operation, authority_id=city.pk, area_id=wallring.pk)
+        checks["operation"] = op
+        checks["operation_ok"] = all(cal.within(op[k], v) for k, v in cal.OPERATION_TARGETS.items())
+    if data.police_window:
+        police = Authority.objects.get(code="polizei")
+        figures = cal.police_figures(data.police_window, authority_id=police.pk)
+        checks["police"] = figures
+        checks["police_ok"] = (
+            cal.within(figures["dispersal_order"], 1000)
+            and cal.within(figures["offences"], 440)
+            and figures["staff_hours"] >= 8900
+            and figures["contact"] >= 800
+            and figures["weapons"] == 18
+            and figures["cash"] == 50000
+        )
+    emit(
+        bench="demo_12_months",
+        db=db_vendor(),
+        months=args.months,
+        first_day=str(data.first_day),
+        last_day=str(data.last_day),
+        incidents=data.created.get("incidents", 0),
+        measures=data.created.get("measures", 0),
+        patrols=data.created.get("patrols", 0),
+        migrate_seconds=round(migrate_seconds, 1),
+        seconds=round(report.seconds, 1),
+        generate_seconds=round(data.seconds, 1),
+        target_seconds=TARGET_SECONDS,
+        **checks,
+        ok=report.seconds < TARGET_SECONDS
+        and checks.get("operation_ok", True) is True
+        and checks.get("police_ok", True) is True,
+    )
+
+
+if __name__ == "__main__":
+    main()

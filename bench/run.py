@@ -1,0 +1,128 @@
+"""Run the benchmarks: ``python -m bench.run [--only api,import,demo] [--db sqlite,postgres]``.
+
+Each benchmark runs in its own subprocess against its own throw-away database (a SQLite
+file in a temporary directory, or a dedicated PostgreSQL database that is dropped
+afterwards), so Django is set up cleanly and nothing touches the development data.
+Prints one JSON line per figure; exits 1 if a figure misses its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHES = {"api": "bench.api", "import": "bench.importer", "demo": "bench.demo"}
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def _pg_admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(statement)
+
+
+def _database(db: str, bench: str, tmp: Path, pg_url: str) -> tuple[str, str | None]:
+    """DATABASE_URL for one run, and the PostgreSQL database to drop afterwards."""
+    if db == "sqlite":
+        return f"sqlite:///{tmp / 'bench.sqlite3'}", None
+    name = f"lagebild_bench_{bench}_{os.getpid()}"
+    _pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}"')
+    _pg_admin(pg_url, f'CREATE DATABASE "{name}"')
+    parts = urllib.parse.urlsplit(pg_url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+def run_one(bench: str, db: str, extra: list[str], pg_url: str, keep: bool) -> list[dict]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"lagebild-bench-{bench}-"))
+    drop: str | None = None
+    try:
+        try:
+            url, drop = _database(db, bench, tmp, pg_url)
+        except Exception as exc:  # no server, no permission: report instead of crashing
+            return [{"bench": bench, "db": db, "ok": False, "error": f"PostgreSQL nicht erreichbar: {exc}"}]
+        (tmp / "static").mkdir(exist_ok=True)  # WhiteNoise warns about a missing STATIC_ROOT
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "LAGEBILD_VAR_DIR": str(tmp),
+            "LAGEBILD_SECRET_KEY": "bench-only-not-secret",
+            "LAGEBILD_DEBUG": "0",
+            "LAGEBILD_HTTPS": "0",
+            "LAGEBILD_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            "DJANGO_SETTINGS_MODULE": "lagebild.settings",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+        }
+        print(f"# {bench} on {db} …", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", BENCHES[bench], *extra],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+        results = []
+        for line in proc.stdout.splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                results.append(json.loads(line))
+        if proc.returncode != 0 or not results:
+            results.append(
+                {"bench": bench, "db": db, "ok": False, "error": f"Abbruch (Exit-Code {proc.returncode})"}
+            )
+        for result in results:
+            result.setdefault("wall_seconds", round(time.perf_counter() - started, 1))
+        return results
+    finally:
+        if drop and not keep:
+            try:
+                _pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{drop}" WITH (FORCE)')
+            except Exception as exc:
+                print(f"# could not drop {drop}: {exc}", file=sys.stderr)
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="api,import,demo", help="comma-separated: api,import,demo")
+    parser.add_argument("--db", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
+    parser.add_argument("--measures", type=int, default=1_000_000, help="stored measures for the API bench")
+    parser.add_argument("--n", type=int, default=300, help="API requests to time")
+    parser.add_argument("--rows", type=int, default=50_000, help="CSV rows for the import bench")
+    parser.add_argument("--months", type=int, default=12, help="months of demo data")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", DEFAULT_PG),
+        help="PostgreSQL server (any database; a bench database is created next to it)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
+    args = parser.parse_args(argv)
+
+    extra = {
+        "api": ["--measures", str(args.measures), "--n", str(args.n)],
+        "import": ["--rows", str(args.rows)],
+        "demo": ["--months", str(args.months)],
+    }
+    ok = True
+    for bench in [b.strip() for b in args.only.split(",") if b.strip()]:
+        if bench not in BENCHES:
+            parser.error(f"unknown bench {bench!r} (choose from {', '.join(BENCHES)})")
+        for db in [d.strip() for d in args.db.split(",") if d.strip()]:
+            if db not in ("sqlite", "postgres"):
+                parser.error(f"unknown database {db!r} (sqlite or postgres)")
+            for result in run_one(bench, db, extra[bench], args.pg_url, args.keep):
+                ok = ok and bool(result.get("ok"))
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""The demo city: accounts, synthetic records that follow the rules, calibration to the seeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from lagebild.catalog.models import CAUTION_MAX, CAUTION_MIN
+from lagebild.core.models import Role, User
+from lagebild.core.scoping import authority_scope, unscoped
+from lagebild.demo import calibration as cal
+from lagebild.demo.base import DEMO_LOGINS
+from lagebild.demo.service import DemoConfig, setup_demo
+from lagebild.field.models import (
+    POLICE_ONLY_MEASURES,
+    Incident,
+    IncidentArea,
+    Measure,
+    Patrol,
+    PatrolMember,
+    Person,
+    Shift,
+)
+from lagebild.geo.models import Area
+from lagebild.geo.services import area_index
+
+END = dt.date(2026, 11, 22)
+SHORT = DemoConfig(end_date=END, months=1, scale=0.15, seed=7)
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    # Hashing "demo" with PBKDF2 would dominate these tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def short_demo(db):
+    return setup_demo(SHORT)
+
+
+def _snapshot() -> tuple[dict[str, int], list[tuple]]:
+    with unscoped():
+        counts = {
+            "incidents": Incident.objects.count(),
+            "measures": Measure.objects.count(),
+            "patrols": Patrol.objects.count(),
+            "shifts": Shift.objects.count(),
+            "persons": Person.objects.count(),
+            "links": IncidentArea.objects.count(),
+        }
+        first = list(
+            Incident.objects.order_by("occurred_at", "id").values_list(
+                "occurred_at", "authority__code", "category__code", "lat", "lon", "joint"
+            )[:25]
+        )
+    return counts, first
+
+
+def test_demo_logins_exist_with_roles_and_password_demo(short_demo, client):
+    expected = {login.username: login for login in DEMO_LOGINS}
+    assert set(expected) == {"kod", "kod-lead", "polizei", "analyse", "sonderstab", "leitung", "admin"}
+    for user in User.objects.filter(username__in=expected):
+        login = expected[user.username]
+        assert user.authority.code == login.authority
+        assert user.role == login.role
+        assert user.first_name and user.last_name
+        assert client.login(username=user.username, password="demo"), user.username
+        client.logout()
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser and admin.role == Role.ADMIN
+    assert User.objects.get(username="polizei").authority.kind == "police"
+    assert [row.username for row in short_demo.logins] == [login.username for login in DEMO_LOGINS]
+
+
+def test_patrol_staff_accounts_cannot_log_in(short_demo, client):
+    kod_staff = User.objects.filter(username__startswith="kod-0")
+    police_staff = User.objects.filter(username__startswith="pol-")
+    assert kod_staff.count() == 72
+    assert police_staff.count() == 60
+    assert {u.authority.code for u in police_staff} == {"polizei"}
+    assert not any(u.has_usable_password() for u in [*kod_staff, *police_staff])
+    assert not client.login(username="kod-017", password="demo")
+
+
+def test_second_run_adds_nothing(short_demo):
+    before = _snapshot()
+    users = User.objects.count()
+    areas = Area.objects.count()
+
+    again = setup_demo(SHORT)
+
+    assert again.data.skipped
+    assert (again.areas, again.places, again.catalogue, again.users) == (0, 0, 0, 0)
+    assert _snapshot() == before
+    assert User.objects.count() == users
+    assert Area.objects.count() == areas
+
+
+def test_same_seed_gives_the_same_records(short_demo):
+    first = _snapshot()
+    assert first[0]["incidents"] > 300
+    with unscoped():
+        Measure.objects.all().delete()
+        Incident.objects.all().delete()
+        PatrolMember.objects.all().delete()
+        Patrol.objects.all().delete()
+        Shift.objects.all().delete()
+        Person.objects.all().delete()
+
+    setup_demo(SHORT)
+
+    assert _snapshot() == first
+
+
+def test_generated_records_follow_the_recording_rules(short_demo):
+    tz = timezone.get_current_timezone()
+    window_end = dt.datetime.combine(END, dt.time.min, tzinfo=tz)
+    with unscoped():
+        incidents = list(
+            Incident.objects.select_related("category_rule", "authority", "patrol").prefetch_related(
+                "area_links"
+            )
+        )
+        measures = list(Measure.objects.select_related("incident__category_rule", "incident__authority"))
+        patrols = list(Patrol.objects.prefetch_related("memberships__authority"))
+    assert incidents and measures and patrols
+
+    lats = np.array([i.lat for i in incidents])
+    lons = np.array([i.lon for i in incidents])
+    assert area_index().inside_boundary_many(lons, lats).all()
+    for incident in incidents:
+        assert incident.x_utm and incident.y_utm and len(incident.h3_cell) == 15
+        assert incident.area_links.all(), incident.pk
+        assert incident.category_rule is not None
+        assert incident.category_rule.category_id == incident.category_id
+        assert incident.category_rule.applies_on(timezone.localtime(incident.occurred_at).date())
+        assert incident.occurred_at < window_end
+        if incident.authority.kind == "city":
+            assert 6 <= timezone.localtime(incident.occurred_at).hour < 22  # KOD has no night shift
+        if incident.patrol is not None:
+            patrol = incident.patrol
+            assert patrol.authority_id == incident.authority_id or patrol.joint
+            assert incident.joint == patrol.joint
+            assert patrol.start <= incident.occurred_at <= patrol.end
+
+    for measure in measures:
+        incident = measure.incident
+        assert measure.authority_id == incident.authority_id
+        if measure.type in POLICE_ONLY_MEASURES:
+            assert incident.authority.kind == "police"
+        if measure.type == "caution_fee":
+            rule = incident.category_rule
+            assert rule.caution_allowed
+            assert CAUTION_MIN <= measure.amount <= CAUTION_MAX
+            assert measure.amount == rule.caution_amount
+        if measure.person_id:
+            assert measure.person.authority_id == measure.authority_id
+
+    for patrol in patrols:
+        members = list(patrol.memberships.all())
+        kinds = {m.authority.kind for m in members}
+        assert patrol.member_count == len(members) >= 2
+        assert patrol.joint == (kinds == {"city", "police"})
+        hours = Decimal(len(members)) * Decimal((patrol.end - patrol.start).total_seconds()) / Decimal(3600)
+        assert patrol.staff_hours == hours.quantize(Decimal("0.01"))
+
+
+def test_today_has_a_planned_doppelstreife_with_the_demo_logins(short_demo):
+    with unscoped():
+        today = Patrol.objects.filter(shift__date=END, joint=True).order_by("pk").first()
+        assert today is not None and today.actual_start is None
+        members = set(today.memberships.values_list("user__username", flat=True))
+    assert {"kod", "polizei"} <= members
+
+
+def test_city_and_police_see_only_their_own_and_joint_demo_records(short_demo):
+    kod = User.objects.get(username="kod")
+    polizei = User.objects.get(username="polizei")
+    with unscoped():
+        police_only = set(
+            Incident.objects.filter(authority=polizei.authority, joint=False).values_list("pk", flat=True)
+        )
+        city_only = set(
+            Incident.objects.filter(authority=kod.authority, joint=False).values_list("pk", flat=True)
+        )
+        joint = set(Incident.objects.filter(joint=True).values_list("pk", flat=True))
+        police_persons = set(Person.objects.filter(authority=polizei.authority).values_list("pk", flat=True))
+    assert police_only and city_only and joint and police_persons
+    with authority_scope(kod.authority):
+        seen = set(Incident.objects.values_list("pk", flat=True))
+        assert seen == city_only | joint
+        assert not Measure.objects.filter(incident_id__in=police_only).exists()
+        assert not Person.objects.filter(pk__in=police_persons).exists()
+    with authority_scope(polizei.authority):
+        assert set(Incident.objects.values_list("pk", flat=True)) == police_only | joint
+
+
+# --- calibration to the published figures ----------------------------------------------------------
+
+
+def test_exact_plans_reproduce_the_published_figures():
+    op = cal.OPERATION_BLOCK
+    assert op.total("dispersal_order") == 782
+    assert cal.within(op.total("offence_report"), 1000)
+    assert cal.within(op.total("offence_report", "drug-consumption-public"), 400)
+    assert cal.within(op.total("offence_report", "aggressive-begging"), 136)
+    police = cal.POLICE_BLOCK
+    assert cal.within(police.total("dispersal_order"), 1000)
+    assert cal.within(police.total("offence_report") + police.total("criminal_complaint"), 440)
+    assert police.total("contact") >= 800
+    assert police.total("seizure", "weapons") == 18
+    for block in (op, police):
+        for code, counts in block.measures.items():
+            n = block.incidents[code]
+            assert all(k <= n for k in counts.values()), code
+            # A caution with fee and an OWi report exclude each other.
+            assert counts.get("offence_report", 0) + counts.get("caution_fee", 0) <= n, code
+
+
+def test_operation_lies_in_the_last_august_that_ended_eight_weeks_ago():
+    assert cal.operation_start(dt.date(2026, 11, 22)) == dt.date(2026, 8, 17)
+    assert cal.operation_start(dt.date(2026, 10, 26)) == dt.date(2026, 8, 17)
+    assert cal.operation_start(dt.date(2026, 10, 25)) == dt.date(2025, 8, 17)
+    # Twelve months back from late October would miss it: the window grows to keep
+    # the operation and twelve weeks before it.
+    config = DemoConfig(end_date=dt.date(2026, 10, 20))
+    assert config.operation.start == dt.date(2025, 8, 17)
+    assert config.first_day <= dt.date(2025, 8, 17) - dt.timedelta(weeks=12)
+    assert DemoConfig(end_date=dt.date(2026, 11, 22)).first_day == dt.date(2025, 11, 22)
+
+
+def test_kod_operation_in_the_wallring_hits_the_published_balance(db):
+    config = DemoConfig(
+        end_date=dt.date(2026, 9, 1),
+        start_date=dt.date(2026, 8, 10),
+        operation_start=dt.date(2026, 8, 17),
+        scale=0.15,
+    )
+    report = setup_demo(config)
+    city = User.objects.get(username="kod").authority
+    wallring = Area.objects.get(code="wallring")
+
+    figures = cal.operation_figures(report.data.operation, authority_id=city.pk, area_id=wallring.pk)
+
+    assert cal.within(figures["dispersal_order"], 782)
+    assert cal.within(figures["offence_report"], 1000)
+    assert cal.within(figures["offence_report_drugs"], 400)
+    assert cal.within(figures["offence_report_begging"], 136)
+    # Displacement: right after the operation the ring just outside the Wallring is busier
+    # than in the week before it started.
+    zone = Area.objects.get(code="pz-nordstadt-sued")
+    with unscoped():
+        before = IncidentArea.objects.filter(
+            area=zone, incident__occurred_at__date__range=(dt.date(2026, 8, 10), dt.date(2026, 8, 16))
+        ).count()
+        after = IncidentArea.objects.filter(
+            area=zone, incident__occurred_at__date__range=(dt.date(2026, 8, 24), dt.date(2026, 8, 30))
+        ).count()
+    assert after > before
+
+
+def test_police_eight_weeks_from_july_hit_the_published_balance(db):
+    config = DemoConfig(
+        end_date=dt.date(2026, 8, 26),
+        start_date=dt.date(2026, 7, 1),
+        operation_start=dt.date(2026, 8, 17),
+        scale=0.05,
+    )
+    report = setup_demo(config)
+    police = User.objects.get(username="polizei").authority
+
+    figures = cal.police_figures(report.data.police_window, authority_id=police.pk)
+
+    assert 8900 <= figures["staff_hours"] <= 8900 * 1.1
+    assert cal.within(figures["dispersal_order"], 1000)
+    assert figures["weapons"] == 18
+    assert figures["cash"] == 50000
+    assert cal.within(figures["offences"], 440)
+    assert figures["contact"] >= 800
+
+
+def test_command_prints_the_logins_and_is_idempotent(db, capsys):
+    args = ["--no-serve", "--months", "1", "--scale", "0.1", "--end-date", "2026-11-22"]
+    call_command("demo", *args)
+    out = capsys.readouterr().out
+    assert "kod-lead" in out and "Schichtleitung" in out and "Polizeipräsidium Dortmund" in out
+    assert "http://127.0.0.1:8000/" in out
+    assert "Feststellungen" in out
+
+    call_command("demo", *args)
+    assert "bereits vorhanden" in capsys.readouterr().out
+
+
+def test_command_rejects_bad_arguments(db):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="Datum"):
+        call_command("demo", "--no-serve", "--end-date", "22.11.2026")
+    with pytest.raises(CommandError, match="months"):
+        call_command("demo", "--no-serve", "--months", "0")
