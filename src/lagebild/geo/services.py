@@ -106,9 +106,12 @@ class LocatedBatch:
     area_ids: list[list[int]]
 
 
-def locate_many(lats: np.ndarray, lons: np.ndarray) -> LocatedBatch:
-    """Vectorised :func:`locate` for imports; points outside are flagged, not raised."""
-    index = area_index()
+def locate_many(lats: np.ndarray, lons: np.ndarray, index: AreaIndex | None = None) -> LocatedBatch:
+    """Vectorised :func:`locate` for imports; points outside are flagged, not raised.
+
+    ``index`` (from :func:`area_index`) lets a worker thread locate without a query.
+    """
+    index = index or area_index()
     inside = index.inside_boundary_many(lons, lats)
     x, y = points.to_utm32_many(lats, lons)
     cells = [points.h3_cell(la, lo) for la, lo in zip(lats.tolist(), lons.tolist(), strict=True)]
