@@ -36,7 +36,11 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def phone(browser) -> Iterator[object]:
     context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="de-DE",
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="de-DE",
         timezone_id="Europe/Berlin",
     )
     context.set_default_timeout(15_000)

@@ -149,7 +149,11 @@ class Incident(models.Model):
         CAMERA = "camera", "Videobeobachtung"
         OTHER = "other", "Sonstige"
 
-    authority = models.ForeignKey(Authority, verbose_name="Erfassende Behörde", on_delete=models.PROTECT)
+    # Single-column FK indexes are left out where a composite index below starts with the
+    # column or the column is never filtered on: every index costs time on bulk imports.
+    authority = models.ForeignKey(
+        Authority, verbose_name="Erfassende Behörde", on_delete=models.PROTECT, db_index=False
+    )
     joint = models.BooleanField("Gemeinsamer Vorgang", default=False)
     occurred_at = models.DateTimeField("Zeitpunkt")
     recorded_at = models.DateTimeField("Erfasst am", auto_now_add=True)
@@ -160,6 +164,7 @@ class Incident(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     patrol = models.ForeignKey(
         Patrol,
@@ -169,9 +174,16 @@ class Incident(models.Model):
         on_delete=models.SET_NULL,
         related_name="incidents",
     )
-    category = models.ForeignKey(Category, verbose_name="Sachverhalt", on_delete=models.PROTECT)
+    category = models.ForeignKey(
+        Category, verbose_name="Sachverhalt", on_delete=models.PROTECT, db_index=False
+    )
     category_rule = models.ForeignKey(
-        CategoryRule, verbose_name="Geltende Regel", null=True, blank=True, on_delete=models.PROTECT
+        CategoryRule,
+        verbose_name="Geltende Regel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     source = models.CharField("Quelle", max_length=20, choices=Source.choices, default=Source.PATROL)
     description = models.TextField("Beschreibung", blank=True, max_length=4000)
@@ -196,7 +208,6 @@ class Incident(models.Model):
             models.Index(fields=["joint", "occurred_at"]),
             models.Index(fields=["category", "occurred_at"]),
             models.Index(fields=["h3_cell"]),
-            models.Index(fields=["x_utm", "y_utm"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -213,8 +224,16 @@ class Incident(models.Model):
 class IncidentArea(models.Model):
     """Which areas an incident lies in, computed at write time for indexed analytics."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="area_links")
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="incident_links")
+    # Derived from the point and the area geometries and rebuildable, so the unique pair
+    # and the (area, incident) index are all it needs, and the database skips the
+    # per-row foreign-key checks (Django still cascades deletes): on PostgreSQL these
+    # checks were most of the server time of a bulk import.
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="area_links", db_index=False, db_constraint=False
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="incident_links", db_index=False, db_constraint=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "area"], name="incident_area_unique")]
@@ -258,8 +277,14 @@ class Measure(models.Model):
         Incident, verbose_name="Feststellung", on_delete=models.CASCADE, related_name="measures"
     )
     type = models.CharField("Maßnahme", max_length=20, choices=MeasureType.choices)
+    # A copy of the taker's authority (set by the services), so no database check per row.
     authority = models.ForeignKey(
-        Authority, verbose_name="Behörde", on_delete=models.PROTECT, related_name="+"
+        Authority,
+        verbose_name="Behörde",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -268,6 +293,7 @@ class Measure(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     taken_at = models.DateTimeField("Zeitpunkt")
     person = models.ForeignKey(
