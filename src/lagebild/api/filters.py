@@ -128,7 +128,8 @@ class ValidatedFilterSet(filters.FilterSet):
         return self.apply(self.form.cleaned_data, queryset)
 
     def apply(self, data: dict[str, Any], queryset: QuerySet) -> QuerySet:  # pragma: no cover
-        raise NotImplementedError
+        # Every concrete filter set defines how its cleaned data narrows the queryset.
+        raise TypeError(f"{type(self).__name__} must define apply()")
 
 
 INCIDENT_ORDERING = {

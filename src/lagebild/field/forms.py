@@ -22,6 +22,7 @@ from lagebild.core.models import Authority, Role, User
 from lagebild.geo.models import Area
 from lagebild.geo.selectors import area_list
 
+from .filters import filters_from_querydict
 from .measures import MEASURE_LABELS, MeasureInput, parse_decimal
 from .models import POLICE_ONLY_MEASURES, Incident, Measure, MeasureType, Patrol, Person, Shift
 from .selectors import IncidentFilter, assignable_users
@@ -453,6 +454,19 @@ def partner_authority(user: User) -> Authority | None:
     return preferred.order_by("pk").first()
 
 
+# Filter fields the form rejected (e.g. an id not in its choices) are not applied.
+UNSET_FILTER: dict[str, tuple[str, Any]] = {
+    "date_from": ("date_from", None),
+    "date_to": ("date_to", None),
+    "area": ("area_id", None),
+    "category": ("category_ids", list),
+    "measure_type": ("measure_type", ""),
+    "authority": ("authority_id", None),
+    "source": ("source", ""),
+    "joint": ("joint", None),
+}
+
+
 class IncidentFilterForm(LagebildForm):
     """GET filters of the incident list; bad input never raises.
 
@@ -513,19 +527,14 @@ class IncidentFilterForm(LagebildForm):
         return data
 
     def incident_filter(self) -> IncidentFilter:
-        """The filter of the valid fields; invalid fields are ignored (and shown as errors)."""
-        data = self.valid_data()
-        joint = data.get("joint")
-        return IncidentFilter(
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to"),
-            area_id=data.get("area"),
-            category_ids=[data["category"]] if data.get("category") else [],
-            measure_type=data.get("measure_type") or "",
-            authority_id=data.get("authority"),
-            source=data.get("source") or "",
-            joint=None if not joint else joint == "1",
-        )
+        """The filter the exports would apply to the same query string (one parser for both);
+        the form itself only renders the fields and their messages."""
+        filters = filters_from_querydict(self.data)[0]
+        for name in self.errors:
+            if name in UNSET_FILTER:
+                attribute, empty = UNSET_FILTER[name]
+                setattr(filters, attribute, empty() if callable(empty) else empty)
+        return filters
 
 
 def incident_filter_from_query(query: Any, user: User) -> tuple[IncidentFilter, IncidentFilterForm]:
