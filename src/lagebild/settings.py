@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "lagebild.geo",
     "lagebild.catalog",
     "lagebild.field",
+    "lagebild.citizen",
     "lagebild.demo",
     "lagebild.api",
 ]
