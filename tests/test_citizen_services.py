@@ -163,3 +163,8 @@ def test_staff_channels_need_a_staff_role(services, kod, analyst):
             address_text="Westenhellweg 10",
             attributes={"personen": 1},
         )
+
+
+def test_receipt_time_in_the_future_is_refused(services):
+    with pytest.raises(ValidationError, match="Zukunft"):
+        submit(services["begging"], when=dt.datetime(2099, 1, 1, 12, tzinfo=BERLIN))

@@ -241,6 +241,21 @@ SPECTACULAR_SETTINGS = {
 }
 
 
+# Mail (status links for citizens). Without LAGEBILD_EMAIL_HOST, development prints mails
+# to the console; production configures its relay.
+EMAIL_HOST = os.environ.get("LAGEBILD_EMAIL_HOST", "").strip()
+EMAIL_PORT = int(os.environ.get("LAGEBILD_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("LAGEBILD_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LAGEBILD_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("LAGEBILD_EMAIL_TLS", False)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("LAGEBILD_FROM_EMAIL", f"Lagebild {CITY_NAME} <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

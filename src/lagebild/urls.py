@@ -14,5 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("lagebild.api.urls")),
     path("geo/", include("lagebild.geo.urls")),
+    path("melden/", include("lagebild.citizen.urls_public")),
+    path("hinweise/", include("lagebild.citizen.urls_office")),
+    path("open311/v2/", include("lagebild.citizen.open311.urls")),
     path("", include("lagebild.field.urls")),
 ]

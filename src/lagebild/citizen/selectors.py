@@ -103,3 +103,115 @@ def report_by_token(token: str) -> Report | None:
 def public_history(report: Report) -> list[StatusChange]:
     """The status history as the reporter may see it (no internal notes, no staff names)."""
     return list(StatusChange.objects.filter(report=report).only("at", "to_status", "public_note"))
+
+
+# --- back office reads (scoped: only reports of the user's authority and joint ones) ----------
+
+
+def report_get(pk: int) -> Report | None:
+    return (
+        Report.objects.select_related(
+            "service", "authority", "target", "routing_rule", "duplicate_of", "entered_by", "api_client"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def report_history(report: Report) -> list[StatusChange]:
+    """The full history for staff, with users and internal notes."""
+    return list(StatusChange.objects.filter(report=report).select_related("user").order_by("at", "id"))
+
+
+def report_areas(report: Report) -> list:
+    from lagebild.geo.models import Area
+
+    return list(Area.objects.filter(report_links__report=report).order_by("kind", "name"))
+
+
+def report_duplicates(report: Report) -> QuerySet[Report]:
+    return Report.objects.filter(duplicate_of=report).select_related("service").order_by("requested_at")
+
+
+def merge_candidates(report: Report, *, radius_m: float = 500, days: int = 60, limit: int = 8) -> list[dict]:
+    """Visible open reports of the same category near ``report`` that it may be merged into."""
+    if report.x_utm is None or report.y_utm is None:
+        return []
+    since = report.requested_at - dt.timedelta(days=days)
+    rows = (
+        Report.objects.filter(
+            service_id=report.service_id,
+            status__in=OPEN_STATUSES,
+            requested_at__gte=since,
+            x_utm__range=(report.x_utm - radius_m, report.x_utm + radius_m),
+            y_utm__range=(report.y_utm - radius_m, report.y_utm + radius_m),
+        )
+        .exclude(pk=report.pk)
+        .exclude(duplicate_of=report)
+        .order_by("-requested_at")
+        .values("id", "requested_at", "description", "address_text", "supporters", "x_utm", "y_utm")[:200]
+    )
+    result = []
+    for row in rows:
+        distance = math.hypot(row["x_utm"] - report.x_utm, row["y_utm"] - report.y_utm)
+        if distance <= radius_m:
+            row["distance_m"] = round(distance)
+            result.append(row)
+    result.sort(key=lambda r: r["distance_m"])
+    return result[:limit]
+
+
+def incident_candidates(report: Report, *, radius_m: float = 300, limit: int = 8) -> list:
+    """Visible incidents recorded near the report since it came in, to link as its handling.
+
+    Incidents of the report's catalogue category come first.
+    """
+    from lagebild.field.models import Incident
+
+    if report.x_utm is None or report.y_utm is None:
+        return []
+    since = report.requested_at - dt.timedelta(days=1)
+    linked = report.incidents.values("pk")
+    candidates = list(
+        Incident.objects.select_related("category")
+        .filter(
+            occurred_at__gte=since,
+            x_utm__range=(report.x_utm - radius_m, report.x_utm + radius_m),
+            y_utm__range=(report.y_utm - radius_m, report.y_utm + radius_m),
+        )
+        .exclude(pk__in=linked)
+        .order_by("-occurred_at")[:100]
+    )
+    category_id = report.service.category_id if report.service_id else None
+    for incident in candidates:
+        incident.distance_m = round(math.hypot(incident.x_utm - report.x_utm, incident.y_utm - report.y_utm))  # type: ignore[attr-defined]
+    candidates = [i for i in candidates if i.distance_m <= radius_m]  # type: ignore[attr-defined]
+    candidates.sort(key=lambda i: (i.category_id != category_id, i.distance_m))  # type: ignore[attr-defined]
+    return candidates[:limit]
+
+
+def linked_incidents(report: Report) -> list:
+    """Visible incidents linked to the report, each with its measures (``.measure_list``)."""
+    from lagebild.field.models import Measure
+
+    incidents = list(report.incidents.select_related("category", "authority").order_by("occurred_at"))
+    by_incident: dict[int, list] = {i.pk: [] for i in incidents}
+    for measure in Measure.objects.filter(incident_id__in=by_incident).order_by("taken_at", "id"):
+        by_incident[measure.incident_id].append(measure)
+    for incident in incidents:
+        incident.measure_list = by_incident[incident.pk]  # type: ignore[attr-defined]
+    return incidents
+
+
+def reports_of_incident(incident: object) -> QuerySet[Report]:
+    """Visible citizen reports linked to a field incident."""
+    return Report.objects.filter(incidents=incident).select_related("service").order_by("requested_at")
+
+
+def report_points(filters: ReportFilter, *, limit: int = 2000) -> list[dict]:
+    rows = (
+        report_list(filters)
+        .filter(lat__isnull=False)
+        .values("id", "lat", "lon", "service__name", "requested_at", "status")[:limit]
+    )
+    return list(rows)

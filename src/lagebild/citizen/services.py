@@ -59,8 +59,13 @@ def _as_list(value: object) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()] if text else []
 
 
-def validate_attributes(service: ServiceType, raw: Mapping[str, object] | None) -> tuple[dict, list[str]]:
-    """Check answers to the service's questions (Open311 attribute datatypes)."""
+def validate_attributes(
+    service: ServiceType, raw: Mapping[str, object] | None, *, require: bool = True
+) -> tuple[dict, list[str]]:
+    """Check answers to the service's questions (Open311 attribute datatypes).
+
+    ``require=False`` for reports imported from other systems, which asked their own questions.
+    """
     raw = raw or {}
     clean: dict[str, object] = {}
     errors: list[str] = []
@@ -71,7 +76,7 @@ def validate_attributes(service: ServiceType, raw: Mapping[str, object] | None) 
         label = attribute.description
         empty = value is None or (isinstance(value, str) and not value.strip()) or value == []
         if empty:
-            if attribute.required:
+            if attribute.required and require:
                 errors.append(f"{label}: Bitte beantworten.")
             continue
         keys = {str(v.get("key")) for v in attribute.values or [] if isinstance(v, dict)}
@@ -219,7 +224,6 @@ def _location_from_address(address_text: str) -> Place | None:
     return Place.objects.filter(name__iexact=address_text.strip()).first()
 
 
-@transaction.atomic
 def report_create(
     *,
     service: ServiceType | None,
@@ -244,6 +248,12 @@ def report_create(
     def error(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    if requested_at is not None and (
+        timezone.is_naive(requested_at)
+        or requested_at > timezone.now() + dt.timedelta(minutes=10)
+        or requested_at.year < 2000
+    ):
+        error("requested_at", "Der Eingangszeitpunkt ist ungültig oder liegt in der Zukunft.")
     if channel not in Channel.values:
         error("channel", "Unbekannter Eingangsweg.")
     elif (
@@ -303,7 +313,9 @@ def report_create(
                 located = None
     clean_attributes: dict = {}
     if service is not None:
-        clean_attributes, attribute_errors = validate_attributes(service, attributes)
+        clean_attributes, attribute_errors = validate_attributes(
+            service, attributes, require=channel != Channel.EXTERNAL
+        )
         if attribute_errors:
             errors["attributes"] = attribute_errors
     if errors:
@@ -337,27 +349,34 @@ def report_create(
             report.x_utm, report.y_utm, report.h3_cell = located.x_utm, located.y_utm, located.h3_cell
             area_ids = set(located.area_ids)
         rule = route_report(report, area_ids)
-        report.save()
-        ReportArea.objects.bulk_create(ReportArea(report=report, area_id=a) for a in sorted(area_ids))
-        _record(
-            report,
-            to_status=ReportStatus.NEW,
-            user=entered_by,
-            at=now,
-            public_note="Ihre Meldung ist eingegangen.",
-        )
-        if rule is not None and rule.target.authority_id is None:
-            _set_status(
+        # Only the writes in the transaction: on SQLite (BEGIN IMMEDIATE) it holds the write
+        # lock, and validating, locating and routing above would serialise parallel intake.
+        with transaction.atomic():
+            report.save()
+            ReportArea.objects.bulk_create(ReportArea(report=report, area_id=a) for a in sorted(area_ids))
+            _record(
                 report,
-                ReportStatus.FORWARDED,
-                user=None,
-                public_note=f"Weitergeleitet an: {rule.target.name}.",
+                to_status=ReportStatus.NEW,
+                user=entered_by,
                 at=now,
-                response=False,
+                public_note="Ihre Meldung ist eingegangen.",
             )
-    audit.log(
-        "citizen.report.created", user=entered_by, obj=report, channel=channel, rule=rule.pk if rule else None
-    )
+            if rule is not None and rule.target.authority_id is None:
+                _set_status(
+                    report,
+                    ReportStatus.FORWARDED,
+                    user=None,
+                    public_note=f"Weitergeleitet an: {rule.target.name}.",
+                    at=now,
+                    response=False,
+                )
+            audit.log(
+                "citizen.report.created",
+                user=entered_by,
+                obj=report,
+                channel=channel,
+                rule=rule.pk if rule else None,
+            )
     return report
 
 
@@ -519,3 +538,49 @@ def report_link_incident(*, user: User, report: Report, incident: object) -> Rep
         )
     audit.log("citizen.report.incident_linked", user=user, obj=report, incident=getattr(incident, "pk", None))
     return report
+
+
+SYNC_NOTE = "Abgleich mit externer Quelle"
+
+
+@transaction.atomic
+def report_sync_status(
+    *, report: Report, closed: bool, note: str = "", at: dt.datetime | None = None, source: str = ""
+) -> bool:
+    """Follow the open/closed status of a report imported from another system (Open311 import).
+
+    System change without a user: a remote close resolves an open report (with the remote
+    status notes as public note); a remote reopen only reopens what an earlier sync closed,
+    never a closure by staff. Returns whether the status changed.
+    """
+    with unscoped():
+        report.refresh_from_db()
+        marker = f"{SYNC_NOTE}: {source}"[:1000]
+        note_text, _too_long = clean_text(note, 1000)
+        if closed and report.status in OPEN_STATUSES:
+            _set_status(
+                report,
+                ReportStatus.RESOLVED,
+                user=None,
+                public_note=note_text[:1000] or "Erledigt.",
+                internal_note=marker,
+                at=at,
+                response=True,
+            )
+        elif not closed and report.status == ReportStatus.RESOLVED:
+            last = StatusChange.objects.filter(report=report).order_by("-at", "-id").first()
+            if last is None or not last.internal_note.startswith(SYNC_NOTE):
+                return False
+            _set_status(
+                report,
+                ReportStatus.TRIAGE,
+                user=None,
+                public_note=note_text[:1000] or "Die Meldung wurde wieder geöffnet.",
+                internal_note=marker,
+                at=at,
+                response=False,
+            )
+        else:
+            return False
+    audit.log("citizen.report.synced", obj=report, closed=closed, source=source[:200])
+    return True

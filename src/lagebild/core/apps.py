@@ -11,11 +11,12 @@ class CoreConfig(AppConfig):
         # admin; grant it the model permissions there without per-user permission rows.
         import rules
 
+        from .models import ADMIN_APPS
         from .rules import is_admin
 
         for model in apps.get_models():
             meta = model._meta
-            if meta.app_label not in {"core", "geo", "catalog"}:
+            if meta.app_label not in ADMIN_APPS:
                 continue
             for action in ("view", "add", "change", "delete"):
                 name = f"{meta.app_label}.{action}_{meta.model_name}"

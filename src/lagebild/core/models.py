@@ -64,7 +64,7 @@ class User(AbstractUser):
         return super().has_module_perms(app_label)
 
 
-ADMIN_APPS = frozenset({"core", "geo", "catalog"})
+ADMIN_APPS = frozenset({"core", "geo", "catalog", "citizen"})
 
 
 class AuditEvent(models.Model):

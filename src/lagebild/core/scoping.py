@@ -83,8 +83,10 @@ class AuthorityScopedManager(models.Manager):
 
     visibility: Visibility
 
-    def __new__(cls, visibility: Visibility | None = None):  # type: ignore[no-untyped-def]
-        if visibility is not None:
+    def __new__(cls, visibility: Visibility | None = None, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        # Related managers (``report.incidents``) subclass this class and are created with
+        # a model instance as first argument: that is no visibility rule.
+        if visibility is not None and not isinstance(visibility, models.Model):
             cls = type(cls.__name__, (cls,), {"visibility": staticmethod(visibility)})
         return super().__new__(cls)
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from lagebild.citizen.models import ApiClient
+from lagebild.citizen.services_catalog import load_services
 from lagebild.core.models import Authority, User
 
-from . import base
+from . import base, citizen
 from . import calibration as cal
 from .generator import DemoConfig, DemoResult, generate
 
@@ -33,6 +35,7 @@ class DemoReport:
     data: DemoResult = field(default_factory=DemoResult)
     logins: list[LoginRow] = field(default_factory=list)
     balances: list[str] = field(default_factory=list)
+    citizen: citizen.CitizenResult = field(default_factory=citizen.CitizenResult)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -55,6 +58,8 @@ class DemoReport:
                 f"{counts.get('persons', 0)} Personen (pseudonym) in {data.seconds:.1f} s."
             )
         lines.extend(self.balances)
+        lines.append(self.citizen.line())
+        lines.append("Open311-Schnittstelle: /open311/v2/discovery.xml (API-Key für Demo-Clients: demo-key).")
         return lines
 
 
@@ -66,7 +71,10 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
         report.areas, report.places = base.ensure_geography()
         report.catalogue = base.ensure_catalogue()
         report.users = base.ensure_users(authorities)
+        load_services()
+        ApiClient.objects.get_or_create(api_key="demo-key", defaults={"name": "Demo-Client"})
     report.data = generate(config, log=log)
+    report.citizen = citizen.generate_reports(config, log=log)
     if not report.data.skipped:
         report.balances = balances(report.data, authorities)
     names = {a.pk: a.name for a in Authority.objects.all()}

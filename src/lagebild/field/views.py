@@ -41,7 +41,7 @@ from .forms import (
     incident_filter_from_query,
     patrol_label,
 )
-from .models import IncidentArea, Measure, MeasureType, Patrol, Shift
+from .models import Incident, IncidentArea, Measure, MeasureType, Patrol, Shift
 from .selectors import IncidentFilter
 
 PAGE_SIZE = 50
@@ -230,6 +230,9 @@ def incident_create(request: HttpRequest) -> HttpResponse:
             incident = _create_incident(request, form)
             if incident is not None:
                 messages.success(request, "Feststellung gespeichert.")
+                from lagebild.citizen.views_office import link_pending_report
+
+                link_pending_report(request, incident)
                 return redirect("field:incident-detail", pk=incident.pk)
     else:
         form = IncidentForm(
@@ -237,6 +240,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                 "occurred_at": timezone.now(),
                 "patrol": current.pk if current else None,
                 "joint": bool(current and current.joint),
+                **_prefill(request, categories),
             },
             **form_kwargs,
         )
@@ -255,6 +259,29 @@ def incident_create(request: HttpRequest) -> HttpResponse:
             "has_errors": bool(form.is_bound and form.errors),
         },
     )
+
+
+def _prefill(request: HttpRequest, categories: list[Category]) -> dict[str, Any]:
+    """Initial values from the query string, e.g. when a citizen report is handled on site."""
+    initial: dict[str, Any] = {}
+    query = request.GET
+    category = query.get("category", "")
+    if category.isdigit() and int(category) in {c.pk for c in categories}:
+        initial["category"] = int(category)
+    for name in ("lat", "lon"):
+        value = query.get(name, "").strip()
+        if value and len(value) <= 40:
+            initial[name] = value
+    address = query.get("address_text", "").strip()
+    if address:
+        initial["address_text"] = address[:200]
+    if query.get("source") in Incident.Source.values:
+        initial["source"] = query["source"]
+    if query.get("hinweis"):
+        from lagebild.citizen.views_office import remember_report_for_incident
+
+        remember_report_for_incident(request)
+    return initial
 
 
 def _create_incident(request: HttpRequest, form: IncidentForm) -> Any:

@@ -1,0 +1,78 @@
+"""Retention of reporter contact data: anonymised a configurable time after closure.
+
+Only the reporter's name, e-mail and phone are removed; the report itself (category, place,
+times, status history) stays for the figures. Meant to run daily (``lagebild
+anonymise-reports``); see docs/retention.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from lagebild.core import audit
+from lagebild.core.scoping import unscoped
+
+from .models import CLOSED_STATUSES, Report
+
+DEFAULT_RETENTION_DAYS = 365
+ENV_RETENTION_DAYS = "LAGEBILD_REPORTER_RETENTION_DAYS"
+
+
+def retention_days() -> int:
+    """Days after closure; from LAGEBILD_REPORTER_RETENTION_DAYS, default 365."""
+    raw = os.environ.get(ENV_RETENTION_DAYS, "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    try:
+        days = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_RETENTION_DAYS} muss eine ganze Zahl sein, nicht {raw!r}.") from exc
+    if days < 0:
+        raise ValueError(f"{ENV_RETENTION_DAYS} darf nicht negativ sein.")
+    return days
+
+
+@dataclass(frozen=True)
+class AnonymiseResult:
+    count: int
+    cutoff: dt.datetime
+    dry_run: bool
+
+
+def due_for_anonymisation(cutoff: dt.datetime) -> QuerySet[Report]:
+    """Closed before ``cutoff``, not yet anonymised, with any reporter contact data left."""
+    return Report.objects.filter(
+        status__in=CLOSED_STATUSES, closed_at__lt=cutoff, anonymised_at__isnull=True
+    ).filter(~Q(reporter_name="") | ~Q(reporter_email="") | ~Q(reporter_phone=""))
+
+
+def anonymise_reporters(
+    *, days: int, dry_run: bool = False, now: dt.datetime | None = None
+) -> AnonymiseResult:
+    """Blank reporter contact data of reports closed more than ``days`` days ago.
+
+    System job over all authorities; writes one audit event with the count.
+    """
+    if days < 0:
+        raise ValueError("days darf nicht negativ sein.")
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days)
+    with unscoped(), transaction.atomic():
+        candidates = due_for_anonymisation(cutoff)
+        if dry_run:
+            return AnonymiseResult(count=candidates.count(), cutoff=cutoff, dry_run=True)
+        count = candidates.update(reporter_name="", reporter_email="", reporter_phone="", anonymised_at=now)
+        audit.log(
+            "citizen.reporters.anonymised",
+            object_type="citizen.report",
+            count=count,
+            days=days,
+            cutoff=cutoff.isoformat(),
+        )
+    return AnonymiseResult(count=count, cutoff=cutoff, dry_run=False)
