@@ -228,6 +228,46 @@ def test_skip_invalid_imports_the_valid_rows(world, kod_lead):
     assert [i.external_id for i in incidents_of(kod_lead)] == ["a", "c"]
 
 
+def test_text_times_and_numbers_are_stored_exactly(world, kod_lead, police_lead):
+    # Whatever the bulk path of the database (binary COPY on PostgreSQL), every character
+    # and value arrives unchanged, also next to a skipped row.
+    description = (
+        "Tab\tmitten, CR\r\nLF\nBackslash \\ und \\N und \\t, \"Zitat\" 'x' – Ärger über Öl, "
+        "Grüße 👮\u200d♀️🚓 ß\x7f\x01 Ende"
+    )
+    address = 'Straße\\Ecke\t"Münster" 😀'
+    external_id = "Ä\\N\t😀-1"
+    text = csv_file(
+        row(
+            external_id=external_id,
+            occurred_at="2025-03-01T10:00:00.123456+01:00",
+            lat="51.512345",
+            lon="7.465432",
+            address_text=address,
+            description=description,
+            measures="seizure:cash:1200,55|seizure:drugs:2,5 Stück",
+        ),
+        row(category="gibt-es-nicht", description="ungültig\tTab"),
+        row(external_id="plain", description="\\", address_text="\\N"),
+    )
+    result = import_incidents(user=kod_lead, data=text, skip_invalid=True)
+    assert (result.imported, result.measures, result.skipped) == (2, 3, 1)
+    special, plain = sorted(incidents_of(kod_lead), key=lambda i: i.external_id != external_id)
+    assert (special.external_id, special.address_text) == (external_id, address)
+    assert special.description == description
+    assert special.occurred_at == dt.datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=dt.UTC)
+    assert (special.lat, special.lon) == (51.512345, 7.465432)
+    assert (plain.external_id, plain.description, plain.address_text) == ("plain", "\\", "\\N")
+    with authority_scope(kod_lead.authority):
+        measures = list(Measure.objects.filter(incident=special).order_by("id"))
+    assert [(m.amount, m.quantity, m.quantity_unit) for m in measures] == [
+        (Decimal("1200.55"), None, ""),
+        (None, Decimal("2.5"), "Stück"),
+    ]
+    with authority_scope(police_lead.authority):
+        assert not Incident.objects.filter(external_id__in=[external_id, "plain"]).exists()
+
+
 FUTURE = (timezone.now() + dt.timedelta(days=2)).strftime("%d.%m.%Y %H:%M")
 
 
