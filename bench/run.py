@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench.run [--only api,import,demo] [--db sqlite,postgres]``.
+"""Run the benchmarks: ``python -m bench.run [--only api,import,demo,open311] [--db sqlite,postgres]``.
 
 Each benchmark runs in its own subprocess against its own throw-away database (a SQLite
 file in a temporary directory, or a dedicated PostgreSQL database that is dropped
@@ -20,7 +20,7 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = {"api": "bench.api", "import": "bench.importer", "demo": "bench.demo"}
+BENCHES = {"api": "bench.api", "import": "bench.importer", "demo": "bench.demo", "open311": "bench.open311"}
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -92,12 +92,16 @@ def run_one(bench: str, db: str, extra: list[str], pg_url: str, keep: bool) -> l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="api,import,demo", help="comma-separated: api,import,demo")
+    parser.add_argument(
+        "--only", default="api,import,demo,open311", help="comma-separated: api,import,demo,open311"
+    )
     parser.add_argument("--db", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
     parser.add_argument("--measures", type=int, default=1_000_000, help="stored measures for the API bench")
     parser.add_argument("--n", type=int, default=300, help="API requests to time")
     parser.add_argument("--rows", type=int, default=50_000, help="CSV rows for the import bench")
     parser.add_argument("--months", type=int, default=12, help="months of demo data")
+    parser.add_argument("--reports", type=int, default=1_000_000, help="stored reports for the Open311 bench")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each POST load (Open311)")
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_PG_URL", DEFAULT_PG),
@@ -110,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "api": ["--measures", str(args.measures), "--n", str(args.n)],
         "import": ["--rows", str(args.rows)],
         "demo": ["--months", str(args.months)],
+        "open311": ["--reports", str(args.reports), "--seconds", str(args.seconds)],
     }
     ok = True
     for bench in [b.strip() for b in args.only.split(",") if b.strip()]:

@@ -799,7 +799,6 @@ def test_extensions_add_detailed_status_history_and_answers(client, history, fmt
 
 
 def test_demo_creates_the_demo_key_and_the_catalogue(db, client):
-    from lagebild.demo import base
     from lagebild.demo.service import DemoConfig, setup_demo
 
     setup_demo(DemoConfig(end_date=timezone.localdate(), months=1, scale=0.02, seed=3))
@@ -810,7 +809,6 @@ def test_demo_creates_the_demo_key_and_the_catalogue(db, client):
         {"api_key": "demo-key", "service_code": "graffiti", "address_string": "Westenhellweg 10"},
     )
     assert response.status_code == 200, response.content
-    del base
 
 
 # --- the service catalogue ------------------------------------------------------------------------------
