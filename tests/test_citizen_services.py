@@ -168,3 +168,16 @@ def test_staff_channels_need_a_staff_role(services, kod, analyst):
 def test_receipt_time_in_the_future_is_refused(services):
     with pytest.raises(ValidationError, match="Zukunft"):
         submit(services["begging"], when=dt.datetime(2099, 1, 1, 12, tzinfo=BERLIN))
+
+
+def test_reports_about_people_are_never_published_exactly(services, client):
+    begging = services["begging"]
+    begging.publish_precision = "exact"
+    begging.save()
+    report = submit(begging, when=None)
+    assert begging.effective_precision == "coarse"
+    assert services["waste"].effective_precision == "exact"
+    published = client.get(f"/open311/v2/requests/{report.pk}.json").json()[0]
+    # The 100 m cell centre, not the stored point (both the status page and Open311 agree).
+    assert (published["lat"], published["long"]) != (report.lat, report.lon)
+    assert abs(published["lat"] - report.lat) < 0.001

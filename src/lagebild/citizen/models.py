@@ -65,6 +65,17 @@ class ServiceType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def effective_precision(self) -> str:
+        return effective_precision(self.publish_precision, self.about_people)
+
+
+def effective_precision(configured: str, about_people: bool) -> str:
+    """The precision locations are published at: reports about people never exactly."""
+    if configured == ServiceType.Precision.EXACT and about_people:
+        return ServiceType.Precision.COARSE
+    return configured
+
 
 class ServiceAttribute(models.Model):
     """A category-specific question (Open311 service definition attribute)."""

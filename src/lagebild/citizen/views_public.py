@@ -8,7 +8,6 @@ logged in keep their scope (photo view).
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from pyproj import Transformer
 
 from lagebild.geo.models import Area
 from lagebild.geo.selectors import area_list, areas_feature_collection, place_search
@@ -26,6 +24,7 @@ from lagebild.geo.selectors import area_list, areas_feature_collection, place_se
 from . import mail, photos, ratelimit, selectors, services
 from .forms_public import PublicReportForm
 from .models import CLOSED_STATUSES, Photo, ReportStatus, ServiceType
+from .open311.serialize import coarsen
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,6 @@ KOD_HOTLINE = "0231 50-28888"
 KOD_HOTLINE_TEL = "+492315028888"
 NEARBY_RADIUS_M = 250
 NEARBY_DAYS = 30
-COARSE_GRID_M = 100
 
 # What a reporter reads about each status (plain language; "forwarded" is not "done").
 STATUS_EXPLANATIONS = {
@@ -283,21 +281,13 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@lru_cache(maxsize=1)
-def _from_utm32() -> Transformer:
-    return Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
-
-
 def public_location(report: Any) -> dict[str, Any] | None:
     """The location as far as it may be published for the report's category.
 
-    Reports about people are never published exactly: "exact" is treated as coarsened.
-    Coarsened points are the centre of the 100 m grid cell (ETRS89/UTM32) they fall in.
+    Same rules as the Open311 output: reports about people are never published exactly;
+    coarsened points are the centre of their 100 m grid cell (ETRS89/UTM32).
     """
-    service = report.service
-    precision = service.publish_precision
-    if precision == ServiceType.Precision.EXACT and service.about_people:
-        precision = ServiceType.Precision.COARSE
+    precision = report.service.effective_precision
     if precision == ServiceType.Precision.HIDDEN:
         return {"precision": "hidden"}
     if report.lat is None or report.lon is None:
@@ -308,10 +298,8 @@ def public_location(report: Any) -> dict[str, Any] | None:
         return {"precision": "exact", "lat": report.lat, "lon": report.lon, "address": report.address_text}
     if report.x_utm is None or report.y_utm is None:
         return {"precision": "hidden"}
-    x = (report.x_utm // COARSE_GRID_M) * COARSE_GRID_M + COARSE_GRID_M / 2
-    y = (report.y_utm // COARSE_GRID_M) * COARSE_GRID_M + COARSE_GRID_M / 2
-    lon, lat = _from_utm32().transform(x, y)
-    return {"precision": "coarse", "lat": round(lat, 5), "lon": round(lon, 5)}
+    lats, lons = coarsen([report.x_utm], [report.y_utm])
+    return {"precision": "coarse", "lat": round(lats[0], 5), "lon": round(lons[0], 5)}
 
 
 @require_GET

@@ -36,6 +36,7 @@ from ..models import (
     ServiceAttribute,
     ServiceType,
     StatusChange,
+    effective_precision,
 )
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -295,7 +296,9 @@ def _service_infos(with_answers: bool) -> dict[int, _ServiceInfo]:
             if variable and datatype in PUBLIC_ANSWER_TYPES:
                 answer_types.setdefault(service_id, {})[code] = (datatype, question)
     return {
-        pk: _ServiceInfo(code, name, precision, about_people, answer_types.get(pk, {}))
+        pk: _ServiceInfo(
+            code, name, effective_precision(precision, about_people), about_people, answer_types.get(pk, {})
+        )
         for pk, code, name, precision, about_people in ServiceType.objects.values_list(
             "pk", "code", "name", "publish_precision", "about_people"
         )
