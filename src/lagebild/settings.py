@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "lagebild.catalog",
     "lagebild.field",
     "lagebild.citizen",
+    "lagebild.analytics",
     "lagebild.demo",
     "lagebild.api",
 ]

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from lagebild.analytics import aggregates
 from lagebild.core import audit
 from lagebild.core.models import Authority, User
 from lagebild.core.scoping import unscoped
@@ -354,6 +355,7 @@ def report_create(
         with transaction.atomic():
             report.save()
             ReportArea.objects.bulk_create(ReportArea(report=report, area_id=a) for a in sorted(area_ids))
+            aggregates.apply_reports([report.pk])
             _record(
                 report,
                 to_status=ReportStatus.NEW,
@@ -394,6 +396,7 @@ def _set_status(
     _record(
         report, to_status=to_status, user=user, public_note=public_note, internal_note=internal_note, at=at
     )
+    aggregates.apply_reports([report.pk], -1)
     report.status = to_status
     report.updated_at = at
     if response and report.first_response_at is None:
@@ -414,6 +417,7 @@ def _set_status(
             "routing_rule",
         ]
     )
+    aggregates.apply_reports([report.pk])
 
 
 def _visible(report: Report) -> bool:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from lagebild.analytics import aggregates
+from lagebild.analytics.services import load_indicators
 from lagebild.citizen.models import ApiClient
 from lagebild.citizen.services_catalog import load_services
 from lagebild.core.models import Authority, User
@@ -72,9 +74,12 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
         report.catalogue = base.ensure_catalogue()
         report.users = base.ensure_users(authorities)
         load_services()
+        load_indicators()
         ApiClient.objects.get_or_create(api_key="demo-key", defaults={"name": "Demo-Client"})
     report.data = generate(config, log=log)
     report.citizen = citizen.generate_reports(config, log=log)
+    log("Verdichtete Zahlen für die Auswertung …")
+    aggregates.rebuild()
     if not report.data.skipped:
         report.balances = balances(report.data, authorities)
     names = {a.pk: a.name for a in Authority.objects.all()}

@@ -36,6 +36,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from lagebild.analytics import aggregates
 from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import pick_rule, rules_by_category
 from lagebild.core import audit
@@ -877,6 +878,7 @@ class _Prepared:
     pks: list[int] = field(default_factory=list)
     copy_data: tuple[bytes, bytes, bytes] | None = None
     left_out: set[int] = field(default_factory=set)
+    copied_ids: list[int] = field(default_factory=list)
     copied: tuple[int, int] = (0, 0)
     new_ids: dict[str, _Row] = field(default_factory=dict)
 
@@ -900,6 +902,7 @@ class _Writer:
         self.measures = _RowInserter(Measure, MEASURE_FIELDS)
         self.incident_count = 0
         self.measure_count = 0
+        self.written_ids: list[int] = []
 
     def reserve(self) -> list[int]:
         """Pks for the incidents of the next batch where the database gives them up front.
@@ -975,6 +978,7 @@ class _Writer:
                 self.measures.copy_data(measure_rows),
             )
             batch.copied = (len(pk_at), len(measure_rows))
+            batch.copied_ids = list(pk_at.values())
         return batch
 
     @staticmethod
@@ -1001,6 +1005,7 @@ class _Writer:
                 self.measures.insert_copy_data(measures)
             self.incident_count += batch.copied[0]
             self.measure_count += batch.copied[1]
+            self.written_ids.extend(batch.copied_ids)
             return
         keep = self._kept(batch, skip_lines)
         if not keep:
@@ -1011,6 +1016,7 @@ class _Writer:
         links, measures = self._linked(batch, dict(zip(keep, pks, strict=True)))
         self.links.insert(links)
         self.measures.insert(measures)
+        self.written_ids.extend(pks)
         self.incident_count += len(keep)
         self.measure_count += len(measures)
 
@@ -1155,6 +1161,7 @@ def _run(
                 raise _NothingToKeep
             if progress and writer.incident_count % PROGRESS_EVERY:
                 progress(writer.incident_count, writer.incident_count, "written")
+            aggregates.apply_incidents(writer.written_ids)
             audit.log(
                 "field.incidents.imported",
                 user=user,

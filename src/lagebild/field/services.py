@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from lagebild.analytics import aggregates
 from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import rule_for
 from lagebild.core import audit
@@ -160,6 +161,7 @@ def incident_create(
     )
     IncidentArea.objects.bulk_create(IncidentArea(incident=incident, area_id=a) for a in located.area_ids)
     Measure.objects.bulk_create(_measure_row(incident, m, user=user, persons=persons) for m in measures)
+    aggregates.apply_incidents([incident.pk])
     audit.log("field.incident.created", user=user, obj=incident, measures=[m.type for m in measures])
     return incident
 
@@ -215,6 +217,7 @@ def measure_add(
         raise ValidationError({"measures": messages})
     row = _measure_row(incident, measure, user=user, persons=persons, taken_at=taken_at or timezone.now())
     row.save()
+    aggregates.apply_measures([row.pk])
     audit.log("field.measure.created", user=user, obj=row, incident=incident.pk)
     return row
 
@@ -317,6 +320,7 @@ def patrol_create(
         for m in {m.pk: m for m in members}.values()
     )
     _refresh_patrol_figures(patrol)
+    aggregates.apply_patrols([patrol.pk])
     audit.log("field.patrol.created", user=user, obj=patrol, members=[m.pk for m in members])
     return patrol
 
@@ -339,8 +343,10 @@ def patrol_start(*, user: User, patrol: Patrol, at: dt.datetime | None = None) -
     if start > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError({"actual_start": "Der Beginn liegt in der Zukunft."})
     patrol.actual_start = start
+    aggregates.apply_patrols([patrol.pk], -1)
     patrol.save(update_fields=["actual_start"])
     _refresh_patrol_figures(patrol)
+    aggregates.apply_patrols([patrol.pk])
     audit.log("field.patrol.started", user=user, obj=patrol)
     return patrol
 
@@ -356,7 +362,9 @@ def patrol_end(*, user: User, patrol: Patrol, at: dt.datetime | None = None) -> 
         raise ValidationError({"actual_end": "Das Ende liegt in der Zukunft."})
     _validate_patrol_times(patrol.actual_start, end, field="actual_end")
     patrol.actual_end = end
+    aggregates.apply_patrols([patrol.pk], -1)
     patrol.save(update_fields=["actual_end"])
     _refresh_patrol_figures(patrol)
+    aggregates.apply_patrols([patrol.pk])
     audit.log("field.patrol.ended", user=user, obj=patrol)
     return patrol

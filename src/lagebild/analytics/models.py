@@ -1,0 +1,203 @@
+"""Indicator definitions and the pre-aggregated counts every analytic page reads.
+
+The count tables are derived data: ``analytics.aggregates`` keeps them consistent on every
+write and ``lagebild rebuild-aggregates`` rebuilds them from the records. They are shared
+between the partners (the brief: "aggregates are shared"), so they carry authority and
+joint flag as dimensions instead of an authority scope. Area ``0`` is the whole city.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from lagebild.catalog.models import Category
+
+CITY_AREA = 0
+
+
+class Fact(models.TextChoices):
+    """What a count row counts."""
+
+    INCIDENT = "incident", "Feststellungen"
+    MEASURE = "measure", "Maßnahmen"
+    REPORT_RECEIVED = "report_received", "Bürgerhinweise eingegangen"
+    REPORT_CLOSED = "report_closed", "Bürgerhinweise abgeschlossen"
+    PATROL = "patrol", "Streifen"
+    STAFF_HOURS = "staff_hours", "Personalstunden"
+
+
+class DailyCount(models.Model):
+    """Counts per local day (Europe/Berlin) and dimension set.
+
+    ``detail`` is the incident source, the seizure kind or help service of a measure, the
+    channel of a received report or the final status of a closed one.
+    """
+
+    day = models.DateField()
+    area_id = models.IntegerField()
+    fact = models.CharField(max_length=20, choices=Fact.choices)
+    category_id = models.IntegerField(default=0)
+    measure_type = models.CharField(max_length=20, blank=True, default="")
+    detail = models.CharField(max_length=20, blank=True, default="")
+    authority_id = models.IntegerField()
+    joint = models.BooleanField(default=False)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id", "day", "fact", "category_id", "measure_type", "detail", "authority_id", "joint"
+                ],
+                name="dailycount_key",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.fact} {self.day} Gebiet {self.area_id}: {self.count}"
+
+
+class WeeklyCount(models.Model):
+    """The daily counts rolled up per ISO week (``week`` is its Monday): long windows and series."""
+
+    week = models.DateField()
+    area_id = models.IntegerField()
+    fact = models.CharField(max_length=20, choices=Fact.choices)
+    category_id = models.IntegerField(default=0)
+    measure_type = models.CharField(max_length=20, blank=True, default="")
+    detail = models.CharField(max_length=20, blank=True, default="")
+    authority_id = models.IntegerField()
+    joint = models.BooleanField(default=False)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id", "week", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint",
+                ],
+                name="weeklycount_key",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.fact} Woche {self.week} Gebiet {self.area_id}: {self.count}"
+
+
+class HourlyCount(models.Model):
+    """Counts per local day and hour, for hour × weekday tables and hour-of-day profiles."""
+
+    day = models.DateField()
+    hour = models.SmallIntegerField()
+    area_id = models.IntegerField()
+    fact = models.CharField(max_length=20, choices=Fact.choices)
+    category_id = models.IntegerField(default=0)
+    measure_type = models.CharField(max_length=20, blank=True, default="")
+    detail = models.CharField(max_length=20, blank=True, default="")
+    authority_id = models.IntegerField()
+    joint = models.BooleanField(default=False)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id", "day", "hour", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint",
+                ],
+                name="hourlycount_key",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.fact} {self.day} {self.hour} Uhr Gebiet {self.area_id}: {self.count}"
+
+
+class Indicator(models.Model):
+    """A figure the task force steers by, defined as data (what is counted, which filters, unit)."""
+
+    class Kind(models.TextChoices):
+        ACTIVITY = "activity", "Aktivität (was wir getan haben)"
+        PROBLEM = "problem", "Problem (was geschieht)"
+        OUTCOME = "outcome", "Wirkung (was sich verändert hat)"
+
+    class Value(models.TextChoices):
+        COUNT = "count", "Anzahl"
+        AMOUNT = "amount", "Summe des Betrags / der Stunden"
+
+    code = models.SlugField("Kürzel", max_length=60, unique=True)
+    name = models.CharField("Bezeichnung", max_length=120)
+    description = models.CharField("Erläuterung", max_length=400, blank=True)
+    kind = models.CharField("Art", max_length=10, choices=Kind.choices)
+    fact = models.CharField("Gezählt wird", max_length=20, choices=Fact.choices)
+    value = models.CharField("Wert", max_length=10, choices=Value.choices, default=Value.COUNT)
+    categories = models.ManyToManyField(
+        Category, verbose_name="Nur diese Sachverhalte", blank=True, related_name="+"
+    )
+    measure_types = models.JSONField("Nur diese Maßnahmen", default=list, blank=True)
+    details = models.JSONField(
+        "Nur diese Merkmale",
+        default=list,
+        blank=True,
+        help_text=(
+            "Quelle der Feststellung, Art der Sicherstellung, Hilfeangebot, Eingangsweg oder Abschlussstatus."
+        ),
+    )
+    authority_kinds = models.JSONField(
+        "Nur diese Behörden",
+        default=list,
+        blank=True,
+        help_text='Leer = alle; sonst "city" und/oder "police".',
+    )
+    per_100_staff_hours = models.BooleanField(
+        "Je 100 Personalstunden",
+        default=False,
+        help_text="Teilt durch die Personalstunden der Streifen im selben Gebiet und Zeitraum.",
+    )
+    unit = models.CharField("Einheit", max_length=30, default="Anzahl")
+    active = models.BooleanField("Aktiv", default=True)
+    sort_order = models.PositiveIntegerField("Reihenfolge", default=100)
+
+    class Meta:
+        verbose_name = "Kennzahl"
+        verbose_name_plural = "Kennzahlen"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorSet(models.Model):
+    """A named, ordered selection of indicators (e.g. the weekly Sonderstab report)."""
+
+    code = models.SlugField("Kürzel", max_length=60, unique=True)
+    name = models.CharField("Bezeichnung", max_length=120)
+    indicators = models.ManyToManyField(Indicator, through="IndicatorSetEntry", verbose_name="Kennzahlen")
+    sort_order = models.PositiveIntegerField("Reihenfolge", default=100)
+
+    class Meta:
+        verbose_name = "Kennzahlen-Set"
+        verbose_name_plural = "Kennzahlen-Sets"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorSetEntry(models.Model):
+    indicator_set = models.ForeignKey(IndicatorSet, on_delete=models.CASCADE, related_name="entries")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator_set", "indicator"], name="indicator_set_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_set_id}/{self.position}"

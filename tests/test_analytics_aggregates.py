@@ -1,0 +1,185 @@
+"""The pre-aggregated counts stay equal to a rebuild from the records after every kind of write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from lagebild.analytics import aggregates
+from lagebild.analytics.models import CITY_AREA, DailyCount, HourlyCount, WeeklyCount
+from lagebild.citizen import services as intake
+from lagebild.citizen.models import Channel
+from lagebild.core.scoping import authority_scope, unscoped
+from lagebild.field import importer
+from lagebild.field import services as field
+from lagebild.field.measures import MeasureInput
+from lagebild.field.models import Incident, Measure
+
+from .citizen_fixtures import *  # noqa: F403
+from .conftest import INSIDE
+
+BERLIN = ZoneInfo("Europe/Berlin")
+CENTRE = (51.514, 7.465)  # inside the focus area "centre" and district "east"
+WEST = (51.53, 7.43)  # district "west", outside the focus area
+
+
+def _snapshot() -> dict[str, set[tuple]]:
+    """All non-zero rows of the three count tables."""
+    result = {}
+    for name, model in (("daily", DailyCount), ("weekly", WeeklyCount), ("hourly", HourlyCount)):
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
+        rows = model.objects.exclude(count=0, amount=0).values_list(*fields)
+        result[name] = {
+            tuple(Decimal(str(v)).normalize() if f == "amount" else v for f, v in zip(fields, r, strict=True))
+            for r in rows
+        }
+    return result
+
+
+def _assert_incremental_equals_rebuild() -> dict[str, set[tuple]]:
+    incremental = _snapshot()
+    aggregates.rebuild()
+    rebuilt = _snapshot()
+    for table in incremental:
+        assert incremental[table] == rebuilt[table], table
+    return rebuilt
+
+
+def _record(user, category, at, *measures, lat_lon=INSIDE, **extra) -> Incident:
+    with authority_scope(user.authority_id):
+        return field.incident_create(
+            user=user,
+            category=category,
+            occurred_at=at,
+            lat=lat_lon[0],
+            lon=lat_lon[1],
+            measures=measures,
+            **extra,
+        )
+
+
+def _daily_total(fact: str, area_id: int = CITY_AREA, **filters: object) -> int:
+    return sum(
+        DailyCount.objects.filter(fact=fact, area_id=area_id, **filters).values_list("count", flat=True)
+    )
+
+
+def test_every_write_path_keeps_counts_equal_to_a_rebuild(
+    world, services, kod, kod_lead, polizei, police_lead, now
+):
+    begging, drugs = world["categories"]["begging"], world["categories"]["drugs"]
+    yesterday = now - dt.timedelta(days=1)
+    first = _record(
+        kod, begging, yesterday, MeasureInput(type="contact"), MeasureInput(type="dispersal_order")
+    )
+    _record(polizei, drugs, now - dt.timedelta(hours=3), MeasureInput(type="dispersal_order"), lat_lon=CENTRE)
+    _record(
+        polizei,
+        drugs,
+        now - dt.timedelta(days=8),
+        MeasureInput(type="seizure", seizure_kind="cash", amount=Decimal("120.50")),
+        MeasureInput(type="seizure", seizure_kind="weapon"),
+        lat_lon=WEST,
+    )
+    with authority_scope(kod.authority_id):
+        field.measure_add(user=kod, incident=first, measure=MeasureInput(type="offence_report"))
+    with authority_scope(kod_lead.authority_id):
+        shift = field.shift_create(user=kod_lead, date=dt.date.today(), kind="late")
+        patrol = field.patrol_create(
+            user=kod_lead,
+            shift=shift,
+            name="City 1",
+            members=[kod, polizei],
+            area_id=world["areas"]["centre"].pk,
+            planned_start=now - dt.timedelta(hours=4),
+            planned_end=now + dt.timedelta(hours=2),
+        )
+        field.patrol_start(user=kod_lead, patrol=patrol, at=now - dt.timedelta(hours=3))
+        field.patrol_end(user=kod_lead, patrol=patrol, at=now - dt.timedelta(hours=1))
+    report = intake.report_create(
+        service=services["begging"],
+        channel=Channel.WEB,
+        lat=CENTRE[0],
+        lon=CENTRE[1],
+        description="Personen betteln aggressiv.",
+        attributes={"personen": "3"},
+        reporter_email="",
+    )
+    triage = kod_lead if report.authority_id == kod_lead.authority_id else police_lead
+    with authority_scope(triage.authority_id):
+        intake.report_transition(user=triage, report=report, to_status="resolved", public_note="Erledigt.")
+        intake.report_transition(user=triage, report=report, to_status="triage")
+        intake.report_transition(user=triage, report=report, to_status="resolved", public_note="Erledigt.")
+
+    rebuilt = _assert_incremental_equals_rebuild()
+    assert rebuilt["daily"], "the writes must have produced counts"
+
+    with unscoped():
+        assert _daily_total("incident") == Incident.objects.count() == 3
+        assert _daily_total("measure") == Measure.objects.count() == 6
+    # The police see the same shared figures as the city: aggregates carry no authority scope.
+    assert _daily_total("measure", authority_id=polizei.authority_id) == 3
+    assert _daily_total("measure", authority_id=kod.authority_id) == 3
+    cash = DailyCount.objects.filter(area_id=CITY_AREA, fact="measure", detail="cash").get()
+    assert cash.amount == Decimal("120.50") and cash.count == 1
+    assert _daily_total("incident", area_id=world["areas"]["centre"].pk) == 2
+    assert _daily_total("incident", area_id=world["areas"]["west"].pk) == 1
+    assert not DailyCount.objects.filter(area_id=world["areas"]["city"].pk).exists()  # area 0 is the city
+    staff = DailyCount.objects.filter(area_id=world["areas"]["centre"].pk, fact="staff_hours")
+    assert sum(r.amount for r in staff) == Decimal("4.00")  # 2 members × 2 hours actually worked
+    assert _daily_total("report_received") == 1
+    assert _daily_total("report_closed", detail="resolved") == 1
+
+
+def test_csv_import_adds_its_records_to_the_counts(world, kod_lead, now):
+    day = (now - dt.timedelta(days=2)).astimezone(BERLIN)
+    rows = "\n".join(
+        f"{day:%d.%m.%Y} {hour:02d}:15;aggressive-begging;{INSIDE[0]};{INSIDE[1]};dispersal_order"
+        for hour in (9, 10, 11)
+    )
+    data = f"occurred_at;category;lat;lon;measures\n{rows}\n"
+    result = importer.import_incidents(user=kod_lead, data=data)
+    assert result.ok, result.errors
+    assert _daily_total("incident") == 3
+    assert _daily_total("measure", measure_type="dispersal_order") == 3
+    hours = set(HourlyCount.objects.filter(area_id=CITY_AREA, fact="incident").values_list("hour", flat=True))
+    assert hours == {9, 10, 11}
+    _assert_incremental_equals_rebuild()
+
+
+@pytest.mark.parametrize(
+    ("utc", "local_day", "local_hour"),
+    [
+        # Spring forward in Europe/Berlin: 02:00 CET becomes 03:00 CEST on 29 March 2026.
+        (dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC), dt.date(2026, 3, 29), 1),
+        (dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC), dt.date(2026, 3, 29), 3),
+        # Fall back on 25 October 2026: 02:30 happens twice.
+        (dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC), dt.date(2026, 10, 25), 2),
+        (dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC), dt.date(2026, 10, 25), 2),
+        # Just before local midnight in summer and winter: the local day, not the UTC day.
+        (dt.datetime(2026, 7, 1, 22, 30, tzinfo=dt.UTC), dt.date(2026, 7, 2), 0),
+        (dt.datetime(2026, 1, 1, 23, 10, tzinfo=dt.UTC), dt.date(2026, 1, 2), 0),
+    ],
+)
+def test_days_and_hours_are_local_time_across_daylight_saving(world, kod, utc, local_day, local_hour):
+    _record(kod, world["categories"]["begging"], utc)
+    row = HourlyCount.objects.get(area_id=CITY_AREA, fact="incident")
+    assert (row.day, row.hour) == (local_day, local_hour)
+    assert DailyCount.objects.get(area_id=CITY_AREA, fact="incident").day == local_day
+    monday = local_day - dt.timedelta(days=local_day.weekday())
+    assert WeeklyCount.objects.get(area_id=CITY_AREA, fact="incident").week == monday
+    _assert_incremental_equals_rebuild()
+
+
+def test_rebuild_command_restores_deleted_counts(world, kod, polizei, now):
+    _record(kod, world["categories"]["begging"], now, MeasureInput(type="contact"))
+    _record(polizei, world["categories"]["drugs"], now, MeasureInput(type="dispersal_order"))
+    before = _snapshot()
+    DailyCount.objects.all().delete()
+    HourlyCount.objects.all().delete()
+    call_command("rebuild-aggregates", verbosity=0)
+    assert _snapshot() == before
