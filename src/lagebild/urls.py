@@ -17,5 +17,7 @@ urlpatterns = [
     path("melden/", include("lagebild.citizen.urls_public")),
     path("hinweise/", include("lagebild.citizen.urls_office")),
     path("open311/v2/", include("lagebild.citizen.open311.urls")),
+    path("auswertung/", include("lagebild.analytics.urls")),
+    path("offene-daten/", include("lagebild.analytics.urls_public")),
     path("", include("lagebild.field.urls")),
 ]
