@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench.run [--only api,import,demo,open311] [--db sqlite,postgres]``.
+"""Run the benchmarks: ``python -m bench.run [--only api,import,demo,open311,cockpit,hotspots] [--db …]``.
 
 Each benchmark runs in its own subprocess against its own throw-away database (a SQLite
 file in a temporary directory, or a dedicated PostgreSQL database that is dropped
@@ -20,7 +20,17 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHES = {"api": "bench.api", "import": "bench.importer", "demo": "bench.demo", "open311": "bench.open311"}
+BENCHES = {
+    "api": "bench.api",
+    "import": "bench.importer",
+    "demo": "bench.demo",
+    "open311": "bench.open311",
+    "cockpit": "bench.cockpit",
+    "hotspots": "bench.hotspots",
+}
+# Pure numeric benchmarks: run once, without a database.
+WITHOUT_DATABASE = {"hotspots"}
+ALL = ",".join(BENCHES)
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -92,9 +102,7 @@ def run_one(bench: str, db: str, extra: list[str], pg_url: str, keep: bool) -> l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--only", default="api,import,demo,open311", help="comma-separated: api,import,demo,open311"
-    )
+    parser.add_argument("--only", default=ALL, help=f"comma-separated: {ALL}")
     parser.add_argument("--db", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
     parser.add_argument("--measures", type=int, default=1_000_000, help="stored measures for the API bench")
     parser.add_argument("--n", type=int, default=300, help="API requests to time")
@@ -102,6 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=12, help="months of demo data")
     parser.add_argument("--reports", type=int, default=1_000_000, help="stored reports for the Open311 bench")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each POST load (Open311)")
+    parser.add_argument(
+        "--cockpit-measures-sqlite", type=int, default=1_000_000, help="stored measures, cockpit on SQLite"
+    )
+    parser.add_argument(
+        "--cockpit-measures-postgres",
+        type=int,
+        default=10_000_000,
+        help="stored measures, cockpit on PostgreSQL",
+    )
+    parser.add_argument("--kde-points", type=int, default=1_000_000, help="points for the KDE bench")
+    parser.add_argument("--gi-cells", type=int, default=100_000, help="cells for the Gi* bench")
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_PG_URL", DEFAULT_PG),
@@ -115,15 +134,24 @@ def main(argv: list[str] | None = None) -> int:
         "import": ["--rows", str(args.rows)],
         "demo": ["--months", str(args.months)],
         "open311": ["--reports", str(args.reports), "--seconds", str(args.seconds)],
+        "hotspots": ["--points", str(args.kde_points), "--cells", str(args.gi_cells)],
+    }
+    per_db = {
+        ("cockpit", "sqlite"): ["--measures", str(args.cockpit_measures_sqlite)],
+        ("cockpit", "postgres"): ["--measures", str(args.cockpit_measures_postgres)],
     }
     ok = True
     for bench in [b.strip() for b in args.only.split(",") if b.strip()]:
         if bench not in BENCHES:
             parser.error(f"unknown bench {bench!r} (choose from {', '.join(BENCHES)})")
-        for db in [d.strip() for d in args.db.split(",") if d.strip()]:
+        databases = [d.strip() for d in args.db.split(",") if d.strip()]
+        if bench in WITHOUT_DATABASE:
+            databases = databases[:1] or ["sqlite"]
+        for db in databases:
             if db not in ("sqlite", "postgres"):
                 parser.error(f"unknown database {db!r} (sqlite or postgres)")
-            for result in run_one(bench, db, extra[bench], args.pg_url, args.keep):
+            arguments = extra.get(bench, []) + per_db.get((bench, db), [])
+            for result in run_one(bench, db, arguments, args.pg_url, args.keep):
                 ok = ok and bool(result.get("ok"))
                 print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0 if ok else 1

@@ -28,7 +28,6 @@ from django.utils import timezone
 from .models import CITY_AREA, DailyCount, Fact, HourlyCount, WeeklyCount
 
 CHUNK = 5_000
-FIRST_YEAR = 1990
 
 DAILY_KEY = ("area_id", "day", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 WEEKLY_KEY = ("area_id", "week", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
@@ -42,20 +41,18 @@ def _postgres() -> bool:
 
 
 @functools.cache
-def _transitions(zone_name: str, last_year: int) -> tuple[tuple[str, int], ...]:
+def _transitions(zone_name: str, first_year: int, last_year: int) -> tuple[tuple[str, int], ...]:
     """(UTC instant as stored by Django on SQLite, offset in seconds valid from it), newest first."""
     zone = zoneinfo.ZoneInfo(zone_name)
-    instant = dt.datetime(FIRST_YEAR, 1, 1, tzinfo=dt.UTC)
+    instant = dt.datetime(first_year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(last_year + 1, 1, 1, tzinfo=dt.UTC)
     offset = instant.astimezone(zone).utcoffset()
     found: list[tuple[str, int]] = [("", int(offset.total_seconds()) if offset else 0)]
-    step = dt.timedelta(hours=1)
+    step, day = dt.timedelta(hours=1), dt.timedelta(days=1)
     # Zones change on whole hours here; a day-wise scan with an hour-wise refinement is quick.
-    day = dt.timedelta(days=1)
     while instant < end:
         following = instant + day
-        next_offset = following.astimezone(zone).utcoffset()
-        if next_offset != offset:
+        if following.astimezone(zone).utcoffset() != offset:
             probe = instant
             while probe.astimezone(zone).utcoffset() == offset:
                 probe += step
@@ -65,33 +62,53 @@ def _transitions(zone_name: str, last_year: int) -> tuple[tuple[str, int], ...]:
     return tuple(reversed(found))
 
 
-def _local(column: str) -> str:
-    """SQL for the local wall-clock time of a stored aware datetime column."""
+Years = tuple[int, int]
+
+
+def _local(column: str, years: Years) -> str:
+    """SQL for the local wall-clock time of a stored aware datetime column.
+
+    On SQLite the ``CASE`` covers only the transitions of ``years`` (the span of the rows
+    at hand), which keeps the statement short for the single-record writes.
+    """
     zone = settings.TIME_ZONE
     if _postgres():
         return f"({column} AT TIME ZONE '{zone}')"
-    branches = []
-    transitions = _transitions(zone, timezone.now().year + 5)
-    for since, offset in transitions[:-1]:
-        branches.append(f"WHEN {column} >= '{since}' THEN '{offset:+d} seconds'")
+    transitions = _transitions(zone, *years)
+    branches = " ".join(
+        f"WHEN {column} >= '{since}' THEN '{offset:+d} seconds'" for since, offset in transitions[:-1]
+    )
     fallback = transitions[-1][1]
-    return f"datetime({column}, CASE {' '.join(branches)} ELSE '{fallback:+d} seconds' END)"
+    if not branches:
+        return f"datetime({column}, '{fallback:+d} seconds')"
+    return f"datetime({column}, CASE {branches} ELSE '{fallback:+d} seconds' END)"
 
 
-def _day(column: str) -> str:
-    return f"CAST({_local(column)} AS date)" if _postgres() else f"date({_local(column)})"
+def _day(column: str, years: Years) -> str:
+    local = _local(column, years)
+    return f"CAST({local} AS date)" if _postgres() else f"date({local})"
 
 
-def _week(column: str) -> str:
+def _week(column: str, years: Years) -> str:
     if _postgres():
-        return f"CAST(date_trunc('week', {_local(column)}) AS date)"
-    return f"date({_local(column)}, 'weekday 0', '-6 days')"
+        return f"CAST(date_trunc('week', {_local(column, years)}) AS date)"
+    return f"date({_local(column, years)}, 'weekday 0', '-6 days')"
 
 
-def _hour(column: str) -> str:
+def _hour(column: str, years: Years) -> str:
     if _postgres():
-        return f"CAST(EXTRACT(HOUR FROM {_local(column)}) AS integer)"
-    return f"CAST(strftime('%H', {_local(column)}) AS integer)"
+        return f"CAST(EXTRACT(HOUR FROM {_local(column, years)}) AS integer)"
+    return f"CAST(strftime('%H', {_local(column, years)}) AS integer)"
+
+
+def _year_span(cursor: object, column: str, source: str, where: str) -> Years | None:
+    """The years of the rows at hand (SQLite only), or ``None`` when there are none."""
+    cursor.execute(f"SELECT MIN({column}), MAX({column}) FROM {source} WHERE {where}")  # type: ignore[attr-defined]
+    first, last = cursor.fetchone()  # type: ignore[attr-defined]
+    if first is None:
+        return None
+    # A year either side: local time can fall into the neighbouring year.
+    return int(str(first)[:4]) - 1, int(str(last)[:4]) + 1
 
 
 def _upsert(table: str, key: Sequence[str]) -> str:
@@ -141,20 +158,18 @@ def _run_fact(
         f"WHERE {where}"
     )
     dims = f"'{fact}', {category}, {measure_type}"
-    statements = (
-        (DailyCount, DAILY_KEY, f"ia.area_id, {_day(time_column)}, {dims}, {detail}, {authority}, {joint}"),
-        (
-            WeeklyCount,
-            WEEKLY_KEY,
-            f"ia.area_id, {_week(time_column)}, {dims}, {detail}, {authority}, {joint}",
-        ),
-        (
-            HourlyCount,
-            HOURLY_KEY,
-            f"ia.area_id, {_day(time_column)}, {_hour(time_column)}, {dims}, {detail}, {authority}, {joint}",
-        ),
-    )
     with connection.cursor() as cursor:
+        years: Years | None = (0, 0)
+        if not _postgres():
+            years = _year_span(cursor, time_column, source, where)
+            if years is None:
+                return
+        day, week, hour = _day(time_column, years), _week(time_column, years), _hour(time_column, years)
+        statements = (
+            (DailyCount, DAILY_KEY, f"ia.area_id, {day}, {dims}, {detail}, {authority}, {joint}"),
+            (WeeklyCount, WEEKLY_KEY, f"ia.area_id, {week}, {dims}, {detail}, {authority}, {joint}"),
+            (HourlyCount, HOURLY_KEY, f"ia.area_id, {day}, {hour}, {dims}, {detail}, {authority}, {joint}"),
+        )
         for model, key, columns in statements:
             group = ", ".join(str(i) for i in range(1, len(key) + 1))
             select = f"SELECT {columns}, {tail} GROUP BY {group}"
