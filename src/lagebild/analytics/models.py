@@ -170,6 +170,31 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from lagebild.field.models import MeasureType
+
+        errors: dict[str, str] = {}
+        for name in ("measure_types", "details", "authority_kinds"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[name] = 'Bitte eine Liste von Kürzeln angeben, z. B. ["dispersal_order"].'
+        if "measure_types" not in errors:
+            unknown = sorted(set(self.measure_types) - set(MeasureType.values))
+            if unknown:
+                errors["measure_types"] = f"Unbekannte Maßnahmen: {', '.join(unknown)}."
+            elif self.measure_types and self.fact != Fact.MEASURE:
+                errors["measure_types"] = "Maßnahmen lassen sich nur filtern, wenn Maßnahmen gezählt werden."
+        if "authority_kinds" not in errors:
+            unknown = sorted(set(self.authority_kinds) - {"city", "police"})
+            if unknown:
+                errors["authority_kinds"] = 'Erlaubt sind nur "city" und "police".'
+        if self.value == self.Value.AMOUNT and self.fact not in (Fact.MEASURE, Fact.STAFF_HOURS):
+            errors["value"] = "Summen gibt es nur für Maßnahmen (Beträge) und Personalstunden."
+        if errors:
+            raise ValidationError(errors)
+
 
 class IndicatorSet(models.Model):
     """A named, ordered selection of indicators (e.g. the weekly Sonderstab report)."""

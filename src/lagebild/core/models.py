@@ -64,7 +64,7 @@ class User(AbstractUser):
         return super().has_module_perms(app_label)
 
 
-ADMIN_APPS = frozenset({"core", "geo", "catalog", "citizen"})
+ADMIN_APPS = frozenset({"core", "geo", "catalog", "citizen", "analytics"})
 
 
 class AuditEvent(models.Model):
