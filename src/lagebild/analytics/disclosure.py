@@ -1,0 +1,380 @@
+"""Small-count protection for published count tables (pure, no Django).
+
+The open-data table of a month has districts as rows and categories as columns. Every cell is
+published except the suppressed ones; row, column and grand totals are always published exactly.
+
+Primary suppression: cells with ``min_count ≤ count ≤ max_count`` (by default 1 and 2).
+
+Secondary suppression makes sure the published figures do not give the suppressed values away. The
+attacker knows every published cell and total and that suppressed cells are non-negative whole
+numbers, but not which cells are primary. For a suppressed cell the attacker can work out an interval
+[lo, hi] of possible values: the minimum and maximum of that cell over all tables consistent with the
+publication (a linear programme; in a two-way table it is solved exactly as a max-flow around cycles of
+suppressed cells). A suppressed cell counts as protected when
+
+1. its value is not pinned: hi > lo;
+2. for a primary cell, the interval reaches a publishable count: hi ≥ max_count + 1 (3 by default), so
+   the publication never proves the cell is a small count. (Where the cell's own row or column total
+   is below that, the published total says so anyway; then hi ≥ that total is required.)
+3. for a primary cell, it is not pinned either for an attacker who guesses that suppressed cells are
+   never zero (lower bound 1 instead of 0). Because zeros are suppressed only as a last resort, that
+   guess is usually right: three suppressed 1s in a row whose suppressed cells add up to 3, or two
+   whose cells add up to 2, would all be read as 1. Rule 3 is checked for each group of suppressed
+   cells linked through shared rows and columns that contains no suppressed zero; where one does, the
+   guess leads the attacker to a contradiction or a wrong table, and rules 1–2 apply.
+
+Consequences: every row and column that contains a suppressed cell contains at least two, and every
+suppressed cell lies on a cycle of suppressed cells (no bridge between blocks).
+
+How secondary cells are chosen (a heuristic, as exact minimal suppression is NP-hard):
+
+1. For each unprotected cell (primaries first, in table order), try the rectangles it spans with any
+   other row and column (the three other corners), cheapest first: fewest newly suppressed zeros, then
+   the smallest sum of newly suppressed counts, then fewest new cells. The first rectangle that
+   protects the cell (together with what is already suppressed) without leaving one of its new cells
+   pinned is taken. Zeros come last because a suppressed zero adds no room to move (a cycle cannot
+   lower a cell through it) and a zero known to be zero hides nothing. They are used where a line has
+   no other cell, e.g. a category with a single incident in the month, or where nothing else helps.
+2. If no rectangle helps, a single unsuppressed cell is added (one that protects the cell if any; then
+   one in the same row or column; non-zero before zero; smallest count) and the search repeats.
+3. Suppressing more never makes a protected cell unprotected (the set of consistent tables only
+   grows), so protected cells are not checked again and the loop ends. If even suppressing everything
+   cannot protect a cell, it is listed in ``unprotected``: this happens only where the published
+   totals themselves reveal it, e.g. a two-column table with a row (1, 1), whose total 2 tells the
+   guessing attacker of rule 3 both values.
+
+Only this table and its own totals are considered: publishing further aggregates of the same records
+(e.g. yearly sums per cell) alongside needs its own protection.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+REASON_PRIMARY = "primary"
+REASON_SECONDARY = "secondary"
+REASON_LABELS_DE = {REASON_PRIMARY: "primär (kleine Fallzahl)", REASON_SECONDARY: "sekundär (Schutz)"}
+
+Cell = tuple[int, int]
+
+_MAX_TOTAL = 2**31 - 2
+
+
+@dataclass(frozen=True)
+class SuppressionResult:
+    table: np.ndarray  # the original counts (int64), rows × columns
+    suppressed: np.ndarray  # bool mask of suppressed cells
+    reasons: np.ndarray  # "" / "primary" / "secondary" per cell
+    row_totals: np.ndarray
+    column_totals: np.ndarray
+    grand_total: int
+    min_count: int
+    max_count: int
+    unprotected: list[Cell] = field(default_factory=list)  # cells no suppression pattern can protect
+
+    @property
+    def fully_protected(self) -> bool:
+        return not self.unprotected
+
+    @property
+    def primary_count(self) -> int:
+        return int(np.count_nonzero(self.reasons == REASON_PRIMARY))
+
+    @property
+    def secondary_count(self) -> int:
+        return int(np.count_nonzero(self.reasons == REASON_SECONDARY))
+
+    def attacker_bounds(self, assume_at_least: int = 0) -> dict[Cell, tuple[int, int]]:
+        """Interval of possible values per suppressed cell, as an attacker can derive it.
+
+        ``assume_at_least=1`` models an attacker who guesses that no suppressed cell is zero.
+        """
+        state = _Table(self.table, self.min_count, self.max_count)
+        return {
+            (int(i), int(j)): state.bounds(self.suppressed, (int(i), int(j)), floor=assume_at_least)
+            for i, j in zip(*np.nonzero(self.suppressed), strict=True)
+        }
+
+    def published(self) -> list[list[int | None]]:
+        """The table as published: suppressed cells are None."""
+        return [
+            [None if hidden else int(value) for value, hidden in zip(row, mask, strict=True)]
+            for row, mask in zip(self.table, self.suppressed, strict=True)
+        ]
+
+
+def _validated(table: Sequence[Sequence[int]] | np.ndarray) -> np.ndarray:
+    try:
+        values = np.asarray(table, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("Die Tabelle darf nur Zahlen enthalten.") from exc
+    if values.ndim != 2:
+        raise ValueError("Die Tabelle muss zweidimensional sein (Zeilen × Spalten).")
+    if values.shape[0] < 2 or values.shape[1] < 2:
+        raise ValueError(
+            "Die Tabelle braucht mindestens zwei Zeilen und zwei Spalten; "
+            "sonst verraten die Summen jede Zelle."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError("Die Tabelle enthält ungültige Werte.")
+    if np.any(values < 0):
+        raise ValueError("Fallzahlen dürfen nicht negativ sein.")
+    if np.any(values != np.round(values)):
+        raise ValueError("Fallzahlen müssen ganze Zahlen sein.")
+    if values.sum() > _MAX_TOTAL:
+        raise ValueError("Die Fallzahlen der Tabelle sind zu groß.")
+    return values.astype(np.int64)
+
+
+def _max_flow(residual: dict[int, dict[int, int]], source: int, sink: int, limit: int | None = None) -> int:
+    """Edmonds–Karp on a small graph, stopping once ``limit`` is reached; ``residual`` is modified."""
+    flow = 0
+    while limit is None or flow < limit:
+        parent: dict[int, int] = {source: source}
+        queue = deque([source])
+        while queue and sink not in parent:
+            node = queue.popleft()
+            for neighbour, capacity in residual[node].items():
+                if capacity > 0 and neighbour not in parent:
+                    parent[neighbour] = node
+                    queue.append(neighbour)
+        if sink not in parent:
+            return flow
+        bottleneck = None
+        node = sink
+        while node != source:
+            capacity = residual[parent[node]][node]
+            bottleneck = capacity if bottleneck is None else min(bottleneck, capacity)
+            node = parent[node]
+        assert bottleneck is not None
+        if limit is not None:
+            bottleneck = min(bottleneck, limit - flow)
+        node = sink
+        while node != source:
+            previous = parent[node]
+            residual[previous][node] -= bottleneck
+            residual[node][previous] = residual[node].get(previous, 0) + bottleneck
+            node = previous
+        flow += bottleneck
+    return flow
+
+
+class _Table:
+    """Counts plus the machinery to compute the attacker's interval of a suppressed cell."""
+
+    def __init__(self, values: np.ndarray, min_count: int, max_count: int) -> None:
+        self.values = values
+        self.rows, self.columns = values.shape
+        self.row_totals = values.sum(axis=1)
+        self.column_totals = values.sum(axis=0)
+        self.unbounded = int(values.sum()) + 1
+        self.primary = (values >= min_count) & (values <= max_count)
+        self.upper_target = max_count + 1
+
+    def _residual(self, suppressed: np.ndarray, without: Cell, floor: int) -> dict[int, dict[int, int]]:
+        # Nodes: rows 0..R-1, columns R..R+C-1. Raising cell (i, j) is an arc row i → column j without
+        # limit; lowering it is an arc column j → row i limited by how far it is above ``floor``.
+        residual: dict[int, dict[int, int]] = {node: {} for node in range(self.rows + self.columns)}
+        for i, j in zip(*np.nonzero(suppressed), strict=True):
+            if (i, j) == without:
+                continue
+            column_node = self.rows + int(j)
+            residual[int(i)][column_node] = self.unbounded
+            room = int(self.values[i, j]) - floor
+            if room > 0:
+                residual[column_node][int(i)] = room
+        return residual
+
+    def _room(
+        self, suppressed: np.ndarray, cell: Cell, *, up: bool, floor: int = 0, limit: int | None = None
+    ) -> int:
+        """How far ``cell`` can move up (or down) in tables consistent with the publication.
+
+        Raising the cell must be balanced around a cycle: lower another cell in its column, raise one
+        in that row, ..., lower one in its own row — a flow from its column node to its row node.
+        Lowering is the reverse flow, and the cell itself cannot go below ``floor``.
+        """
+        row, column = cell
+        value = int(self.values[row, column])
+        column_node = self.rows + column
+        if up:
+            return _max_flow(self._residual(suppressed, cell, floor), column_node, row, limit)
+        if value <= floor:
+            return 0
+        cap = value - floor if limit is None else min(limit, value - floor)
+        return _max_flow(self._residual(suppressed, cell, floor), row, column_node, cap)
+
+    def bounds(self, suppressed: np.ndarray, cell: Cell, floor: int = 0) -> tuple[int, int]:
+        """Smallest and largest value of ``cell`` consistent with the publication.
+
+        ``floor`` is what the attacker assumes every suppressed cell to be at least (0, or 1 for an
+        attacker who guesses that zeros are never suppressed; only sound where none is).
+        """
+        value = int(self.values[cell])
+        up = self._room(suppressed, cell, up=True, floor=floor)
+        down = self._room(suppressed, cell, up=False, floor=floor)
+        return value - down, value + up
+
+    def _movable(self, suppressed: np.ndarray, cell: Cell, floor: int) -> bool:
+        return (
+            self._room(suppressed, cell, up=True, floor=floor, limit=1) > 0
+            or self._room(suppressed, cell, up=False, floor=floor, limit=1) > 0
+        )
+
+    def _component_has_zero(self, suppressed: np.ndarray, cell: Cell) -> bool:
+        """Whether the suppressed cells linked to ``cell`` through shared rows/columns include a zero."""
+        rows_seen, columns_seen = {cell[0]}, {cell[1]}
+        queue: deque[tuple[str, int]] = deque([("row", cell[0]), ("column", cell[1])])
+        while queue:
+            kind, index = queue.popleft()
+            line = suppressed[index, :] if kind == "row" else suppressed[:, index]
+            for other in np.nonzero(line)[0]:
+                i, j = (index, int(other)) if kind == "row" else (int(other), index)
+                if self.values[i, j] == 0:
+                    return True
+                if j not in columns_seen:
+                    columns_seen.add(j)
+                    queue.append(("column", j))
+                if i not in rows_seen:
+                    rows_seen.add(i)
+                    queue.append(("row", i))
+        return False
+
+    def required_upper(self, cell: Cell) -> int:
+        row, column = cell
+        return int(min(self.upper_target, self.row_totals[row], self.column_totals[column]))
+
+    def protected(self, suppressed: np.ndarray, cell: Cell) -> bool:
+        if not self.primary[cell]:
+            return self._movable(suppressed, cell, floor=0)
+        value = int(self.values[cell])
+        needed_up = self.required_upper(cell) - value
+        if needed_up > 0:
+            if self._room(suppressed, cell, up=True, limit=needed_up) < needed_up:
+                return False
+        elif not self._movable(suppressed, cell, floor=0):
+            return False
+        if self._component_has_zero(suppressed, cell):
+            return True
+        return self._movable(suppressed, cell, floor=1)
+
+    def pinned(self, suppressed: np.ndarray, cell: Cell) -> bool:
+        return not self._movable(suppressed, cell, floor=0)
+
+
+def _rectangle_choices(table: _Table, suppressed: np.ndarray, cell: Cell) -> list[list[Cell]]:
+    row, column = cell
+    options: list[tuple[tuple[int, int, int, int, int], list[Cell]]] = []
+    for other_row in range(table.rows):
+        if other_row == row:
+            continue
+        for other_column in range(table.columns):
+            if other_column == column:
+                continue
+            corners = [(row, other_column), (other_row, column), (other_row, other_column)]
+            new_cells = [corner for corner in corners if not suppressed[corner]]
+            if not new_cells:
+                continue
+            new_values = [int(table.values[corner]) for corner in new_cells]
+            zeros = sum(1 for value in new_values if value == 0)
+            key = (zeros, sum(new_values), len(new_cells), other_row, other_column)
+            options.append((key, new_cells))
+    options.sort(key=lambda option: option[0])
+    return [new_cells for _, new_cells in options]
+
+
+def _protect_with_rectangle(table: _Table, suppressed: np.ndarray, cell: Cell) -> np.ndarray | None:
+    for new_cells in _rectangle_choices(table, suppressed, cell):
+        trial = suppressed.copy()
+        for new_cell in new_cells:
+            trial[new_cell] = True
+        if not table.protected(trial, cell):
+            continue
+        if any(table.pinned(trial, new_cell) for new_cell in new_cells):
+            continue
+        return trial
+    return None
+
+
+def _add_single_cell(table: _Table, suppressed: np.ndarray, cell: Cell) -> np.ndarray | None:
+    row, column = cell
+    best: tuple[tuple[int, int, int, int, int, int], Cell] | None = None
+    for candidate in zip(*np.nonzero(~suppressed), strict=True):
+        candidate_cell = (int(candidate[0]), int(candidate[1]))
+        trial = suppressed.copy()
+        trial[candidate_cell] = True
+        value = int(table.values[candidate_cell])
+        in_line = candidate_cell[0] == row or candidate_cell[1] == column
+        key = (
+            0 if table.protected(trial, cell) else 1,
+            0 if in_line else 1,
+            1 if value == 0 else 0,
+            value,
+            *candidate_cell,
+        )
+        if best is None or key < best[0]:
+            best = (key, candidate_cell)
+    if best is None:
+        return None
+    result = suppressed.copy()
+    result[best[1]] = True
+    return result
+
+
+def suppress(
+    table: Sequence[Sequence[int]] | np.ndarray, min_count: int = 1, max_count: int = 2
+) -> SuppressionResult:
+    """Primary and secondary suppression of a rows × columns count table (see the module docstring)."""
+    values = _validated(table)
+    if int(min_count) != min_count or int(max_count) != max_count:
+        raise ValueError("Die Grenzen der Geheimhaltung müssen ganze Zahlen sein.")
+    if min_count < 1:
+        raise ValueError("Die kleinste geschützte Fallzahl muss mindestens 1 sein (Nullen sind keine Fälle).")
+    if max_count < min_count:
+        raise ValueError("Die größte geschützte Fallzahl darf nicht kleiner als die kleinste sein.")
+    state = _Table(values, int(min_count), int(max_count))
+    suppressed = state.primary.copy()
+    unprotected: set[Cell] = set()
+    protected: set[Cell] = set()  # suppressing more never unprotects a cell, so results are kept
+
+    while True:
+        failing: list[Cell] = []
+        for i, j in zip(*np.nonzero(suppressed), strict=True):
+            cell = (int(i), int(j))
+            if cell in protected or cell in unprotected:
+                continue
+            if state.protected(suppressed, cell):
+                protected.add(cell)
+            else:
+                failing.append(cell)
+        if not failing:
+            break
+        # Primary cells first: their rectangles often protect the secondary cells as well.
+        failing.sort(key=lambda cell: (0 if state.primary[cell] else 1, cell))
+        cell = failing[0]
+        improved = _protect_with_rectangle(state, suppressed, cell)
+        if improved is None:
+            improved = _add_single_cell(state, suppressed, cell)
+        if improved is None:
+            unprotected.update(failing)  # everything is suppressed already
+            continue
+        suppressed = improved
+
+    reasons = np.full(values.shape, "", dtype=object)
+    reasons[suppressed] = REASON_SECONDARY
+    reasons[state.primary] = REASON_PRIMARY
+    return SuppressionResult(
+        table=values,
+        suppressed=suppressed,
+        reasons=reasons,
+        row_totals=state.row_totals,
+        column_totals=state.column_totals,
+        grand_total=int(values.sum()),
+        min_count=int(min_count),
+        max_count=int(max_count),
+        unprotected=sorted(unprotected),
+    )
