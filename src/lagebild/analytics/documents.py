@@ -125,13 +125,18 @@ def table(
     return result
 
 
+def _axis_label(value: float) -> str:
+    return number_de(value, 0 if float(value).is_integer() else 1)
+
+
 def _legend(drawing: Drawing, names: Sequence[str], x: float, y: float) -> None:
+    """A one-line legend starting at the left edge, spaced by the longest name."""
     legend = Legend()
     legend.x, legend.y = x, y
     legend.fontSize = 7
     legend.columnMaximum = 1
-    legend.alignment = "right"
-    legend.deltax = 80
+    legend.alignment = "right"  # swatch left of the text
+    legend.deltax = max(len(n) for n in names) * 3.6 + 24
     legend.colorNamePairs = [(SERIES_COLOURS[i % len(SERIES_COLOURS)], n) for i, n in enumerate(names)]
     drawing.add(legend)
 
@@ -143,7 +148,7 @@ def bar_chart(
     width, height = width_mm * mm, 62 * mm
     drawing = Drawing(width, height)
     chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 32, 28, width - 45, height - 52
+    chart.x, chart.y, chart.width, chart.height = 32, 28, width - 45, height - 58
     chart.data = [list(v) or [0] for v in series.values()] or [[0]]
     chart.categoryAxis.categoryNames = list(labels)
     chart.categoryAxis.labels.fontSize = 6.5
@@ -151,7 +156,7 @@ def bar_chart(
     chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 8 else "n"
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labelTextFormat = lambda v: number_de(v)
+    chart.valueAxis.labelTextFormat = _axis_label
     for i in range(len(chart.data)):
         chart.bars[i].fillColor = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         chart.bars[i].strokeColor = None
@@ -159,7 +164,7 @@ def bar_chart(
     if title:
         drawing.add(String(0, height - 10, title, fontSize=9, fontName="Helvetica-Bold"))
     if len(series) > 1:
-        _legend(drawing, list(series), width - 10, height - 8)
+        _legend(drawing, list(series), 32, height - 16)
     return drawing
 
 
@@ -170,14 +175,14 @@ def line_chart(
     width, height = width_mm * mm, 62 * mm
     drawing = Drawing(width, height)
     chart = HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 32, 22, width - 45, height - 46
+    chart.x, chart.y, chart.width, chart.height = 32, 22, width - 45, height - 52
     chart.data = [list(v) or [0] for v in series.values()] or [[0]]
     step = max(1, len(labels) // 12)
     chart.categoryAxis.categoryNames = [label if i % step == 0 else "" for i, label in enumerate(labels)]
     chart.categoryAxis.labels.fontSize = 6.5
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labelTextFormat = lambda v: number_de(v)
+    chart.valueAxis.labelTextFormat = _axis_label
     for i in range(len(chart.data)):
         chart.lines[i].strokeColor = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         chart.lines[i].strokeWidth = 1.4
@@ -185,7 +190,7 @@ def line_chart(
     if title:
         drawing.add(String(0, height - 10, title, fontSize=9, fontName="Helvetica-Bold"))
     if len(series) > 1:
-        _legend(drawing, list(series), width - 10, height - 8)
+        _legend(drawing, list(series), 32, height - 16)
     return drawing
 
 
