@@ -1,3 +1,10 @@
-from django.urls import URLPattern
+"""Displacement analysis: /auswertung/verdraengung/ and its PDF."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from . import views_displacement as views
+
+urlpatterns = [
+    path("verdraengung/", views.displacement, name="displacement"),
+    path("verdraengung.pdf", views.displacement_pdf, name="displacement-pdf"),
+]

@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import analytics, views
 
 # Path converters (<int:pk>) instead of regexes: typed parameters in the schema, and a
 # non-numeric id never reaches a query.
@@ -16,4 +16,4 @@ router.register("shifts", views.ShiftViewSet, basename="shift")
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("categories", views.CategoryViewSet, basename="category")
 
-urlpatterns = router.urls
+urlpatterns = router.urls + analytics.urlpatterns
