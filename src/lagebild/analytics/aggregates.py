@@ -13,6 +13,7 @@ Local day and hour are in ``settings.TIME_ZONE``: PostgreSQL converts with
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import zoneinfo
@@ -28,6 +29,12 @@ from django.utils import timezone
 from .models import CITY_AREA, DailyCount, Fact, HourlyCount, WeeklyCount
 
 CHUNK = 5_000
+
+# A full rebuild writes only the hourly table from the records and derives the daily and
+# weekly tables from it, so the records are read once instead of three times.
+_tables: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "aggregate_tables", default=frozenset({"daily", "weekly", "hourly"})
+)
 
 DAILY_KEY = ("area_id", "day", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 WEEKLY_KEY = ("area_id", "week", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
@@ -170,7 +177,10 @@ def _run_fact(
             (WeeklyCount, WEEKLY_KEY, f"ia.area_id, {week}, {dims}, {detail}, {authority}, {joint}"),
             (HourlyCount, HOURLY_KEY, f"ia.area_id, {day}, {hour}, {dims}, {detail}, {authority}, {joint}"),
         )
+        wanted = _tables.get()
         for model, key, columns in statements:
+            if model._meta.model_name.removesuffix("count") not in wanted:
+                continue
             group = ", ".join(str(i) for i in range(1, len(key) + 1))
             select = f"SELECT {columns}, {tail} GROUP BY {group}"
             cursor.execute(_upsert(model._meta.db_table, key).format(select=select))
@@ -368,6 +378,8 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
             (WeeklyCount, WEEKLY_KEY, weekly),
             (HourlyCount, HOURLY_KEY, hourly),
         ):
+            if model._meta.model_name.removesuffix("count") not in _tables.get():
+                continue
             placeholders = ", ".join(["%s"] * (len(key) + 2))
             sql = _upsert(model._meta.db_table, key).format(select=f"VALUES ({placeholders})")
             cursor.executemany(sql, [(*k, c, a) for k, (c, a) in values.items()])
@@ -376,14 +388,37 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
 # --- whole rebuild ----------------------------------------------------------------------
 
 
+def _derive_daily_and_weekly() -> None:
+    """Daily rows as sums of the hourly ones, weekly rows as sums of the daily ones."""
+    dims = "fact, category_id, measure_type, detail, authority_id, joint"
+    week = "CAST(date_trunc('week', day) AS date)" if _postgres() else "date(day, 'weekday 0', '-6 days')"
+    daily, weekly, hourly = (m._meta.db_table for m in (DailyCount, WeeklyCount, HourlyCount))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {daily} (area_id, day, {dims}, count, amount) "
+            f"SELECT area_id, day, {dims}, SUM(count), SUM(amount) FROM {hourly} "
+            f"GROUP BY area_id, day, {dims}"
+        )
+        cursor.execute(
+            f"INSERT INTO {weekly} (area_id, week, {dims}, count, amount) "
+            f"SELECT area_id, {week}, {dims}, SUM(count), SUM(amount) FROM {daily} "
+            f"GROUP BY area_id, {week}, {dims}"
+        )
+
+
 @transaction.atomic
 def rebuild() -> dict[str, int]:
     """Recompute all count tables from the records (``lagebild rebuild-aggregates``)."""
     for model in (DailyCount, WeeklyCount, HourlyCount):
         model.objects.all().delete()
-    apply_incidents(None)
-    apply_reports(None)
-    apply_patrols(None)
+    token = _tables.set(frozenset({"hourly"}))
+    try:
+        apply_incidents(None)
+        apply_reports(None)
+        apply_patrols(None)
+    finally:
+        _tables.reset(token)
+    _derive_daily_and_weekly()
     return {
         "daily": DailyCount.objects.count(),
         "weekly": WeeklyCount.objects.count(),
