@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 
-from lagebild.analytics import aggregates
-from lagebild.analytics.models import CITY_AREA, DailyCount, HourlyCount, WeeklyCount
+from lagebild.analytics import aggregates, selectors
+from lagebild.analytics.models import CITY_AREA, DailyCount, HourlyCount, MonthlyCount, WeeklyCount
 from lagebild.citizen import services as intake
 from lagebild.citizen.models import Channel
 from lagebild.core.scoping import authority_scope, unscoped
@@ -28,9 +29,15 @@ WEST = (51.53, 7.43)  # district "west", outside the focus area
 
 
 def _snapshot() -> dict[str, set[tuple]]:
-    """All non-zero rows of the three count tables."""
+    """All non-zero rows of the count tables."""
     result = {}
-    for name, model in (("daily", DailyCount), ("weekly", WeeklyCount), ("hourly", HourlyCount)):
+    tables = (
+        ("daily", DailyCount),
+        ("weekly", WeeklyCount),
+        ("monthly", MonthlyCount),
+        ("hourly", HourlyCount),
+    )
+    for name, model in tables:
         fields = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
         rows = model.objects.exclude(count=0, amount=0).values_list(*fields)
         result[name] = {
@@ -183,3 +190,56 @@ def test_rebuild_command_restores_deleted_counts(world, kod, polizei, now):
     HourlyCount.objects.all().delete()
     call_command("rebuild-aggregates", verbosity=0)
     assert _snapshot() == before
+
+
+def _days_of(parts: selectors.PeriodParts) -> list[dt.date]:
+    days = []
+    for first, last in parts.months:
+        month = first
+        while month <= last:
+            day = month
+            while day.month == month.month:
+                days.append(day)
+                day += dt.timedelta(days=1)
+            month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    for first, last in parts.weeks:
+        assert first.weekday() == last.weekday() == 0
+        days.extend(first + dt.timedelta(days=i) for i in range((last - first).days + 7))
+    for edge in parts.days:
+        days.extend(edge.start + dt.timedelta(days=i) for i in range((edge.end - edge.start).days + 1))
+    return days
+
+
+def test_window_split_covers_every_day_exactly_once():
+    rng = random.Random(7)
+    starts = [dt.date(2024, 2, 29), dt.date(2026, 12, 28), dt.date(2025, 1, 1)]
+    starts += [dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 900)) for _ in range(2000)]
+    for start in starts:
+        end = start + dt.timedelta(days=rng.randint(0, 500))
+        days = _days_of(selectors.split_period(start, end))
+        assert sorted(days) == [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    year = selectors.split_period(dt.date(2026, 1, 1), dt.date(2026, 11, 22))
+    assert year.months == [(dt.date(2026, 1, 1), dt.date(2026, 10, 1))]
+
+
+def test_window_totals_equal_direct_counts_across_month_week_and_day_parts(world, kod, polizei):
+    begging = world["categories"]["begging"]
+    days = [dt.date(2026, 1, 1), dt.date(2026, 1, 31), dt.date(2026, 2, 2), dt.date(2026, 3, 15),
+            dt.date(2026, 3, 31), dt.date(2026, 4, 1), dt.date(2026, 4, 30)]  # fmt: skip
+    for position, day in enumerate(days):
+        user = kod if position % 2 else polizei
+        at = dt.datetime.combine(day, dt.time(23, 30), tzinfo=BERLIN)
+        _record(user, begging, at, MeasureInput(type="dispersal_order"))
+    windows = {
+        "all": selectors.DayRange(dt.date(2026, 1, 1), dt.date(2026, 4, 30)),
+        "inner": selectors.DayRange(dt.date(2026, 1, 31), dt.date(2026, 4, 1)),
+        "one": selectors.DayRange(dt.date(2026, 3, 31), dt.date(2026, 3, 31)),
+    }
+    totals = selectors.window_totals(CITY_AREA, windows)
+    for name, window in windows.items():
+        expected = sum(window.start <= day <= window.end for day in days)
+        incidents = sum(count for key, (count, _) in totals[name].items() if key.fact == "incident")
+        measures = sum(count for key, (count, _) in totals[name].items() if key.fact == "measure")
+        assert incidents == measures == expected, name
+    by_area = selectors.totals_by_area([CITY_AREA], windows["inner"].start, windows["inner"].end)
+    assert by_area[CITY_AREA] == totals["inner"]

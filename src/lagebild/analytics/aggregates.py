@@ -1,4 +1,4 @@
-"""Keeps the daily, weekly and hourly count tables consistent with the records.
+"""Keeps the daily, weekly, monthly and hourly count tables consistent with the records.
 
 Every write path adds or subtracts the contribution of the records it touches with one
 set-based ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` per table, the same
@@ -26,17 +26,18 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import CITY_AREA, DailyCount, Fact, HourlyCount, WeeklyCount
+from .models import CITY_AREA, DailyCount, Fact, HourlyCount, MonthlyCount, WeeklyCount
 
 CHUNK = 5_000
 
 # A full rebuild writes only the hourly table from the records and derives the daily and
 # weekly tables from it, so the records are read once instead of three times.
 _tables: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
-    "aggregate_tables", default=frozenset({"daily", "weekly", "hourly"})
+    "aggregate_tables", default=frozenset({"daily", "weekly", "monthly", "hourly"})
 )
 
 DAILY_KEY = ("area_id", "day", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
+MONTHLY_KEY = ("area_id", "month", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 WEEKLY_KEY = ("area_id", "week", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 HOURLY_KEY = (
     "area_id", "day", "hour", "fact", "category_id", "measure_type", "detail", "authority_id", "joint",
@@ -102,6 +103,12 @@ def _week(column: str, years: Years) -> str:
     return f"date({_local(column, years)}, 'weekday 0', '-6 days')"
 
 
+def _month(column: str, years: Years) -> str:
+    if _postgres():
+        return f"CAST(date_trunc('month', {_local(column, years)}) AS date)"
+    return f"date({_local(column, years)}, 'start of month')"
+
+
 def _hour(column: str, years: Years) -> str:
     if _postgres():
         return f"CAST(EXTRACT(HOUR FROM {_local(column, years)}) AS integer)"
@@ -159,7 +166,7 @@ def _run_fact(
     where: str,
     sign: int,
 ) -> None:
-    """Add (``sign`` = 1) or subtract (−1) one kind of record's contribution to all three tables."""
+    """Add (``sign`` = 1) or subtract (−1) one kind of record's contribution to all count tables."""
     tail = (
         f"{sign} * {count}, {sign} * {amount} FROM {source} JOIN ({links}) ia ON ia.oid = {link_key} "
         f"WHERE {where}"
@@ -172,9 +179,11 @@ def _run_fact(
             if years is None:
                 return
         day, week, hour = _day(time_column, years), _week(time_column, years), _hour(time_column, years)
+        month = _month(time_column, years)
         statements = (
             (DailyCount, DAILY_KEY, f"ia.area_id, {day}, {dims}, {detail}, {authority}, {joint}"),
             (WeeklyCount, WEEKLY_KEY, f"ia.area_id, {week}, {dims}, {detail}, {authority}, {joint}"),
+            (MonthlyCount, MONTHLY_KEY, f"ia.area_id, {month}, {dims}, {detail}, {authority}, {joint}"),
             (HourlyCount, HOURLY_KEY, f"ia.area_id, {day}, {hour}, {dims}, {detail}, {authority}, {joint}"),
         )
         wanted = _tables.get()
@@ -361,6 +370,7 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
         return
     daily: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
     weekly: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    monthly: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
     hourly: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
     for area_id, start, fact, authority_id, joint, count, amount in rows:
         day = start.date()
@@ -368,6 +378,7 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
         for table, key in (
             (daily, (area_id, day, fact, 0, "", "", authority_id, joint)),
             (weekly, (area_id, week, fact, 0, "", "", authority_id, joint)),
+            (monthly, (area_id, day.replace(day=1), fact, 0, "", "", authority_id, joint)),
             (hourly, (area_id, day, start.hour, fact, 0, "", "", authority_id, joint)),
         ):
             table[key][0] += sign * count
@@ -376,6 +387,7 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
         for model, key, values in (
             (DailyCount, DAILY_KEY, daily),
             (WeeklyCount, WEEKLY_KEY, weekly),
+            (MonthlyCount, MONTHLY_KEY, monthly),
             (HourlyCount, HOURLY_KEY, hourly),
         ):
             if model._meta.model_name.removesuffix("count") not in _tables.get():
@@ -388,28 +400,38 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
 # --- whole rebuild ----------------------------------------------------------------------
 
 
-def _derive_daily_and_weekly() -> None:
-    """Daily rows as sums of the hourly ones, weekly rows as sums of the daily ones."""
+def _derive_daily_weekly_monthly() -> None:
+    """Daily rows as sums of the hourly ones, weekly and monthly rows as sums of the daily ones."""
     dims = "fact, category_id, measure_type, detail, authority_id, joint"
-    week = "CAST(date_trunc('week', day) AS date)" if _postgres() else "date(day, 'weekday 0', '-6 days')"
-    daily, weekly, hourly = (m._meta.db_table for m in (DailyCount, WeeklyCount, HourlyCount))
+    if _postgres():
+        week, month = "CAST(date_trunc('week', day) AS date)", "CAST(date_trunc('month', day) AS date)"
+    else:
+        week, month = "date(day, 'weekday 0', '-6 days')", "date(day, 'start of month')"
+    tables = {m: m._meta.db_table for m in (DailyCount, WeeklyCount, MonthlyCount, HourlyCount)}
+    daily, hourly = tables[DailyCount], tables[HourlyCount]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {daily} (area_id, day, {dims}, count, amount) "
             f"SELECT area_id, day, {dims}, SUM(count), SUM(amount) FROM {hourly} "
             f"GROUP BY area_id, day, {dims}"
         )
-        cursor.execute(
-            f"INSERT INTO {weekly} (area_id, week, {dims}, count, amount) "
-            f"SELECT area_id, {week}, {dims}, SUM(count), SUM(amount) FROM {daily} "
-            f"GROUP BY area_id, {week}, {dims}"
-        )
+        for model, column, expression in ((WeeklyCount, "week", week), (MonthlyCount, "month", month)):
+            cursor.execute(
+                f"INSERT INTO {tables[model]} (area_id, {column}, {dims}, count, amount) "
+                f"SELECT area_id, {expression}, {dims}, SUM(count), SUM(amount) FROM {daily} "
+                f"GROUP BY area_id, {expression}, {dims}"
+            )
+        if _postgres():
+            # Fresh planner statistics: without them PostgreSQL misjudges the number of groups
+            # of the analytic queries right after a rebuild and sorts instead of hashing.
+            for table in tables.values():
+                cursor.execute(f"ANALYZE {table}")
 
 
 @transaction.atomic
 def rebuild() -> dict[str, int]:
     """Recompute all count tables from the records (``lagebild rebuild-aggregates``)."""
-    for model in (DailyCount, WeeklyCount, HourlyCount):
+    for model in (DailyCount, WeeklyCount, MonthlyCount, HourlyCount):
         model.objects.all().delete()
     token = _tables.set(frozenset({"hourly"}))
     try:
@@ -418,9 +440,10 @@ def rebuild() -> dict[str, int]:
         apply_patrols(None)
     finally:
         _tables.reset(token)
-    _derive_daily_and_weekly()
+    _derive_daily_weekly_monthly()
     return {
         "daily": DailyCount.objects.count(),
         "weekly": WeeklyCount.objects.count(),
+        "monthly": MonthlyCount.objects.count(),
         "hourly": HourlyCount.objects.count(),
     }

@@ -87,6 +87,35 @@ class WeeklyCount(models.Model):
         return f"{self.fact} Woche {self.week} Gebiet {self.area_id}: {self.count}"
 
 
+class MonthlyCount(models.Model):
+    """The daily counts rolled up per calendar month (``month`` is its first day): years to date."""
+
+    month = models.DateField()
+    area_id = models.IntegerField()
+    fact = models.CharField(max_length=20, choices=Fact.choices)
+    category_id = models.IntegerField(default=0)
+    measure_type = models.CharField(max_length=20, blank=True, default="")
+    detail = models.CharField(max_length=20, blank=True, default="")
+    authority_id = models.IntegerField()
+    joint = models.BooleanField(default=False)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id", "month", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint",
+                ],
+                name="monthlycount_key",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.fact} Monat {self.month} Gebiet {self.area_id}: {self.count}"
+
+
 class HourlyCount(models.Model):
     """Counts per local day and hour, for hour × weekday tables and hour-of-day profiles."""
 

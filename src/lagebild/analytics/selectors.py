@@ -2,8 +2,8 @@
 
 Every figure on an analytic page comes from these functions, so a page cannot contradict
 itself: a window's total is the sum of the same rows its drill-downs split up. Long windows
-read whole ISO weeks from ``WeeklyCount`` and only the partial weeks at their edges from
-``DailyCount``.
+read whole months from ``MonthlyCount``, whole ISO weeks of the rest from ``WeeklyCount``
+and only the remaining days from ``DailyCount``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, DecimalField, F, FloatField, Q, Sum, Value, When
+from django.db.models.functions import Cast
 
 from lagebild.core.models import Authority
 from lagebild.geo.models import Area
 
 from .indicators import GroupKey, IndicatorDef
-from .models import CITY_AREA, DailyCount, HourlyCount, Indicator, IndicatorSet, WeeklyCount
+from .models import CITY_AREA, DailyCount, HourlyCount, Indicator, IndicatorSet, MonthlyCount, WeeklyCount
 
 DIMENSIONS = ("fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 AREA_KINDS_FOR_ANALYSIS = (
@@ -33,6 +34,7 @@ AREA_KINDS_FOR_ANALYSIS = (
 )
 
 Totals = dict[GroupKey, tuple[int, float]]
+_ONE_DAY = dt.timedelta(days=1)
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 
 
@@ -150,52 +152,107 @@ def _to_float(value: object) -> float:
     return 0.0 if value is None else float(value)  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class PeriodParts:
+    """A day range split into whole months, whole ISO weeks and single days."""
+
+    months: list[tuple[dt.date, dt.date]]  # (first month, last month) as first days
+    weeks: list[tuple[dt.date, dt.date]]  # (first Monday, last Monday)
+    days: list[DayRange]
+
+
+def _month_after(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def split_period(start: dt.date, end: dt.date) -> PeriodParts:
+    """Whole months inside [start, end], whole ISO weeks of the rest, and the remaining days."""
+    parts = PeriodParts([], [], [])
+    if end < start:
+        return parts
+    first_month = start if start.day == 1 else _month_after(start)
+    after_end = end + dt.timedelta(days=1)
+    last_month_end = after_end.replace(day=1) - dt.timedelta(days=1)
+    if first_month <= last_month_end:
+        parts.months.append((first_month, last_month_end.replace(day=1)))
+        edges = [
+            DayRange(start, first_month - dt.timedelta(days=1)),
+            DayRange(last_month_end + _ONE_DAY, end),
+        ]
+    else:
+        edges = [DayRange(start, end)]
+    for edge in edges:
+        if edge.end < edge.start:
+            continue
+        weeks, days = split_into_weeks(edge.start, edge.end)
+        if weeks:
+            parts.weeks.append(weeks)
+        parts.days.extend(days)
+    return parts
+
+
+def _range_condition(column: str, ranges: Sequence[tuple[dt.date, dt.date]]) -> Q:
+    condition = Q(pk__in=[])
+    for first, last in ranges:
+        condition |= Q(**{f"{column}__range": (first, last)})
+    return condition
+
+
 def window_totals(
     area_id: int, windows: Mapping[str, _HasRange], facts: Iterable[str] | None = None
 ) -> dict[str, Totals]:
     """For each named window (inclusive start/end days) the totals per dimension group.
 
-    Two queries regardless of the number of windows: whole weeks from the weekly table,
-    the edge days from the daily table, each window a conditional sum.
+    At most three queries regardless of the number of windows: whole months from the
+    monthly table, whole weeks of the rest from the weekly table, the remaining days from
+    the daily table, each window a conditional sum. A year to date thus reads about ten
+    monthly rows per group instead of 300 daily ones.
     """
-    daily_q, weekly_q = Q(pk__in=[]), Q(pk__in=[])
-    daily_sums, weekly_sums = {}, {}
-    for name, window in windows.items():
-        weeks, edges = split_into_weeks(window.start, window.end)
-        day_condition = Q(pk__in=[])
-        for edge in edges:
-            day_condition |= Q(day__range=(edge.start, edge.end))
-        if edges:
-            daily_q |= day_condition
-            daily_sums[f"c_{name}"] = Sum(Case(When(day_condition, then=F("count")), default=0))
-            daily_sums[f"a_{name}"] = Sum(
-                Case(When(day_condition, then=F("amount")), default=Value(0), output_field=AMOUNT)
-            )
-        if weeks:
-            week_condition = Q(week__range=weeks)
-            weekly_q |= week_condition
-            weekly_sums[f"c_{name}"] = Sum(Case(When(week_condition, then=F("count")), default=0))
-            weekly_sums[f"a_{name}"] = Sum(
-                Case(When(week_condition, then=F("amount")), default=Value(0), output_field=AMOUNT)
-            )
-    result: dict[str, dict[GroupKey, list[float]]] = {name: defaultdict(lambda: [0, 0.0]) for name in windows}
+    split = {name: split_period(window.start, window.end) for name, window in windows.items()}
+    sources = (
+        (MonthlyCount, "month", lambda p: p.months),
+        (WeeklyCount, "week", lambda p: p.weeks),
+        (DailyCount, "day", lambda p: [(d.start, d.end) for d in p.days]),
+    )
+    names = list(windows)
+    result: dict[str, dict[GroupKey, list[float]]] = {name: defaultdict(lambda: [0, 0.0]) for name in names}
     base_filter = Q(area_id=area_id)
     if facts is not None:
         base_filter &= Q(fact__in=list(facts))
-    for model, condition, sums in ((DailyCount, daily_q, daily_sums), (WeeklyCount, weekly_q, weekly_sums)):
-        if not sums:
+    for model, column, ranges_of in sources:
+        sums: dict[str, Sum] = {}
+        used: list[str] = []
+        any_range = Q(pk__in=[])
+        for name in names:
+            ranges = ranges_of(split[name])
+            if not ranges:
+                continue
+            condition = _range_condition(column, ranges)
+            any_range |= condition
+            used.append(name)
+            sums[f"c_{name}"] = Sum(Case(When(condition, then=F("count")), default=0))
+            sums[f"a_{name}"] = Cast(
+                Sum(Case(When(condition, then=F("amount")), default=Value(0), output_field=AMOUNT)),
+                FloatField(),
+            )
+        if not used:
             continue
-        rows = model.objects.filter(base_filter & condition).values(*DIMENSIONS).annotate(**sums).order_by()
+        rows = (
+            model.objects.filter(base_filter & any_range)
+            .values(*DIMENSIONS)
+            .annotate(**sums)
+            .order_by()
+            .values_list(*DIMENSIONS, *sums)
+        )
+        width = len(DIMENSIONS)
         for row in rows:
-            key = GroupKey(*(row[d] for d in DIMENSIONS))
-            for name in windows:
-                if f"c_{name}" not in sums:
-                    continue
-                count, amount = row[f"c_{name}"] or 0, _to_float(row[f"a_{name}"])
+            key = GroupKey(*row[:width])
+            for position, name in enumerate(used):
+                count, amount = row[width + 2 * position], row[width + 2 * position + 1]
                 if count or amount:
                     slot = result[name][key]
-                    slot[0] += int(count)
-                    slot[1] += amount
+                    slot[0] += count
+                    slot[1] += amount or 0.0
     return {
         name: {k: (int(v[0]), round(v[1], 2)) for k, v in groups.items()} for name, groups in result.items()
     }
@@ -254,23 +311,26 @@ def daily_totals(area_id: int, start: dt.date, end: dt.date) -> dict[dt.date, To
 def totals_by_area(area_ids: Sequence[int], start: dt.date, end: dt.date) -> dict[int, Totals]:
     """One period's totals for several areas (drill-down table, open data, displacement)."""
     result: dict[int, dict[GroupKey, list[float]]] = {a: defaultdict(lambda: [0, 0.0]) for a in area_ids}
-    weeks, edges = split_into_weeks(start, end)
-    parts = []
-    if weeks:
-        parts.append((WeeklyCount, Q(week__range=weeks)))
-    for edge in edges:
-        parts.append((DailyCount, Q(day__range=(edge.start, edge.end))))
-    for model, condition in parts:
+    parts = split_period(start, end)
+    queries = []
+    if parts.months:
+        queries.append((MonthlyCount, _range_condition("month", parts.months)))
+    if parts.weeks:
+        queries.append((WeeklyCount, _range_condition("week", parts.weeks)))
+    if parts.days:
+        queries.append((DailyCount, _range_condition("day", [(d.start, d.end) for d in parts.days])))
+    for model, condition in queries:
         rows = (
             model.objects.filter(condition, area_id__in=list(area_ids))
             .values("area_id", *DIMENSIONS)
-            .annotate(c=Sum("count"), a=Sum("amount"))
+            .annotate(c=Sum("count"), a=Cast(Sum("amount"), FloatField()))
             .order_by()
+            .values_list("area_id", *DIMENSIONS, "c", "a")
         )
-        for row in rows:
-            slot = result[row["area_id"]][GroupKey(*(row[d] for d in DIMENSIONS))]
-            slot[0] += row["c"] or 0
-            slot[1] += _to_float(row["a"])
+        for area_id, *dims, count, amount in rows:
+            slot = result[area_id][GroupKey(*dims)]
+            slot[0] += count or 0
+            slot[1] += amount or 0.0
     return {a: {k: (int(v[0]), round(v[1], 2)) for k, v in g.items()} for a, g in result.items()}
 
 

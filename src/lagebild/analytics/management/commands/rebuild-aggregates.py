@@ -13,6 +13,6 @@ class Command(BaseCommand):
         counts = aggregates.rebuild()
         self.stdout.write(
             f"Verdichtete Zahlen neu berechnet: {counts['daily']} Tageszeilen, "
-            f"{counts['weekly']} Wochenzeilen, "
+            f"{counts['weekly']} Wochenzeilen, {counts['monthly']} Monatszeilen, "
             f"{counts['hourly']} Stundenzeilen in {time.perf_counter() - started:.1f} s."
         )
