@@ -195,6 +195,10 @@ def _run_fact(
             cursor.execute(_upsert(model._meta.db_table, key).format(select=select))
 
 
+# The joint flag is kept only for patrols and their staff hours (Doppelstreifen); for the
+# other facts it would double the rows every analytic query reads without any page using it.
+_NOT_A_PATROL = "FALSE"
+
 # The whole city is area 0 (every record, even without a city polygon), so links to areas
 # of kind "city" would only duplicate it.
 _NOT_CITY = " AND area_id NOT IN (SELECT id FROM geo_area WHERE kind = 'city')"
@@ -233,7 +237,7 @@ def apply_incidents(incident_ids: Iterable[int] | None, sign: int = 1, *, with_m
             measure_type="''",
             detail="i.source",
             authority="i.authority_id",
-            joint="i.joint",
+            joint=_NOT_A_PATROL,
             count="COUNT(*)",
             amount="0",
             where=_ids_clause("i.id", ids),
@@ -274,7 +278,7 @@ def _apply_measures(id_column: str, ids: Sequence[int] | None, sign: int) -> Non
         measure_type="m.type",
         detail="CASE WHEN m.seizure_kind <> '' THEN m.seizure_kind ELSE m.referral_service END",
         authority="m.authority_id",
-        joint="i.joint",
+        joint=_NOT_A_PATROL,
         count="COUNT(*)",
         amount="COALESCE(SUM(m.amount), 0)",
         where=_ids_clause(id_column, ids),
@@ -299,7 +303,7 @@ def apply_reports(report_ids: Iterable[int] | None, sign: int = 1) -> None:
                 measure_type="''",
                 detail=detail,
                 authority="r.authority_id",
-                joint="r.joint",
+                joint=_NOT_A_PATROL,
                 count="COUNT(*)",
                 amount="0",
                 where=_ids_clause("r.id", ids) + extra,
