@@ -53,6 +53,17 @@ class DailyCount(models.Model):
                 name="dailycount_key",
             )
         ]  # fmt: skip
+        # Covering: the window sums read only this index (no table lookups), the analytic
+        # read path's main cost on SQLite.
+        indexes = [
+            models.Index(
+                fields=[
+                    "area_id", "day", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint", "count", "amount",
+                ],
+                name="dailycount_cover",
+            )
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.fact} {self.day} Gebiet {self.area_id}: {self.count}"
@@ -82,6 +93,17 @@ class WeeklyCount(models.Model):
                 name="weeklycount_key",
             )
         ]  # fmt: skip
+        # Covering: the window sums read only this index (no table lookups), the analytic
+        # read path's main cost on SQLite.
+        indexes = [
+            models.Index(
+                fields=[
+                    "area_id", "week", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint", "count", "amount",
+                ],
+                name="weeklycount_cover",
+            )
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.fact} Woche {self.week} Gebiet {self.area_id}: {self.count}"
@@ -109,6 +131,17 @@ class MonthlyCount(models.Model):
                     "joint",
                 ],
                 name="monthlycount_key",
+            )
+        ]  # fmt: skip
+        # Covering: the window sums read only this index (no table lookups), the analytic
+        # read path's main cost on SQLite.
+        indexes = [
+            models.Index(
+                fields=[
+                    "area_id", "month", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint", "count", "amount",
+                ],
+                name="monthlycount_cover",
             )
         ]  # fmt: skip
 

@@ -217,45 +217,55 @@ def window_totals(
     """For each named window (inclusive start/end days) the totals per dimension group.
 
     Each window is summed from whole months (monthly table), whole ISO weeks of the rest
-    (weekly table) and the remaining days (daily table), one plain grouped query per part:
-    a year to date thus reads about ten monthly rows per group instead of 300 daily ones.
+    (weekly table) and the remaining days (daily table): a year to date reads about ten
+    monthly rows per group instead of 300 daily ones. All windows go to the database as
+    one statement, which returns one row per window and group.
     """
-    base_filter = Q(area_id=area_id)
-    if facts is not None:
-        base_filter &= Q(fact__in=list(facts))
-    result: dict[str, Totals] = {}
-    for name, window in windows.items():
+    names = list(windows)
+    dims = ", ".join(DIMENSIONS)
+    fact_list = list(facts) if facts is not None else None
+    parts_sql: list[str] = []
+    params: list[object] = []
+    for position, name in enumerate(names):
+        window = windows[name]
         parts = split_period(window.start, window.end)
-        queries = []
-        if parts.months:
-            queries.append((MonthlyCount, _range_condition("month", parts.months)))
-        if parts.weeks:
-            queries.append((WeeklyCount, _range_condition("week", parts.weeks)))
-        if parts.days:
-            queries.append((DailyCount, _range_condition("day", [(d.start, d.end) for d in parts.days])))
-        groups: dict[GroupKey, list[float]] = {}
-        for model, condition in queries:
-            queryset = (
-                model.objects.filter(base_filter & condition)
-                .values(*DIMENSIONS)
-                .annotate(c=Sum("count"), a=Sum("amount"))
-                .order_by()
-                .values_list(*DIMENSIONS, "c", "a")
+        pieces = [
+            (MonthlyCount, "month", parts.months),
+            (WeeklyCount, "week", parts.weeks),
+            (DailyCount, "day", [(d.start, d.end) for d in parts.days]),
+        ]
+        for model, column, ranges in pieces:
+            if not ranges:
+                continue
+            range_sql = " OR ".join(f"{column} BETWEEN %s AND %s" for _ in ranges)
+            fact_sql = ""
+            if fact_list is not None:
+                fact_sql = (
+                    f" AND fact IN ({', '.join(['%s'] * len(fact_list))})" if fact_list else " AND 1 = 0"
+                )
+            parts_sql.append(
+                f"SELECT {position} AS w, {dims}, count, amount FROM {model._meta.db_table} "
+                f"WHERE area_id = %s AND ({range_sql}){fact_sql}"
             )
-            for fact, category_id, measure_type, detail, authority_id, joint, count, amount in _raw_rows(
-                queryset
-            ):
-                if not count and not amount:
-                    continue
-                amount = float(amount or 0)
-                key = GroupKey(fact, category_id, measure_type, detail, authority_id, bool(joint))
-                slot = groups.get(key)
-                if slot is None:
-                    groups[key] = [count, amount or 0.0]
-                else:
-                    slot[0] += count
-                    slot[1] += amount or 0.0
-        result[name] = {k: (int(v[0]), round(v[1], 2)) for k, v in groups.items()}
+            params.append(area_id)
+            for first, last in ranges:
+                params.extend((first, last))
+            params.extend(fact_list or [])
+    result: dict[str, dict[GroupKey, tuple[int, float]]] = {name: {} for name in names}
+    if not parts_sql:
+        return result
+    sql = (
+        f"SELECT w, {dims}, SUM(count), SUM(amount) FROM ({' UNION ALL '.join(parts_sql)}) parts "
+        f"GROUP BY w, {dims}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for position, fact, category_id, measure_type, detail, authority_id, joint, count, amount in rows:
+        if not count and not amount:
+            continue
+        key = GroupKey(fact, category_id, measure_type, detail, authority_id, bool(joint))
+        result[names[position]][key] = (int(count), round(float(amount or 0), 2))
     return result
 
 
