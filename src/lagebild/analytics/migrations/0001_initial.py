@@ -5,130 +5,326 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IndicatorSet',
+            name="IndicatorSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='Kürzel')),
-                ('name', models.CharField(max_length=120, verbose_name='Bezeichnung')),
-                ('sort_order', models.PositiveIntegerField(default=100, verbose_name='Reihenfolge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="Kürzel")),
+                ("name", models.CharField(max_length=120, verbose_name="Bezeichnung")),
+                ("sort_order", models.PositiveIntegerField(default=100, verbose_name="Reihenfolge")),
             ],
             options={
-                'verbose_name': 'Kennzahlen-Set',
-                'verbose_name_plural': 'Kennzahlen-Sets',
-                'ordering': ['sort_order', 'name'],
+                "verbose_name": "Kennzahlen-Set",
+                "verbose_name_plural": "Kennzahlen-Sets",
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='DailyCount',
+            name="DailyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('area_id', models.IntegerField()),
-                ('fact', models.CharField(choices=[('incident', 'Feststellungen'), ('measure', 'Maßnahmen'), ('report_received', 'Bürgerhinweise eingegangen'), ('report_closed', 'Bürgerhinweise abgeschlossen'), ('patrol', 'Streifen'), ('staff_hours', 'Personalstunden')], max_length=20)),
-                ('category_id', models.IntegerField(default=0)),
-                ('measure_type', models.CharField(blank=True, default='', max_length=20)),
-                ('detail', models.CharField(blank=True, default='', max_length=20)),
-                ('authority_id', models.IntegerField()),
-                ('joint', models.BooleanField(default=False)),
-                ('count', models.IntegerField(default=0)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("area_id", models.IntegerField()),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Feststellungen"),
+                            ("measure", "Maßnahmen"),
+                            ("report_received", "Bürgerhinweise eingegangen"),
+                            ("report_closed", "Bürgerhinweise abgeschlossen"),
+                            ("patrol", "Streifen"),
+                            ("staff_hours", "Personalstunden"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("category_id", models.IntegerField(default=0)),
+                ("measure_type", models.CharField(blank=True, default="", max_length=20)),
+                ("detail", models.CharField(blank=True, default="", max_length=20)),
+                ("authority_id", models.IntegerField()),
+                ("joint", models.BooleanField(default=False)),
+                ("count", models.IntegerField(default=0)),
+                ("amount", models.DecimalField(decimal_places=2, default=0, max_digits=16)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('area_id', 'day', 'fact', 'category_id', 'measure_type', 'detail', 'authority_id', 'joint'), name='dailycount_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "area_id",
+                            "day",
+                            "fact",
+                            "category_id",
+                            "measure_type",
+                            "detail",
+                            "authority_id",
+                            "joint",
+                        ),
+                        name="dailycount_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HourlyCount',
+            name="HourlyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('hour', models.SmallIntegerField()),
-                ('area_id', models.IntegerField()),
-                ('fact', models.CharField(choices=[('incident', 'Feststellungen'), ('measure', 'Maßnahmen'), ('report_received', 'Bürgerhinweise eingegangen'), ('report_closed', 'Bürgerhinweise abgeschlossen'), ('patrol', 'Streifen'), ('staff_hours', 'Personalstunden')], max_length=20)),
-                ('category_id', models.IntegerField(default=0)),
-                ('measure_type', models.CharField(blank=True, default='', max_length=20)),
-                ('detail', models.CharField(blank=True, default='', max_length=20)),
-                ('authority_id', models.IntegerField()),
-                ('joint', models.BooleanField(default=False)),
-                ('count', models.IntegerField(default=0)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("hour", models.SmallIntegerField()),
+                ("area_id", models.IntegerField()),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Feststellungen"),
+                            ("measure", "Maßnahmen"),
+                            ("report_received", "Bürgerhinweise eingegangen"),
+                            ("report_closed", "Bürgerhinweise abgeschlossen"),
+                            ("patrol", "Streifen"),
+                            ("staff_hours", "Personalstunden"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("category_id", models.IntegerField(default=0)),
+                ("measure_type", models.CharField(blank=True, default="", max_length=20)),
+                ("detail", models.CharField(blank=True, default="", max_length=20)),
+                ("authority_id", models.IntegerField()),
+                ("joint", models.BooleanField(default=False)),
+                ("count", models.IntegerField(default=0)),
+                ("amount", models.DecimalField(decimal_places=2, default=0, max_digits=16)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('area_id', 'day', 'hour', 'fact', 'category_id', 'measure_type', 'detail', 'authority_id', 'joint'), name='hourlycount_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "area_id",
+                            "day",
+                            "hour",
+                            "fact",
+                            "category_id",
+                            "measure_type",
+                            "detail",
+                            "authority_id",
+                            "joint",
+                        ),
+                        name="hourlycount_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='Kürzel')),
-                ('name', models.CharField(max_length=120, verbose_name='Bezeichnung')),
-                ('description', models.CharField(blank=True, max_length=400, verbose_name='Erläuterung')),
-                ('kind', models.CharField(choices=[('activity', 'Aktivität (was wir getan haben)'), ('problem', 'Problem (was geschieht)'), ('outcome', 'Wirkung (was sich verändert hat)')], max_length=10, verbose_name='Art')),
-                ('fact', models.CharField(choices=[('incident', 'Feststellungen'), ('measure', 'Maßnahmen'), ('report_received', 'Bürgerhinweise eingegangen'), ('report_closed', 'Bürgerhinweise abgeschlossen'), ('patrol', 'Streifen'), ('staff_hours', 'Personalstunden')], max_length=20, verbose_name='Gezählt wird')),
-                ('value', models.CharField(choices=[('count', 'Anzahl'), ('amount', 'Summe des Betrags / der Stunden')], default='count', max_length=10, verbose_name='Wert')),
-                ('measure_types', models.JSONField(blank=True, default=list, verbose_name='Nur diese Maßnahmen')),
-                ('details', models.JSONField(blank=True, default=list, help_text='Quelle der Feststellung, Art der Sicherstellung, Hilfeangebot, Eingangsweg oder Abschlussstatus.', verbose_name='Nur diese Merkmale')),
-                ('authority_kinds', models.JSONField(blank=True, default=list, help_text='Leer = alle; sonst "city" und/oder "police".', verbose_name='Nur diese Behörden')),
-                ('per_100_staff_hours', models.BooleanField(default=False, help_text='Teilt durch die Personalstunden der Streifen im selben Gebiet und Zeitraum.', verbose_name='Je 100 Personalstunden')),
-                ('unit', models.CharField(default='Anzahl', max_length=30, verbose_name='Einheit')),
-                ('active', models.BooleanField(default=True, verbose_name='Aktiv')),
-                ('sort_order', models.PositiveIntegerField(default=100, verbose_name='Reihenfolge')),
-                ('categories', models.ManyToManyField(blank=True, related_name='+', to='catalog.category', verbose_name='Nur diese Sachverhalte')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="Kürzel")),
+                ("name", models.CharField(max_length=120, verbose_name="Bezeichnung")),
+                ("description", models.CharField(blank=True, max_length=400, verbose_name="Erläuterung")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("activity", "Aktivität (was wir getan haben)"),
+                            ("problem", "Problem (was geschieht)"),
+                            ("outcome", "Wirkung (was sich verändert hat)"),
+                        ],
+                        max_length=10,
+                        verbose_name="Art",
+                    ),
+                ),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Feststellungen"),
+                            ("measure", "Maßnahmen"),
+                            ("report_received", "Bürgerhinweise eingegangen"),
+                            ("report_closed", "Bürgerhinweise abgeschlossen"),
+                            ("patrol", "Streifen"),
+                            ("staff_hours", "Personalstunden"),
+                        ],
+                        max_length=20,
+                        verbose_name="Gezählt wird",
+                    ),
+                ),
+                (
+                    "value",
+                    models.CharField(
+                        choices=[("count", "Anzahl"), ("amount", "Summe des Betrags / der Stunden")],
+                        default="count",
+                        max_length=10,
+                        verbose_name="Wert",
+                    ),
+                ),
+                (
+                    "measure_types",
+                    models.JSONField(blank=True, default=list, verbose_name="Nur diese Maßnahmen"),
+                ),
+                (
+                    "details",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Quelle der Feststellung, Art der Sicherstellung, Hilfeangebot, Eingangsweg oder Abschlussstatus.",
+                        verbose_name="Nur diese Merkmale",
+                    ),
+                ),
+                (
+                    "authority_kinds",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Leer = alle; sonst "city" und/oder "police".',
+                        verbose_name="Nur diese Behörden",
+                    ),
+                ),
+                (
+                    "per_100_staff_hours",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Teilt durch die Personalstunden der Streifen im selben Gebiet und Zeitraum.",
+                        verbose_name="Je 100 Personalstunden",
+                    ),
+                ),
+                ("unit", models.CharField(default="Anzahl", max_length=30, verbose_name="Einheit")),
+                ("active", models.BooleanField(default=True, verbose_name="Aktiv")),
+                ("sort_order", models.PositiveIntegerField(default=100, verbose_name="Reihenfolge")),
+                (
+                    "categories",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="catalog.category",
+                        verbose_name="Nur diese Sachverhalte",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Kennzahl',
-                'verbose_name_plural': 'Kennzahlen',
-                'ordering': ['sort_order', 'name'],
+                "verbose_name": "Kennzahl",
+                "verbose_name_plural": "Kennzahlen",
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='IndicatorSetEntry',
+            name="IndicatorSetEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='analytics.indicator')),
-                ('indicator_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='analytics.indicatorset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="analytics.indicator",
+                    ),
+                ),
+                (
+                    "indicator_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="analytics.indicatorset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.AddField(
-            model_name='indicatorset',
-            name='indicators',
-            field=models.ManyToManyField(through='analytics.IndicatorSetEntry', to='analytics.indicator', verbose_name='Kennzahlen'),
+            model_name="indicatorset",
+            name="indicators",
+            field=models.ManyToManyField(
+                through="analytics.IndicatorSetEntry", to="analytics.indicator", verbose_name="Kennzahlen"
+            ),
         ),
         migrations.CreateModel(
-            name='WeeklyCount',
+            name="WeeklyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField()),
-                ('area_id', models.IntegerField()),
-                ('fact', models.CharField(choices=[('incident', 'Feststellungen'), ('measure', 'Maßnahmen'), ('report_received', 'Bürgerhinweise eingegangen'), ('report_closed', 'Bürgerhinweise abgeschlossen'), ('patrol', 'Streifen'), ('staff_hours', 'Personalstunden')], max_length=20)),
-                ('category_id', models.IntegerField(default=0)),
-                ('measure_type', models.CharField(blank=True, default='', max_length=20)),
-                ('detail', models.CharField(blank=True, default='', max_length=20)),
-                ('authority_id', models.IntegerField()),
-                ('joint', models.BooleanField(default=False)),
-                ('count', models.IntegerField(default=0)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week", models.DateField()),
+                ("area_id", models.IntegerField()),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Feststellungen"),
+                            ("measure", "Maßnahmen"),
+                            ("report_received", "Bürgerhinweise eingegangen"),
+                            ("report_closed", "Bürgerhinweise abgeschlossen"),
+                            ("patrol", "Streifen"),
+                            ("staff_hours", "Personalstunden"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("category_id", models.IntegerField(default=0)),
+                ("measure_type", models.CharField(blank=True, default="", max_length=20)),
+                ("detail", models.CharField(blank=True, default="", max_length=20)),
+                ("authority_id", models.IntegerField()),
+                ("joint", models.BooleanField(default=False)),
+                ("count", models.IntegerField(default=0)),
+                ("amount", models.DecimalField(decimal_places=2, default=0, max_digits=16)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('area_id', 'week', 'fact', 'category_id', 'measure_type', 'detail', 'authority_id', 'joint'), name='weeklycount_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "area_id",
+                            "week",
+                            "fact",
+                            "category_id",
+                            "measure_type",
+                            "detail",
+                            "authority_id",
+                            "joint",
+                        ),
+                        name="weeklycount_key",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='indicatorsetentry',
-            constraint=models.UniqueConstraint(fields=('indicator_set', 'indicator'), name='indicator_set_entry_unique'),
+            model_name="indicatorsetentry",
+            constraint=models.UniqueConstraint(
+                fields=("indicator_set", "indicator"), name="indicator_set_entry_unique"
+            ),
         ),
     ]

@@ -25,31 +25,61 @@ def drop_extended_statistics(apps, schema_editor):
         schema_editor.execute(f"DROP STATISTICS IF EXISTS {table}_groups")
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0001_initial'),
+        ("analytics", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MonthlyCount',
+            name="MonthlyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('area_id', models.IntegerField()),
-                ('fact', models.CharField(choices=[('incident', 'Feststellungen'), ('measure', 'Maßnahmen'), ('report_received', 'Bürgerhinweise eingegangen'), ('report_closed', 'Bürgerhinweise abgeschlossen'), ('patrol', 'Streifen'), ('staff_hours', 'Personalstunden')], max_length=20)),
-                ('category_id', models.IntegerField(default=0)),
-                ('measure_type', models.CharField(blank=True, default='', max_length=20)),
-                ('detail', models.CharField(blank=True, default='', max_length=20)),
-                ('authority_id', models.IntegerField()),
-                ('joint', models.BooleanField(default=False)),
-                ('count', models.IntegerField(default=0)),
-                ('amount', models.DecimalField(decimal_places=2, default=0, max_digits=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("area_id", models.IntegerField()),
+                (
+                    "fact",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Feststellungen"),
+                            ("measure", "Maßnahmen"),
+                            ("report_received", "Bürgerhinweise eingegangen"),
+                            ("report_closed", "Bürgerhinweise abgeschlossen"),
+                            ("patrol", "Streifen"),
+                            ("staff_hours", "Personalstunden"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("category_id", models.IntegerField(default=0)),
+                ("measure_type", models.CharField(blank=True, default="", max_length=20)),
+                ("detail", models.CharField(blank=True, default="", max_length=20)),
+                ("authority_id", models.IntegerField()),
+                ("joint", models.BooleanField(default=False)),
+                ("count", models.IntegerField(default=0)),
+                ("amount", models.DecimalField(decimal_places=2, default=0, max_digits=16)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('area_id', 'month', 'fact', 'category_id', 'measure_type', 'detail', 'authority_id', 'joint'), name='monthlycount_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "area_id",
+                            "month",
+                            "fact",
+                            "category_id",
+                            "measure_type",
+                            "detail",
+                            "authority_id",
+                            "joint",
+                        ),
+                        name="monthlycount_key",
+                    )
+                ],
             },
         ),
         migrations.RunPython(extended_statistics, drop_extended_statistics),

@@ -4,22 +4,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0002_monthly_counts'),
+        ("analytics", "0002_monthly_counts"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dailycount',
-            index=models.Index(fields=['area_id', 'day', 'fact', 'category_id', 'measure_type', 'detail', 'authority_id', 'joint', 'count', 'amount'], name='dailycount_cover'),
+            model_name="dailycount",
+            index=models.Index(
+                fields=[
+                    "area_id",
+                    "day",
+                    "fact",
+                    "category_id",
+                    "measure_type",
+                    "detail",
+                    "authority_id",
+                    "joint",
+                    "count",
+                    "amount",
+                ],
+                name="dailycount_cover",
+            ),
         ),
         migrations.AddIndex(
-            model_name='monthlycount',
-            index=models.Index(fields=['area_id', 'month', 'fact', 'category_id', 'measure_type', 'detail', 'authority_id', 'joint', 'count', 'amount'], name='monthlycount_cover'),
+            model_name="monthlycount",
+            index=models.Index(
+                fields=[
+                    "area_id",
+                    "month",
+                    "fact",
+                    "category_id",
+                    "measure_type",
+                    "detail",
+                    "authority_id",
+                    "joint",
+                    "count",
+                    "amount",
+                ],
+                name="monthlycount_cover",
+            ),
         ),
         migrations.AddIndex(
-            model_name='weeklycount',
-            index=models.Index(fields=['area_id', 'week', 'fact', 'category_id', 'measure_type', 'detail', 'authority_id', 'joint', 'count', 'amount'], name='weeklycount_cover'),
+            model_name="weeklycount",
+            index=models.Index(
+                fields=[
+                    "area_id",
+                    "week",
+                    "fact",
+                    "category_id",
+                    "measure_type",
+                    "detail",
+                    "authority_id",
+                    "joint",
+                    "count",
+                    "amount",
+                ],
+                name="weeklycount_cover",
+            ),
         ),
     ]
