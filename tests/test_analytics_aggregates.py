@@ -144,15 +144,21 @@ def test_every_write_path_keeps_counts_equal_to_a_rebuild(
 
 def test_csv_import_adds_its_records_to_the_counts(world, kod_lead, now):
     day = (now - dt.timedelta(days=2)).astimezone(BERLIN)
+    # 60 rows: more than aggregates.BULK, so the import takes the temporary-table path.
     rows = "\n".join(
-        f"{day:%d.%m.%Y} {hour:02d}:15;aggressive-begging;{INSIDE[0]};{INSIDE[1]};dispersal_order"
+        f"{day:%d.%m.%Y} {hour:02d}:{minute:02d};aggressive-begging;{INSIDE[0]};{INSIDE[1]};dispersal_order"
         for hour in (9, 10, 11)
+        for minute in range(20)
     )
     data = f"occurred_at;category;lat;lon;measures\n{rows}\n"
     result = importer.import_incidents(user=kod_lead, data=data)
     assert result.ok, result.errors
-    assert _daily_total("incident") == 3
-    assert _daily_total("measure", measure_type="dispersal_order") == 3
+    assert _daily_total("incident") == 60 > aggregates.BULK
+    assert _daily_total("measure", measure_type="dispersal_order") == 60
+    assert (
+        sum(MonthlyCount.objects.filter(area_id=CITY_AREA, fact="incident").values_list("count", flat=True))
+        == 60
+    )
     hours = set(HourlyCount.objects.filter(area_id=CITY_AREA, fact="incident").values_list("hour", flat=True))
     assert hours == {9, 10, 11}
     _assert_incremental_equals_rebuild()

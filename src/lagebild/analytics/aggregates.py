@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from .models import CITY_AREA, DailyCount, Fact, HourlyCount, MonthlyCount, WeeklyCount
 
-CHUNK = 5_000
+CHUNK = 50_000
+BULK = 50  # records per call from which the temporary-table path pays off
 
 # A full rebuild writes only the hourly table from the records and derives the daily and
 # weekly tables from it, so the records are read once instead of three times.
@@ -165,12 +166,15 @@ def _run_fact(
     amount: str,
     where: str,
     sign: int,
+    bulk: bool = False,
 ) -> None:
-    """Add (``sign`` = 1) or subtract (−1) one kind of record's contribution to all count tables."""
-    tail = (
-        f"{sign} * {count}, {sign} * {amount} FROM {source} JOIN ({links}) ia ON ia.oid = {link_key} "
-        f"WHERE {where}"
-    )
+    """Add (``sign`` = 1) or subtract (−1) one kind of record's contribution to all count tables.
+
+    ``bulk`` (imports, many records): the records are read once into a temporary table at the
+    hourly grain, and the four tables are updated from it.
+    """
+    from_where = f"FROM {source} JOIN ({links}) ia ON ia.oid = {link_key} WHERE {where}"
+    tail = f"{sign} * {count}, {sign} * {amount} {from_where}"
     dims = f"'{fact}', {category}, {measure_type}"
     with connection.cursor() as cursor:
         years: Years | None = (0, 0)
@@ -187,12 +191,69 @@ def _run_fact(
             (HourlyCount, HOURLY_KEY, f"ia.area_id, {day}, {hour}, {dims}, {detail}, {authority}, {joint}"),
         )
         wanted = _tables.get()
+        if bulk and len(wanted) == 4:
+            _run_bulk(cursor, statements[-1][2], f"{sign} * {count}", f"{sign} * {amount}", from_where)
+            return
         for model, key, columns in statements:
             if model._meta.model_name.removesuffix("count") not in wanted:
                 continue
             group = ", ".join(str(i) for i in range(1, len(key) + 1))
             select = f"SELECT {columns}, {tail} GROUP BY {group}"
             cursor.execute(_upsert(model._meta.db_table, key).format(select=select))
+
+
+_DELTA = "analytics_delta"
+_DELTA_COLUMNS = (
+    "area_id", "day", "hour", "fact", "category_id", "measure_type", "detail", "authority_id", "joint",
+)  # fmt: skip
+
+
+def _run_bulk(cursor: object, hourly_columns: str, count: str, amount: str, from_where: str) -> None:
+    aliased = ", ".join(
+        f"{expression} AS {name}"
+        for expression, name in zip(_split_columns(hourly_columns), _DELTA_COLUMNS, strict=True)
+    )
+    group = ", ".join(str(i) for i in range(1, len(_DELTA_COLUMNS) + 1))
+    execute = cursor.execute  # type: ignore[attr-defined]
+    execute(f"DROP TABLE IF EXISTS {_DELTA}")
+    execute(
+        f"CREATE TEMPORARY TABLE {_DELTA} AS SELECT {aliased}, {count} AS count, {amount} AS amount "
+        f"{from_where} GROUP BY {group}"
+    )
+    dims = "fact, category_id, measure_type, detail, authority_id, joint"
+    if _postgres():
+        week, month = "CAST(date_trunc('week', day) AS date)", "CAST(date_trunc('month', day) AS date)"
+    else:
+        week, month = "date(day, 'weekday 0', '-6 days')", "date(day, 'start of month')"
+    for model, key, when in (
+        (HourlyCount, HOURLY_KEY, "day, hour"),
+        (DailyCount, DAILY_KEY, "day"),
+        (WeeklyCount, WEEKLY_KEY, week),
+        (MonthlyCount, MONTHLY_KEY, month),
+    ):
+        select = (
+            f"SELECT area_id, {when}, {dims}, SUM(count), SUM(amount) FROM {_DELTA} "
+            f"GROUP BY area_id, {when}, {dims}"
+        )
+        execute(_upsert(model._meta.db_table, key).format(select=select))
+    execute(f"DROP TABLE {_DELTA}")
+
+
+def _split_columns(columns: str) -> list[str]:
+    """Split a SELECT list at top-level commas (the time expressions contain commas)."""
+    parts, depth, current = [], 0, []
+    for char in columns:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
 
 
 # The joint flag is kept only for patrols and their staff hours (Doppelstreifen); for the
@@ -242,6 +303,7 @@ def apply_incidents(incident_ids: Iterable[int] | None, sign: int = 1, *, with_m
             amount="0",
             where=_ids_clause("i.id", ids),
             sign=sign,
+            bulk=ids is None or len(ids) > BULK,
         )
         if with_measures:
             _apply_measures("m.incident_id", ids, sign)
@@ -283,6 +345,7 @@ def _apply_measures(id_column: str, ids: Sequence[int] | None, sign: int) -> Non
         amount="COALESCE(SUM(m.amount), 0)",
         where=_ids_clause(id_column, ids),
         sign=sign,
+        bulk=ids is None or len(ids) > BULK,
     )
 
 
@@ -308,6 +371,7 @@ def apply_reports(report_ids: Iterable[int] | None, sign: int = 1) -> None:
                 amount="0",
                 where=_ids_clause("r.id", ids) + extra,
                 sign=sign,
+                bulk=ids is None or len(ids) > BULK,
             )
 
 

@@ -53,17 +53,6 @@ class DailyCount(models.Model):
                 name="dailycount_key",
             )
         ]  # fmt: skip
-        # Covering: the window sums read only this index (no table lookups), the analytic
-        # read path's main cost on SQLite.
-        indexes = [
-            models.Index(
-                fields=[
-                    "area_id", "day", "fact", "category_id", "measure_type", "detail", "authority_id",
-                    "joint", "count", "amount",
-                ],
-                name="dailycount_cover",
-            )
-        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.fact} {self.day} Gebiet {self.area_id}: {self.count}"
@@ -93,8 +82,9 @@ class WeeklyCount(models.Model):
                 name="weeklycount_key",
             )
         ]  # fmt: skip
-        # Covering: the window sums read only this index (no table lookups), the analytic
-        # read path's main cost on SQLite.
+        # Covering: the long windows read only this index (no table lookups), the analytic
+        # read path's main cost on SQLite. Not on the daily table, which takes most writes
+        # and serves only the few edge days of a window.
         indexes = [
             models.Index(
                 fields=[
@@ -133,8 +123,9 @@ class MonthlyCount(models.Model):
                 name="monthlycount_key",
             )
         ]  # fmt: skip
-        # Covering: the window sums read only this index (no table lookups), the analytic
-        # read path's main cost on SQLite.
+        # Covering: the long windows read only this index (no table lookups), the analytic
+        # read path's main cost on SQLite. Not on the daily table, which takes most writes
+        # and serves only the few edge days of a window.
         indexes = [
             models.Index(
                 fields=[
