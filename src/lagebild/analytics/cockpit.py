@@ -31,7 +31,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q, Sum
 from django.utils import timezone
 
 from lagebild.catalog.models import Category
@@ -42,7 +41,7 @@ from .changestats import FLAG_LABELS_DE, Change
 from .documents import number_de, stand_de
 from .indicators import STAFF_HOURS_FACT, GroupKey, IndicatorDef, value
 from .indicators import staff_hours as total_staff_hours
-from .models import CITY_AREA, DailyCount, IndicatorSet, WeeklyCount
+from .models import CITY_AREA, IndicatorSet
 from .periods import Period, WindowPair, compstat_windows, iso_monday
 
 Totals = Mapping[GroupKey, tuple[int, float]]
@@ -354,94 +353,6 @@ def build_cockpit(area_id: int, set_code: str, as_of: dt.date, per_100_staff_hou
 # --- reads restricted to the rows of one indicator ----------------------------------------
 
 
-def _indicator_rows(indicator: IndicatorDef) -> Q:
-    """The count rows an indicator reads (its own and, for a rate, the staff hours)."""
-    condition = Q(fact=indicator.fact)
-    if indicator.category_ids:
-        condition &= Q(category_id__in=sorted(indicator.category_ids))
-    if indicator.measure_types:
-        condition &= Q(measure_type__in=sorted(indicator.measure_types))
-    if indicator.details:
-        condition &= Q(detail__in=sorted(indicator.details))
-    if indicator.authority_ids:
-        condition &= Q(authority_id__in=sorted(indicator.authority_ids))
-    if indicator.per_100_staff_hours:
-        condition |= Q(fact=STAFF_HOURS_FACT)
-    return condition
-
-
-def indicator_weekly_totals(
-    area_id: int, first_monday: dt.date, last_day: dt.date, indicator: IndicatorDef
-) -> dict[dt.date, dict[GroupKey, tuple[int, float]]]:
-    """Like ``selectors.weekly_totals`` but only the rows the indicator reads (two small queries).
-
-    Whole weeks come from the weekly table; the newest week is cut at ``last_day`` from the
-    daily table, so it matches the cockpit's week window.
-    """
-    newest = iso_monday(last_day)
-    complete_until = newest if last_day.isoweekday() == 7 else newest - dt.timedelta(weeks=1)
-    wanted = _indicator_rows(indicator)
-    result: dict[dt.date, dict[GroupKey, list[float]]] = {}
-    weekly = (
-        WeeklyCount.objects.filter(wanted, area_id=area_id, week__range=(first_monday, complete_until))
-        .values("week", *selectors.DIMENSIONS)
-        .annotate(c=Sum("count"), a=Sum("amount"))
-        .order_by()
-        .values_list("week", *selectors.DIMENSIONS, "c", "a")
-    )
-    parts: list[Iterable[tuple]] = [weekly]
-    if last_day.isoweekday() != 7:
-        daily = (
-            DailyCount.objects.filter(wanted, area_id=area_id, day__range=(newest, last_day))
-            .values(*selectors.DIMENSIONS)
-            .annotate(c=Sum("count"), a=Sum("amount"))
-            .order_by()
-            .values_list(*selectors.DIMENSIONS, "c", "a")
-        )
-        parts.append((newest, *row) for row in daily)
-    for part in parts:
-        for week, *dimensions, count, amount in part:
-            slot = result.setdefault(week, {}).setdefault(GroupKey(*dimensions), [0, 0.0])
-            slot[0] += count or 0
-            slot[1] += float(amount or 0)
-    return {
-        week: {key: (int(c), round(a, 2)) for key, (c, a) in groups.items()}
-        for week, groups in result.items()
-    }
-
-
-def indicator_totals_by_area(
-    area_ids: Sequence[int], period: Period, indicator: IndicatorDef
-) -> dict[int, dict[GroupKey, tuple[int, float]]]:
-    """Like ``selectors.totals_by_area`` but only the rows the indicator reads.
-
-    Whole weeks from the weekly table, the edge days from the daily table.
-    """
-    wanted = _indicator_rows(indicator) & Q(area_id__in=list(area_ids))
-    weeks, edges = selectors.split_into_weeks(period.start, period.end)
-    queries = []
-    if weeks:
-        queries.append(WeeklyCount.objects.filter(wanted, week__range=weeks))
-    for edge in edges:
-        queries.append(DailyCount.objects.filter(wanted, day__range=(edge.start, edge.end)))
-    result: dict[int, dict[GroupKey, list[float]]] = {area_id: {} for area_id in area_ids}
-    for queryset in queries:
-        rows = (
-            queryset.values("area_id", *selectors.DIMENSIONS)
-            .annotate(c=Sum("count"), a=Sum("amount"))
-            .order_by()
-            .values_list("area_id", *selectors.DIMENSIONS, "c", "a")
-        )
-        for area_id, *dimensions, count, amount in rows:
-            slot = result[area_id].setdefault(GroupKey(*dimensions), [0, 0.0])
-            slot[0] += count or 0
-            slot[1] += float(amount or 0)
-    return {
-        area_id: {key: (int(c), round(a, 2)) for key, (c, a) in groups.items()}
-        for area_id, groups in result.items()
-    }
-
-
 # --- drill-down by area ------------------------------------------------------------------
 
 
@@ -502,8 +413,8 @@ def area_drilldown(cockpit: Cockpit, code: str, window_key: str = DEFAULT_DETAIL
         if pk == cockpit.area_id and kind not in (Area.Kind.DISTRICT, Area.Kind.FOCUS_AREA)
     ]
     ids = [CITY_AREA, *(pk for pk, _ in districts + focus_areas + others)]
-    current = indicator_totals_by_area(ids, window.current, indicator)
-    prior = indicator_totals_by_area(ids, window.prior, indicator)
+    current = selectors.totals_by_area(ids, window.current.start, window.current.end, indicator)
+    prior = selectors.totals_by_area(ids, window.prior.start, window.prior.end, indicator)
 
     def drill(label: str, kind: str, key: int, now: Totals, before: Totals) -> DrillRow:
         return DrillRow(label, kind, key, _figure(indicator, now, before), selected=key == cockpit.area_id)
@@ -616,7 +527,7 @@ def weekly_series(cockpit: Cockpit, code: str, weeks: int = WEEKS_IN_SERIES) -> 
     indicator = cockpit.row(code).indicator
     newest = iso_monday(cockpit.as_of)
     first = newest - dt.timedelta(weeks=weeks - 1)
-    totals = indicator_weekly_totals(cockpit.area_id, first - YEAR_SHIFT, cockpit.as_of, indicator)
+    totals = selectors.weekly_totals(cockpit.area_id, first - YEAR_SHIFT, cockpit.as_of, indicator)
     points = []
     for index in range(weeks):
         monday = first + dt.timedelta(weeks=index)
