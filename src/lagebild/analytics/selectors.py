@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.db import connection
-from django.db.models import DecimalField, FloatField, Q, QuerySet, Sum
+from django.db.models import FloatField, Q, Sum
 from django.db.models.functions import Cast
 
 from lagebild.core.models import Authority
@@ -36,7 +36,6 @@ AREA_KINDS_FOR_ANALYSIS = (
 
 Totals = dict[GroupKey, tuple[int, float]]
 _ONE_DAY = dt.timedelta(days=1)
-AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 
 
 @dataclass(frozen=True)
@@ -199,18 +198,6 @@ def _range_condition(column: str, ranges: Sequence[tuple[dt.date, dt.date]]) -> 
     return condition
 
 
-def _raw_rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a ``values_list`` query without Django's per-value converters.
-
-    The cockpit reads a few thousand grouped rows per window; converting every boolean and
-    decimal through the ORM took a quarter of its time. Callers convert what they use.
-    """
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def window_totals(
     area_id: int, windows: Mapping[str, _HasRange], facts: Iterable[str] | None = None
 ) -> dict[str, Totals]:
@@ -323,20 +310,6 @@ def weekly_totals(
         result[monday] = {k: (int(v[0]), round(v[1], 2)) for k, v in weeks.get(monday, {}).items()}
         monday += dt.timedelta(days=7)
     return result
-
-
-def daily_totals(area_id: int, start: dt.date, end: dt.date) -> dict[dt.date, Totals]:
-    """Totals per local day (for short periods and charts of operations)."""
-    days: dict[dt.date, dict[GroupKey, tuple[int, float]]] = defaultdict(dict)
-    rows = (
-        DailyCount.objects.filter(area_id=area_id, day__range=(start, end))
-        .values("day", *DIMENSIONS)
-        .annotate(c=Sum("count"), a=Sum("amount"))
-        .order_by()
-    )
-    for row in rows:
-        days[row["day"]][GroupKey(*(row[d] for d in DIMENSIONS))] = (row["c"] or 0, _to_float(row["a"]))
-    return dict(days)
 
 
 def totals_by_area(
