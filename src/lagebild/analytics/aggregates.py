@@ -26,20 +26,31 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import CITY_AREA, DailyCount, Fact, HourlyCount, MonthlyCount, WeeklyCount
+from .models import (
+    CITY_AREA,
+    DailyCount,
+    Fact,
+    HourlyCount,
+    MonthlyCount,
+    PendingCounts,
+    WeeklyCount,
+    YearlyCount,
+)
 
 CHUNK = 50_000
 BULK = 50  # records per call from which the temporary-table path pays off
 
 # A full rebuild writes only the hourly table from the records and derives the daily and
 # weekly tables from it, so the records are read once instead of three times.
+ALL_TABLES = frozenset({"hourly", "daily", "weekly", "monthly", "yearly"})
 _tables: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
-    "aggregate_tables", default=frozenset({"daily", "weekly", "monthly", "hourly"})
+    "aggregate_tables", default=ALL_TABLES
 )
 
 DAILY_KEY = ("area_id", "day", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 MONTHLY_KEY = ("area_id", "month", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 WEEKLY_KEY = ("area_id", "week", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
+YEARLY_KEY = ("area_id", "year", "fact", "category_id", "measure_type", "detail", "authority_id", "joint")
 HOURLY_KEY = (
     "area_id", "day", "hour", "fact", "category_id", "measure_type", "detail", "authority_id", "joint",
 )  # fmt: skip
@@ -93,27 +104,36 @@ def _local(column: str, years: Years) -> str:
     return f"datetime({column}, CASE {branches} ELSE '{fallback:+d} seconds' END)"
 
 
-def _day(column: str, years: Years) -> str:
-    local = _local(column, years)
-    return f"CAST({local} AS date)" if _postgres() else f"date({local})"
+# --- calendar parts of a local time (``lt``) or of a local day -------------------------
+# On SQLite both are text ('YYYY-MM-DD HH:MM:SS' / 'YYYY-MM-DD'), so most parts are substrings.
 
 
-def _week(column: str, years: Years) -> str:
+def _day_of(lt: str) -> str:
+    return f"CAST({lt} AS date)" if _postgres() else f"substr({lt}, 1, 10)"
+
+
+def _hour_of(lt: str) -> str:
     if _postgres():
-        return f"CAST(date_trunc('week', {_local(column, years)}) AS date)"
-    return f"date({_local(column, years)}, 'weekday 0', '-6 days')"
+        return f"CAST(EXTRACT(HOUR FROM {lt}) AS integer)"
+    return f"CAST(substr({lt}, 12, 2) AS integer)"
 
 
-def _month(column: str, years: Years) -> str:
+def _week_of(day: str) -> str:
     if _postgres():
-        return f"CAST(date_trunc('month', {_local(column, years)}) AS date)"
-    return f"date({_local(column, years)}, 'start of month')"
+        return f"CAST(date_trunc('week', {day}) AS date)"
+    return f"date({day}, 'weekday 0', '-6 days')"
 
 
-def _hour(column: str, years: Years) -> str:
+def _month_of(day: str) -> str:
     if _postgres():
-        return f"CAST(EXTRACT(HOUR FROM {_local(column, years)}) AS integer)"
-    return f"CAST(strftime('%H', {_local(column, years)}) AS integer)"
+        return f"CAST(date_trunc('month', {day}) AS date)"
+    return f"(substr({day}, 1, 8) || '01')"
+
+
+def _year_of(day: str) -> str:
+    if _postgres():
+        return f"CAST(date_trunc('year', {day}) AS date)"
+    return f"(substr({day}, 1, 5) || '01-01')"
 
 
 def _year_span(cursor: object, column: str, source: str, where: str) -> Years | None:
@@ -136,8 +156,13 @@ def _upsert(table: str, key: Sequence[str]) -> str:
 
 
 def _ids_clause(column: str, ids: Sequence[int] | None) -> str:
+    """SQL condition for ``ids`` (sorted, unique); a contiguous run, as imports write, is a range."""
     if ids is None:
         return "1 = 1"
+    if not ids:
+        return "1 = 0"
+    if ids[-1] - ids[0] + 1 == len(ids):
+        return f"{column} BETWEEN {int(ids[0])} AND {int(ids[-1])}"
     return f"{column} IN ({', '.join(str(int(i)) for i in ids)})"
 
 
@@ -150,7 +175,18 @@ def _chunks(ids: Iterable[int] | None) -> Iterable[list[int] | None]:
         yield ids[start : start + CHUNK]
 
 
-def _run_fact(
+DIMS = "fact, category_id, measure_type, detail, authority_id, joint"
+
+
+def _table(model: type) -> str:
+    return model._meta.db_table  # type: ignore[attr-defined]
+
+
+def _name(model: type) -> str:
+    return model._meta.model_name.removesuffix("count")  # type: ignore[attr-defined]
+
+
+def _rows_sql(
     *,
     time_column: str,
     source: str,
@@ -165,95 +201,125 @@ def _run_fact(
     count: str,
     amount: str,
     where: str,
+    years: Years,
     sign: int,
-    bulk: bool = False,
-) -> None:
+) -> str:
+    """One row per record and area: area, local time ``lt``, dimensions, signed count and amount.
+
+    The local time is computed once per record (before the join with its areas).
+    """
+    records = (
+        f"SELECT {link_key} AS oid, {_local(time_column, years)} AS lt, '{fact}' AS fact, "
+        f"{category} AS category_id, {measure_type} AS measure_type, {detail} AS detail, "
+        f"{authority} AS authority_id, {joint} AS joint, {sign} * {count} AS count, "
+        f"{sign} * {amount} AS amount FROM {source} WHERE {where}"
+    )
+    return (
+        f"SELECT ia.area_id AS area_id, r.lt AS lt, r.fact AS fact, r.category_id AS category_id, "
+        f"r.measure_type AS measure_type, r.detail AS detail, r.authority_id AS authority_id, "
+        f"r.joint AS joint, r.count AS count, r.amount AS amount "
+        f"FROM ({records}) r JOIN ({links}) ia ON ia.oid = r.oid"
+    )
+
+
+def _rollups(rows: str, day: str) -> list[tuple[type, Sequence[str], str]]:
+    """(table, key, SELECT grouped to the table's grain) over ``rows`` with a local ``day`` column."""
+    result = []
+    for model, key, when in (
+        (DailyCount, DAILY_KEY, day),
+        (WeeklyCount, WEEKLY_KEY, _week_of(day)),
+        (MonthlyCount, MONTHLY_KEY, _month_of(day)),
+        (YearlyCount, YEARLY_KEY, _year_of(day)),
+    ):
+        result.append((
+            model, key,
+            f"SELECT area_id, {when}, {DIMS}, SUM(count), SUM(amount) FROM {rows} "
+            f"GROUP BY area_id, {when}, {DIMS}",
+        ))  # fmt: skip
+    return result
+
+
+def _run_fact(*, bulk: bool = False, **record: str | int) -> None:
     """Add (``sign`` = 1) or subtract (−1) one kind of record's contribution to all count tables.
 
-    ``bulk`` (imports, many records): the records are read once into a temporary table at the
-    hourly grain, and the four tables are updated from it.
+    ``bulk`` (imports, rebuilds): the rows go into the temporary delta table, which
+    :func:`_flush_delta` rolls into the count tables once for all kinds of record.
+    Otherwise (single writes) the tables are updated from the records directly: one
+    statement on PostgreSQL (data-modifying ``WITH``), one per table on SQLite.
     """
-    from_where = f"FROM {source} JOIN ({links}) ia ON ia.oid = {link_key} WHERE {where}"
-    tail = f"{sign} * {count}, {sign} * {amount} {from_where}"
-    dims = f"'{fact}', {category}, {measure_type}"
     with connection.cursor() as cursor:
-        years: Years | None = (0, 0)
+        years: Years = (0, 0)
         if not _postgres():
-            years = _year_span(cursor, time_column, source, where)
-            if years is None:
+            span = _year_span(cursor, str(record["time_column"]), str(record["source"]), str(record["where"]))
+            if span is None:
                 return
-        day, week, hour = _day(time_column, years), _week(time_column, years), _hour(time_column, years)
-        month = _month(time_column, years)
-        statements = (
-            (DailyCount, DAILY_KEY, f"ia.area_id, {day}, {dims}, {detail}, {authority}, {joint}"),
-            (WeeklyCount, WEEKLY_KEY, f"ia.area_id, {week}, {dims}, {detail}, {authority}, {joint}"),
-            (MonthlyCount, MONTHLY_KEY, f"ia.area_id, {month}, {dims}, {detail}, {authority}, {joint}"),
-            (HourlyCount, HOURLY_KEY, f"ia.area_id, {day}, {hour}, {dims}, {detail}, {authority}, {joint}"),
-        )
+            years = span
+        rows = _rows_sql(years=years, **record)  # type: ignore[arg-type]
         wanted = _tables.get()
-        if bulk and len(wanted) == 4:
-            _run_bulk(cursor, statements[-1][2], f"{sign} * {count}", f"{sign} * {amount}", from_where)
+        if bulk and len(wanted) == len(ALL_TABLES):
+            _ensure_delta(cursor)
+            cursor.execute(
+                f"INSERT INTO {_DELTA} (area_id, day, hour, {DIMS}, count, amount) "
+                f"SELECT area_id, {_day_of('lt')}, {_hour_of('lt')}, {DIMS}, count, amount FROM ({rows}) x"
+            )
             return
-        for model, key, columns in statements:
-            if model._meta.model_name.removesuffix("count") not in wanted:
-                continue
-            group = ", ".join(str(i) for i in range(1, len(key) + 1))
-            select = f"SELECT {columns}, {tail} GROUP BY {group}"
-            cursor.execute(_upsert(model._meta.db_table, key).format(select=select))
+        hourly = (
+            HourlyCount, HOURLY_KEY,
+            f"SELECT area_id, {_day_of('lt')}, {_hour_of('lt')}, {DIMS}, SUM(count), SUM(amount) "
+            f"FROM {{rows}} GROUP BY area_id, {_day_of('lt')}, {_hour_of('lt')}, {DIMS}",
+        )  # fmt: skip
+        statements = [hourly, *_rollups("{rows}", _day_of("lt"))]
+        statements = [s for s in statements if _name(s[0]) in wanted]
+        if _postgres() and len(statements) > 1:
+            # One round trip instead of five (the API's create path writes twice per request).
+            parts = [
+                f"t{n} AS ({_upsert(_table(model), key).format(select=select.format(rows='src'))})"
+                for n, (model, key, select) in enumerate(statements)
+            ]
+            cursor.execute(f"WITH src AS MATERIALIZED ({rows}), {', '.join(parts)} SELECT 1")
+            return
+        for model, key, select in statements:
+            cursor.execute(_upsert(_table(model), key).format(select=select.format(rows=f"({rows}) x")))
 
 
 _DELTA = "analytics_delta"
-_DELTA_COLUMNS = (
-    "area_id", "day", "hour", "fact", "category_id", "measure_type", "detail", "authority_id", "joint",
-)  # fmt: skip
 
 
-def _run_bulk(cursor: object, hourly_columns: str, count: str, amount: str, from_where: str) -> None:
-    aliased = ", ".join(
-        f"{expression} AS {name}"
-        for expression, name in zip(_split_columns(hourly_columns), _DELTA_COLUMNS, strict=True)
+def _ensure_delta(cursor: object) -> None:
+    """The temporary table collecting a bulk write's rows (per connection, emptied by the flush)."""
+    day = "date" if _postgres() else "text"
+    cursor.execute(  # type: ignore[attr-defined]
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_DELTA} (area_id integer, day {day}, hour integer, "
+        "fact varchar(20), category_id integer, measure_type varchar(20), detail varchar(20), "
+        "authority_id integer, joint boolean, count integer, amount numeric)"
     )
-    group = ", ".join(str(i) for i in range(1, len(_DELTA_COLUMNS) + 1))
-    execute = cursor.execute  # type: ignore[attr-defined]
-    execute(f"DROP TABLE IF EXISTS {_DELTA}")
-    execute(
-        f"CREATE TEMPORARY TABLE {_DELTA} AS SELECT {aliased}, {count} AS count, {amount} AS amount "
-        f"{from_where} GROUP BY {group}"
-    )
-    dims = "fact, category_id, measure_type, detail, authority_id, joint"
-    if _postgres():
-        week, month = "CAST(date_trunc('week', day) AS date)", "CAST(date_trunc('month', day) AS date)"
-    else:
-        week, month = "date(day, 'weekday 0', '-6 days')", "date(day, 'start of month')"
-    for model, key, when in (
-        (HourlyCount, HOURLY_KEY, "day, hour"),
-        (DailyCount, DAILY_KEY, "day"),
-        (WeeklyCount, WEEKLY_KEY, week),
-        (MonthlyCount, MONTHLY_KEY, month),
-    ):
-        select = (
-            f"SELECT area_id, {when}, {dims}, SUM(count), SUM(amount) FROM {_DELTA} "
-            f"GROUP BY area_id, {when}, {dims}"
+
+
+def _flush_delta() -> None:
+    """Roll the collected rows into the count tables: hourly, then daily from a daily delta, then
+    weekly, monthly and yearly from that (each big set is sorted once)."""
+    if _tables.get() != ALL_TABLES:
+        return
+    with connection.cursor() as cursor:
+        _ensure_delta(cursor)
+        execute = cursor.execute
+        execute(
+            _upsert(_table(HourlyCount), HOURLY_KEY).format(
+                select=f"SELECT area_id, day, hour, {DIMS}, SUM(count), SUM(amount) FROM {_DELTA} "
+                f"GROUP BY area_id, day, hour, {DIMS}"
+            )
         )
-        execute(_upsert(model._meta.db_table, key).format(select=select))
-    execute(f"DROP TABLE {_DELTA}")
-
-
-def _split_columns(columns: str) -> list[str]:
-    """Split a SELECT list at top-level commas (the time expressions contain commas)."""
-    parts, depth, current = [], 0, []
-    for char in columns:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current).strip())
-    return parts
+        execute(f"DROP TABLE IF EXISTS {_DELTA}_day")
+        execute(
+            f"CREATE TEMPORARY TABLE {_DELTA}_day AS SELECT area_id, day, {DIMS}, SUM(count) AS count, "
+            f"SUM(amount) AS amount FROM {_DELTA} GROUP BY area_id, day, {DIMS}"
+        )
+        for model, key, select in _rollups(f"{_DELTA}_day", "day"):
+            if model is DailyCount:
+                select = f"SELECT area_id, day, {DIMS}, count, amount FROM {_DELTA}_day WHERE 1 = 1"
+            execute(_upsert(_table(model), key).format(select=select))
+        execute(f"DROP TABLE {_DELTA}_day")
+        execute(f"DELETE FROM {_DELTA}")
 
 
 # The joint flag is kept only for patrols and their staff hours (Doppelstreifen); for the
@@ -287,7 +353,85 @@ def _report_links(ids: Sequence[int] | None) -> str:
 
 def apply_incidents(incident_ids: Iterable[int] | None, sign: int = 1, *, with_measures: bool = True) -> None:
     """Add (or subtract) incidents and, by default, all their measures. ``None`` = all records."""
-    for ids in _chunks(incident_ids):
+    catch_up()
+    _apply_incidents(incident_ids, sign, with_measures=with_measures)
+
+
+def apply_reports(report_ids: Iterable[int] | None, sign: int = 1) -> None:
+    """Add (or subtract) citizen reports as received and, when closed, as closed."""
+    catch_up()
+    _apply_reports(report_ids, sign)
+
+
+# --- deferred bulk writes -------------------------------------------------------------------
+
+
+def _runs(ids: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted ids as (first, last) runs of consecutive ids."""
+    runs: list[tuple[int, int]] = []
+    for record_id in sorted(set(ids)):
+        if runs and runs[-1][1] == record_id - 1:
+            runs[-1] = (runs[-1][0], record_id)
+        else:
+            runs.append((record_id, record_id))
+    return runs
+
+
+def defer_incidents(incident_ids: Iterable[int]) -> None:
+    """Leave new incidents' and their measures' counts to the next :func:`catch_up` (bulk imports).
+
+    Call in the transaction that created them. The measures are recorded by id, so a measure
+    added later is counted by its own write, not a second time by the catch-up; any later
+    change goes through ``apply_*``, which catches up first, so contributions stay in order.
+    """
+    runs = _runs(incident_ids)
+    if not runs:
+        return
+    condition = " OR ".join(f"incident_id BETWEEN {int(a)} AND {int(b)}" for a, b in runs)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM field_measure WHERE {condition}")
+        measure_ids = [measure_id for (measure_id,) in cursor.fetchall()]
+    PendingCounts.objects.bulk_create(
+        [PendingCounts(kind=PendingCounts.Kind.INCIDENTS, first_id=a, last_id=b) for a, b in runs]
+        + [
+            PendingCounts(kind=PendingCounts.Kind.MEASURES, first_id=a, last_id=b)
+            for a, b in _runs(measure_ids)
+        ]
+    )
+
+
+def catch_up() -> None:
+    """Apply all deferred bulk writes, each exactly once.
+
+    The pending rows are locked (PostgreSQL) or the database is (SQLite, ``BEGIN IMMEDIATE``),
+    so a concurrent catch-up waits and then finds nothing left to do.
+    """
+    if not PendingCounts.objects.exists():
+        return
+    with transaction.atomic():
+        pending = list(PendingCounts.objects.select_for_update().order_by("pk"))
+        if not pending:
+            return
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for run in pending:
+            by_kind[run.kind].extend(range(run.first_id, run.last_id + 1))
+        if by_kind.get(PendingCounts.Kind.INCIDENTS):
+            _apply_incidents(by_kind[PendingCounts.Kind.INCIDENTS], with_measures=False)
+        if by_kind.get(PendingCounts.Kind.MEASURES):
+            _apply_measures_by_id(by_kind[PendingCounts.Kind.MEASURES])
+        PendingCounts.objects.filter(pk__in=[run.pk for run in pending]).delete()
+
+
+def _is_bulk(ids: Sequence[int] | None) -> bool:
+    return ids is None or len(ids) > BULK
+
+
+def _apply_incidents(
+    incident_ids: Iterable[int] | None, sign: int = 1, *, with_measures: bool = True
+) -> None:
+    ids_all = None if incident_ids is None else sorted(set(incident_ids))
+    bulk = _is_bulk(ids_all)
+    for ids in _chunks(ids_all):
         _run_fact(
             time_column="i.occurred_at",
             source="field_incident i",
@@ -299,22 +443,33 @@ def apply_incidents(incident_ids: Iterable[int] | None, sign: int = 1, *, with_m
             detail="i.source",
             authority="i.authority_id",
             joint=_NOT_A_PATROL,
-            count="COUNT(*)",
+            count="1",
             amount="0",
             where=_ids_clause("i.id", ids),
             sign=sign,
-            bulk=ids is None or len(ids) > BULK,
+            bulk=bulk,
         )
         if with_measures:
-            _apply_measures("m.incident_id", ids, sign)
+            _apply_measures("m.incident_id", ids, sign, bulk)
+    if bulk:
+        _flush_delta()
 
 
 def apply_measures(measure_ids: Iterable[int], sign: int = 1) -> None:
-    for ids in _chunks(measure_ids):
-        _apply_measures("m.id", ids, sign)
+    catch_up()
+    _apply_measures_by_id(measure_ids, sign)
 
 
-def _apply_measures(id_column: str, ids: Sequence[int] | None, sign: int) -> None:
+def _apply_measures_by_id(measure_ids: Iterable[int], sign: int = 1) -> None:
+    ids_all = sorted(set(measure_ids))
+    bulk = _is_bulk(ids_all)
+    for ids in _chunks(ids_all):
+        _apply_measures("m.id", ids, sign, bulk)
+    if bulk:
+        _flush_delta()
+
+
+def _apply_measures(id_column: str, ids: Sequence[int] | None, sign: int, bulk: bool) -> None:
     if ids is None:
         links = _incident_links(None)
     elif id_column == "m.incident_id":
@@ -341,17 +496,18 @@ def _apply_measures(id_column: str, ids: Sequence[int] | None, sign: int) -> Non
         detail="CASE WHEN m.seizure_kind <> '' THEN m.seizure_kind ELSE m.referral_service END",
         authority="m.authority_id",
         joint=_NOT_A_PATROL,
-        count="COUNT(*)",
-        amount="COALESCE(SUM(m.amount), 0)",
+        count="1",
+        amount="COALESCE(m.amount, 0)",
         where=_ids_clause(id_column, ids),
         sign=sign,
-        bulk=ids is None or len(ids) > BULK,
+        bulk=bulk,
     )
 
 
-def apply_reports(report_ids: Iterable[int] | None, sign: int = 1) -> None:
-    """Add (or subtract) citizen reports as received and, when closed, as closed."""
-    for ids in _chunks(report_ids):
+def _apply_reports(report_ids: Iterable[int] | None, sign: int = 1) -> None:
+    ids_all = None if report_ids is None else sorted(set(report_ids))
+    bulk = _is_bulk(ids_all)
+    for ids in _chunks(ids_all):
         for fact, column, detail, extra in (
             (Fact.REPORT_RECEIVED, "r.requested_at", "r.channel", ""),
             (Fact.REPORT_CLOSED, "r.closed_at", "r.status", " AND r.closed_at IS NOT NULL"),
@@ -367,12 +523,14 @@ def apply_reports(report_ids: Iterable[int] | None, sign: int = 1) -> None:
                 detail=detail,
                 authority="r.authority_id",
                 joint=_NOT_A_PATROL,
-                count="COUNT(*)",
+                count="1",
                 amount="0",
                 where=_ids_clause("r.id", ids) + extra,
                 sign=sign,
-                bulk=ids is None or len(ids) > BULK,
+                bulk=bulk,
             )
+    if bulk:
+        _flush_delta()
 
 
 # --- patrols: few rows, their areas come from geometry, so they are computed in Python ----
@@ -433,12 +591,18 @@ def _patrol_rows(patrol_ids: Iterable[int] | None) -> list[tuple]:
 
 
 def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
+    catch_up()
+    _apply_patrols(patrol_ids, sign)
+
+
+def _apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
     rows = _patrol_rows(patrol_ids)
     if not rows:
         return
     daily: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
     weekly: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
     monthly: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    yearly: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
     hourly: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
     for area_id, start, fact, authority_id, joint, count, amount in rows:
         day = start.date()
@@ -447,6 +611,7 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
             (daily, (area_id, day, fact, 0, "", "", authority_id, joint)),
             (weekly, (area_id, week, fact, 0, "", "", authority_id, joint)),
             (monthly, (area_id, day.replace(day=1), fact, 0, "", "", authority_id, joint)),
+            (yearly, (area_id, day.replace(month=1, day=1), fact, 0, "", "", authority_id, joint)),
             (hourly, (area_id, day, start.hour, fact, 0, "", "", authority_id, joint)),
         ):
             table[key][0] += sign * count
@@ -456,9 +621,10 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
             (DailyCount, DAILY_KEY, daily),
             (WeeklyCount, WEEKLY_KEY, weekly),
             (MonthlyCount, MONTHLY_KEY, monthly),
+            (YearlyCount, YEARLY_KEY, yearly),
             (HourlyCount, HOURLY_KEY, hourly),
         ):
-            if model._meta.model_name.removesuffix("count") not in _tables.get():
+            if _name(model) not in _tables.get():
                 continue
             placeholders = ", ".join(["%s"] * (len(key) + 2))
             sql = _upsert(model._meta.db_table, key).format(select=f"VALUES ({placeholders})")
@@ -468,50 +634,50 @@ def apply_patrols(patrol_ids: Iterable[int] | None, sign: int = 1) -> None:
 # --- whole rebuild ----------------------------------------------------------------------
 
 
-def _derive_daily_weekly_monthly() -> None:
-    """Daily rows as sums of the hourly ones, weekly and monthly rows as sums of the daily ones."""
-    dims = "fact, category_id, measure_type, detail, authority_id, joint"
-    if _postgres():
-        week, month = "CAST(date_trunc('week', day) AS date)", "CAST(date_trunc('month', day) AS date)"
-    else:
-        week, month = "date(day, 'weekday 0', '-6 days')", "date(day, 'start of month')"
-    tables = {m: m._meta.db_table for m in (DailyCount, WeeklyCount, MonthlyCount, HourlyCount)}
-    daily, hourly = tables[DailyCount], tables[HourlyCount]
+COUNT_MODELS = (HourlyCount, DailyCount, WeeklyCount, MonthlyCount, YearlyCount)
+
+
+def _derive_rollups() -> None:
+    """Daily rows as sums of the hourly ones, weekly and monthly rows as sums of the daily ones,
+    yearly rows as sums of the monthly ones."""
+    daily, monthly = _table(DailyCount), _table(MonthlyCount)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {daily} (area_id, day, {dims}, count, amount) "
-            f"SELECT area_id, day, {dims}, SUM(count), SUM(amount) FROM {hourly} "
-            f"GROUP BY area_id, day, {dims}"
+            f"INSERT INTO {daily} (area_id, day, {DIMS}, count, amount) "
+            f"SELECT area_id, day, {DIMS}, SUM(count), SUM(amount) FROM {_table(HourlyCount)} "
+            f"GROUP BY area_id, day, {DIMS}"
         )
-        for model, column, expression in ((WeeklyCount, "week", week), (MonthlyCount, "month", month)):
+        for model, column, source, expression in (
+            (WeeklyCount, "week", daily, _week_of("day")),
+            (MonthlyCount, "month", daily, _month_of("day")),
+            (YearlyCount, "year", monthly, _year_of("month")),
+        ):
             cursor.execute(
-                f"INSERT INTO {tables[model]} (area_id, {column}, {dims}, count, amount) "
-                f"SELECT area_id, {expression}, {dims}, SUM(count), SUM(amount) FROM {daily} "
-                f"GROUP BY area_id, {expression}, {dims}"
+                f"INSERT INTO {_table(model)} (area_id, {column}, {DIMS}, count, amount) "
+                f"SELECT area_id, {expression}, {DIMS}, SUM(count), SUM(amount) FROM {source} "
+                f"GROUP BY area_id, {expression}, {DIMS}"
             )
         if _postgres():
             # Fresh planner statistics: without them PostgreSQL misjudges the number of groups
             # of the analytic queries right after a rebuild and sorts instead of hashing.
-            for table in tables.values():
-                cursor.execute(f"ANALYZE {table}")
+            for model in COUNT_MODELS:
+                cursor.execute(f"ANALYZE {_table(model)}")
 
 
 @transaction.atomic
 def rebuild() -> dict[str, int]:
     """Recompute all count tables from the records (``lagebild rebuild-aggregates``)."""
-    for model in (DailyCount, WeeklyCount, MonthlyCount, HourlyCount):
-        model.objects.all().delete()
+    # The records of deferred imports are read with all the others.
+    PendingCounts.objects.all().delete()
+    with connection.cursor() as cursor:
+        for model in COUNT_MODELS:
+            cursor.execute(f"DELETE FROM {_table(model)}")
     token = _tables.set(frozenset({"hourly"}))
     try:
-        apply_incidents(None)
-        apply_reports(None)
-        apply_patrols(None)
+        _apply_incidents(None)
+        _apply_reports(None)
+        _apply_patrols(None)
     finally:
         _tables.reset(token)
-    _derive_daily_weekly_monthly()
-    return {
-        "daily": DailyCount.objects.count(),
-        "weekly": WeeklyCount.objects.count(),
-        "monthly": MonthlyCount.objects.count(),
-        "hourly": HourlyCount.objects.count(),
-    }
+    _derive_rollups()
+    return {_name(model): model.objects.count() for model in COUNT_MODELS}

@@ -26,6 +26,41 @@ class Fact(models.TextChoices):
     STAFF_HOURS = "staff_hours", "Personalstunden"
 
 
+class CountManager(models.Manager):
+    """Brings the count tables up to date with deferred bulk writes before any read.
+
+    Large imports leave their records in :class:`PendingCounts` (see ``aggregates``); a read
+    through this manager applies them first, so no query can see counts without them.
+    """
+
+    def get_queryset(self) -> models.QuerySet:
+        from .aggregates import catch_up
+
+        catch_up()
+        return super().get_queryset()
+
+
+class PendingCounts(models.Model):
+    """A run of records whose counts are not in the count tables yet.
+
+    A bulk import commits its records with one such row instead of updating five count tables
+    (about 2–3 s per 50,000 rows on SQLite); the next read of the counts, or the next write to
+    them, applies it first (``aggregates.catch_up``), in order, exactly once.
+    """
+
+    class Kind(models.TextChoices):
+        INCIDENTS = "incidents", "Feststellungen"
+        MEASURES = "measures", "Maßnahmen"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.first_id}–{self.last_id}"
+
+
 class DailyCount(models.Model):
     """Counts per local day (Europe/Berlin) and dimension set.
 
@@ -43,6 +78,8 @@ class DailyCount(models.Model):
     joint = models.BooleanField(default=False)
     count = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    objects = CountManager()
 
     class Meta:
         constraints = [
@@ -71,6 +108,8 @@ class WeeklyCount(models.Model):
     joint = models.BooleanField(default=False)
     count = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    objects = CountManager()
 
     class Meta:
         constraints = [
@@ -113,6 +152,8 @@ class MonthlyCount(models.Model):
     count = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
+    objects = CountManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -140,6 +181,51 @@ class MonthlyCount(models.Model):
         return f"{self.fact} Monat {self.month} Gebiet {self.area_id}: {self.count}"
 
 
+class YearlyCount(models.Model):
+    """The daily counts rolled up per calendar year (``year`` is 1 January).
+
+    A year to date is read as the year minus the rest of the year when that is shorter: the
+    rest of the current year is mostly still empty, so the window costs one year's rows
+    instead of up to eleven months'.
+    """
+
+    year = models.DateField()
+    area_id = models.IntegerField()
+    fact = models.CharField(max_length=20, choices=Fact.choices)
+    category_id = models.IntegerField(default=0)
+    measure_type = models.CharField(max_length=20, blank=True, default="")
+    detail = models.CharField(max_length=20, blank=True, default="")
+    authority_id = models.IntegerField()
+    joint = models.BooleanField(default=False)
+    count = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    objects = CountManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "area_id", "year", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint",
+                ],
+                name="yearlycount_key",
+            )
+        ]  # fmt: skip
+        indexes = [
+            models.Index(
+                fields=[
+                    "area_id", "year", "fact", "category_id", "measure_type", "detail", "authority_id",
+                    "joint", "count", "amount",
+                ],
+                name="yearlycount_cover",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.fact} Jahr {self.year.year} Gebiet {self.area_id}: {self.count}"
+
+
 class HourlyCount(models.Model):
     """Counts per local day and hour, for hour × weekday tables and hour-of-day profiles."""
 
@@ -154,6 +240,8 @@ class HourlyCount(models.Model):
     joint = models.BooleanField(default=False)
     count = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    objects = CountManager()
 
     class Meta:
         constraints = [
