@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from .common import base_world, db_vendor, emit, log, migrate, percentile, setup
+from .common import base_world, db_vendor, emit, log, migrate, percentile, prepare_like_a_server, setup
 
 TARGET_P95_MS = 50.0
 
@@ -76,6 +76,7 @@ def main() -> None:
 
     for i in range(20):  # warm-up: imports, area index, connection
         post(i)
+    prepare_like_a_server()
     load_before = os.getloadavg()[0]
     timings = [post(i) for i in range(args.n)]
     p95 = percentile(timings, 95)

@@ -18,6 +18,13 @@ def setup() -> None:
     django.setup()
 
 
+def prepare_like_a_server() -> None:
+    """What ``lagebild/wsgi.py`` does after start-up, so timed calls run as in a serving process."""
+    from lagebild.core.runtime import freeze_startup_objects
+
+    freeze_startup_objects()
+
+
 def log(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
 

@@ -201,13 +201,13 @@ def serve(port: int, workers: int) -> None:
     """Bind once, fork ``workers`` processes that each serve one request at a time."""
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-    from django.core.wsgi import get_wsgi_application
     from django.db import connections
 
-    application = get_wsgi_application()
     # Warm up before forking (imports, URL resolver, templates, area index), like a
     # production server's preload: the workers inherit it.
     from django.test import Client
+
+    from lagebild.wsgi import application  # as a production server loads it
 
     warm = Client(HTTP_HOST="127.0.0.1")
     for path in ("/open311/v2/services.json", "/melden/graffiti/"):

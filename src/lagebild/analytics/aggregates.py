@@ -1,10 +1,11 @@
-"""Keeps the daily, weekly, monthly and hourly count tables consistent with the records.
+"""Keeps the hourly, daily, weekly, monthly and yearly count tables consistent with the records.
 
-Every write path adds or subtracts the contribution of the records it touches with one
-set-based ``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` per table, the same
-statement on SQLite and PostgreSQL; only the local-time expression differs. A change is
-"subtract the old contribution, write, add the new one", so counts never drift, and
-:func:`rebuild` recomputes everything from scratch with the very same statements.
+Every single write adds or subtracts the contribution of the records it touches with set-based
+``INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE`` statements (one per table on SQLite,
+one data-modifying ``WITH`` for all tables on PostgreSQL). A change is "subtract the old
+contribution, write, add the new one", so counts never drift, and :func:`rebuild` recomputes
+everything from scratch. Large imports defer their contribution (:func:`defer_incidents`);
+the next read or write of the counts applies it first (:func:`catch_up`).
 
 Local day and hour are in ``settings.TIME_ZONE``: PostgreSQL converts with
 ``AT TIME ZONE``; SQLite stores UTC text and has no time-zone database, so the offset is a
