@@ -339,3 +339,16 @@ def test_window_totals_equal_direct_counts_across_month_week_and_day_parts(world
         assert incidents == measures == expected, name
     by_area = selectors.totals_by_area([CITY_AREA], windows["inner"].start, windows["inner"].end)
     assert by_area[CITY_AREA] == totals["inner"]
+
+
+def test_import_command_brings_the_counts_up_to_date_after_a_large_import(
+    world, kod_lead, now, tmp_path, capsys
+):
+    path = tmp_path / "gross.csv"
+    path.write_text(_csv_rows((now - dt.timedelta(days=1)).astimezone(BERLIN), 80), encoding="utf-8")
+    call_command("import-incidents", str(path), user=kod_lead.username)
+    assert "Zähltabellen der Auswertung aktualisiert" in capsys.readouterr().err
+    assert not PendingCounts.objects.exists()
+    with unscoped():
+        assert Incident.objects.count() == 80
+    assert _daily_total("incident") == 80
