@@ -304,6 +304,8 @@ def _flush_delta() -> None:
     with connection.cursor() as cursor:
         _ensure_delta(cursor)
         execute = cursor.execute
+        if _postgres():
+            execute(f"ANALYZE {_DELTA}")  # temporary tables are never analysed automatically
         execute(
             _upsert(_table(HourlyCount), HOURLY_KEY).format(
                 select=f"SELECT area_id, day, hour, {DIMS}, SUM(count), SUM(amount) FROM {_DELTA} "
@@ -416,10 +418,12 @@ def catch_up() -> None:
         by_kind: dict[str, list[int]] = defaultdict(list)
         for run in pending:
             by_kind[run.kind].extend(range(run.first_id, run.last_id + 1))
+        # Both kinds go into the same delta (when it is used), which is rolled up once.
         if by_kind.get(PendingCounts.Kind.INCIDENTS):
-            _apply_incidents(by_kind[PendingCounts.Kind.INCIDENTS], with_measures=False)
+            _apply_incidents(by_kind[PendingCounts.Kind.INCIDENTS], with_measures=False, flush=False)
         if by_kind.get(PendingCounts.Kind.MEASURES):
-            _apply_measures_by_id(by_kind[PendingCounts.Kind.MEASURES])
+            _apply_measures_by_id(by_kind[PendingCounts.Kind.MEASURES], flush=False)
+        _flush_delta()
         PendingCounts.objects.filter(pk__in=[run.pk for run in pending]).delete()
 
 
@@ -428,7 +432,7 @@ def _is_bulk(ids: Sequence[int] | None) -> bool:
 
 
 def _apply_incidents(
-    incident_ids: Iterable[int] | None, sign: int = 1, *, with_measures: bool = True
+    incident_ids: Iterable[int] | None, sign: int = 1, *, with_measures: bool = True, flush: bool = True
 ) -> None:
     ids_all = None if incident_ids is None else sorted(set(incident_ids))
     bulk = _is_bulk(ids_all)
@@ -452,7 +456,7 @@ def _apply_incidents(
         )
         if with_measures:
             _apply_measures("m.incident_id", ids, sign, bulk)
-    if bulk:
+    if bulk and flush:
         _flush_delta()
 
 
@@ -461,12 +465,12 @@ def apply_measures(measure_ids: Iterable[int], sign: int = 1) -> None:
     _apply_measures_by_id(measure_ids, sign)
 
 
-def _apply_measures_by_id(measure_ids: Iterable[int], sign: int = 1) -> None:
+def _apply_measures_by_id(measure_ids: Iterable[int], sign: int = 1, *, flush: bool = True) -> None:
     ids_all = sorted(set(measure_ids))
     bulk = _is_bulk(ids_all)
     for ids in _chunks(ids_all):
         _apply_measures("m.id", ids, sign, bulk)
-    if bulk:
+    if bulk and flush:
         _flush_delta()
 
 
