@@ -355,7 +355,6 @@ def report_create(
         with transaction.atomic():
             report.save()
             ReportArea.objects.bulk_create(ReportArea(report=report, area_id=a) for a in sorted(area_ids))
-            aggregates.apply_reports([report.pk])
             _record(
                 report,
                 to_status=ReportStatus.NEW,
@@ -371,6 +370,7 @@ def report_create(
                     public_note=f"Weitergeleitet an: {rule.target.name}.",
                     at=now,
                     response=False,
+                    counts=False,
                 )
             audit.log(
                 "citizen.report.created",
@@ -379,6 +379,9 @@ def report_create(
                 channel=channel,
                 rule=rule.pk if rule else None,
             )
+            # Last: every report updates the same count rows (the city's hour, day, … year),
+            # which stay locked until the commit; parallel intake waits only for that.
+            aggregates.apply_reports([report.pk])
     return report
 
 
@@ -391,12 +394,15 @@ def _set_status(
     internal_note: str = "",
     at: dt.datetime | None = None,
     response: bool = True,
+    counts: bool = True,
 ) -> None:
+    """``counts=False``: the caller adds the report to the count tables afterwards (intake)."""
     at = at or timezone.now()
     _record(
         report, to_status=to_status, user=user, public_note=public_note, internal_note=internal_note, at=at
     )
-    aggregates.apply_reports([report.pk], -1)
+    if counts:
+        aggregates.apply_reports([report.pk], -1)
     report.status = to_status
     report.updated_at = at
     if response and report.first_response_at is None:
@@ -417,7 +423,8 @@ def _set_status(
             "routing_rule",
         ]
     )
-    aggregates.apply_reports([report.pk])
+    if counts:
+        aggregates.apply_reports([report.pk])
 
 
 def _visible(report: Report) -> bool:

@@ -161,8 +161,8 @@ def incident_create(
     )
     IncidentArea.objects.bulk_create(IncidentArea(incident=incident, area_id=a) for a in located.area_ids)
     Measure.objects.bulk_create(_measure_row(incident, m, user=user, persons=persons) for m in measures)
-    aggregates.apply_incidents([incident.pk])
     audit.log("field.incident.created", user=user, obj=incident, measures=[m.type for m in measures])
+    aggregates.apply_incidents([incident.pk])  # last: the shared count rows stay locked until commit
     return incident
 
 
