@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 
 import nh3
@@ -243,7 +243,10 @@ def report_create(
     requested_at: dt.datetime | None = None,
     external_source: str = "",
     external_id: str = "",
+    store_with: Callable[[Report], None] | None = None,
 ) -> Report:
+    """Validate, locate, route and store a report; ``store_with`` runs in the same transaction
+    (the web form stores its photos there, so a failed photo write stores no report)."""
     errors: dict[str, list[str]] = {}
 
     def error(field: str, message: str) -> None:
@@ -379,6 +382,8 @@ def report_create(
                 channel=channel,
                 rule=rule.pk if rule else None,
             )
+            if store_with is not None:
+                store_with(report)
             # Last: every report updates the same count rows (the city's hour, day, … year),
             # which stay locked until the commit; parallel intake waits only for that.
             aggregates.apply_reports([report.pk])

@@ -175,22 +175,26 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
     for message in photo_errors:
         form.add_error("photos", message)
     report = None
+    fields = {
+        "service": service,
+        "channel": "web",
+        "lat": form.data.get("lat", ""),
+        "lon": form.data.get("lon", ""),
+        "address_text": form.value("address_text"),
+        "description": form.value("description"),
+        "attributes": form.attribute_values(),
+        "reporter_name": form.value("reporter_name"),
+        "reporter_email": form.value("reporter_email"),
+    }
     try:
-        with transaction.atomic():
-            report = services.report_create(
-                service=service,
-                channel="web",
-                lat=form.data.get("lat", ""),
-                lon=form.data.get("lon", ""),
-                address_text=form.value("address_text"),
-                description=form.value("description"),
-                attributes=form.attribute_values(),
-                reporter_name=form.value("reporter_name"),
-                reporter_email=form.value("reporter_email"),
-            )
-            if form.errors:
+        if form.errors:
+            # Collect the service's own errors as well, so all are shown at once; store nothing.
+            with transaction.atomic():
+                services.report_create(**fields)
                 raise _Rollback
-            photos.store_photos(report, prepared)
+        # Only report_create's own short transaction (photos included): on SQLite a longer one
+        # would hold the write lock during validation and locating and serialise parallel intake.
+        report = services.report_create(**fields, store_with=lambda new: photos.store_photos(new, prepared))
     except ValidationError as exc:
         form.add_service_errors(exc)
         report = None
