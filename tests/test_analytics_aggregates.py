@@ -352,3 +352,26 @@ def test_import_command_brings_the_counts_up_to_date_after_a_large_import(
     with unscoped():
         assert Incident.objects.count() == 80
     assert _daily_total("incident") == 80
+
+
+def test_web_upload_brings_the_counts_up_to_date_before_answering(client, world, kod_lead, now):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(kod_lead)
+    content = _csv_rows((now - dt.timedelta(days=1)).astimezone(BERLIN), 70).encode()
+    response = client.post(
+        reverse("field:incident-import"), {"file": SimpleUploadedFile("gross.csv", content, "text/csv")}
+    )
+    assert response.status_code == 200
+    assert "<strong>70</strong> Feststellungen" in response.content.decode()
+    # Applied by the upload itself: the next reader does not have to (nor take SQLite's write lock).
+    assert not PendingCounts.objects.exists()
+    assert (
+        sum(
+            DailyCount._base_manager.filter(area_id=CITY_AREA, fact="incident").values_list(
+                "count", flat=True
+            )
+        )
+        == 70
+    )

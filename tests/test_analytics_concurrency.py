@@ -5,8 +5,9 @@ row of the hour, day, week, month and year). Upserted in hash order, parallel Op
 the benchmark (8 clients, ~1,000 posts) deadlocked about once per hundred posts; rows are now
 upserted in key order, so all writers lock shared rows in the same order. The deadlock needs an
 unlucky interleaving and this test does not provoke it reliably; it guards the locking path and
-the counts under real parallel transactions. SQLite serialises writers, so this runs on
-PostgreSQL only.
+the counts under real parallel transactions. A rebuild locks out count writers and deferred
+imports until it commits (otherwise an import committing meanwhile was counted twice; that test
+fails without the lock). SQLite serialises writers, so this runs on PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -68,3 +69,56 @@ def test_parallel_citizen_reports_neither_deadlock_nor_lose_counts(world, servic
         "count", flat=True
     )
     assert sum(received) == threads * per_thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_committing_during_a_rebuild_is_counted_once(world, kod_lead, now, monkeypatch):
+    import datetime as dt
+    import time
+
+    from lagebild.analytics import aggregates
+    from lagebild.field import importer
+
+    from .test_analytics_aggregates import BERLIN, _csv_rows, _snapshot
+
+    day = (now - dt.timedelta(days=2)).astimezone(BERLIN)
+    records_read, may_continue = threading.Event(), threading.Event()
+    original = aggregates._apply_incidents
+
+    def paused(*args, **kwargs):  # the rebuild stops right after clearing the tables
+        if threading.current_thread().name == "rebuild" and not records_read.is_set():
+            records_read.set()
+            may_continue.wait(30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(aggregates, "_apply_incidents", paused)
+    errors: list[BaseException] = []
+
+    def run(target) -> None:
+        try:
+            target()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    rebuild = threading.Thread(target=run, args=(aggregates.rebuild,), name="rebuild")
+    rebuild.start()
+    assert records_read.wait(30)
+    # 60 rows: a deferred import. It has to wait for the rebuild (table lock) instead of
+    # committing records the rebuild reads plus a pending run that would add them again.
+    load = threading.Thread(
+        target=run, args=(lambda: importer.import_incidents(user=kod_lead, data=_csv_rows(day, 60)),)
+    )
+    load.start()
+    time.sleep(1.0)
+    may_continue.set()
+    rebuild.join(60)
+    load.join(60)
+    assert not errors, errors
+    monkeypatch.setattr(aggregates, "_apply_incidents", original)
+    aggregates.catch_up()
+    incremental = _snapshot()
+    aggregates.rebuild()
+    assert incremental == _snapshot()
+    assert sum(row[-2] for row in incremental["yearly"] if row[2] == "incident" and row[1] == CITY_AREA) == 60

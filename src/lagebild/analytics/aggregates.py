@@ -678,9 +678,16 @@ def _derive_rollups() -> None:
 @transaction.atomic
 def rebuild() -> dict[str, int]:
     """Recompute all count tables from the records (``lagebild rebuild-aggregates``)."""
-    # The records of deferred imports are read with all the others.
-    PendingCounts.objects.all().delete()
     with connection.cursor() as cursor:
+        if _postgres():
+            # No count write and no deferred import may commit while the records are read: it
+            # would be counted by the rebuild and again by its own update or catch-up. Readers
+            # go on (EXCLUSIVE lets plain SELECTs through); SQLite's IMMEDIATE transaction
+            # already excludes every other writer.
+            tables = ", ".join(_table(model) for model in (PendingCounts, *COUNT_MODELS))
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+        # The records of deferred imports are read with all the others.
+        cursor.execute(f"DELETE FROM {_table(PendingCounts)}")
         for model in COUNT_MODELS:
             cursor.execute(f"DELETE FROM {_table(model)}")
     token = _tables.set(frozenset({"hourly"}))
@@ -691,4 +698,5 @@ def rebuild() -> dict[str, int]:
     finally:
         _tables.reset(token)
     _derive_rollups()
-    return {_name(model): model.objects.count() for model in COUNT_MODELS}
+    # The base manager: the default one would catch up first, which is not needed here.
+    return {_name(model): model._base_manager.count() for model in COUNT_MODELS}

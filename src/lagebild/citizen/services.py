@@ -382,11 +382,12 @@ def report_create(
                 channel=channel,
                 rule=rule.pk if rule else None,
             )
-            if store_with is not None:
-                store_with(report)
-            # Last: every report updates the same count rows (the city's hour, day, … year),
-            # which stay locked until the commit; parallel intake waits only for that.
+            # Every report updates the same count rows (the city's hour, day, … year), which stay
+            # locked until the commit: as late as possible, so parallel intake waits only for that.
             aggregates.apply_reports([report.pk])
+            if store_with is not None:
+                # After every statement that can fail: files cannot be rolled back.
+                store_with(report)
     return report
 
 

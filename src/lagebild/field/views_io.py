@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from lagebild.analytics import aggregates
+
 from . import exporter
 from .filters import filters_from_querydict
 from .forms import LagebildForm
@@ -142,6 +144,10 @@ def import_upload(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespon
             if result.file_error:
                 form.add_error("file", result.file_error)
                 result = None
+            elif result.imported:
+                # The uploader waits the few seconds for the counts, not the next reader (whose
+                # read would otherwise need the write lock on SQLite to apply them).
+                aggregates.catch_up()
     else:
         form = ImportForm()
     context = {
