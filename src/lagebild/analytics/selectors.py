@@ -202,13 +202,6 @@ def split_period(start: dt.date, end: dt.date) -> PeriodParts:
     return parts
 
 
-def _range_condition(column: str, ranges: Sequence[tuple[dt.date, dt.date]]) -> Q:
-    condition = Q(pk__in=[])
-    for first, last in ranges:
-        condition |= Q(**{f"{column}__range": (first, last)})
-    return condition
-
-
 @dataclass(frozen=True)
 class Part:
     """A run of whole calendar units of one count table, added (``sign`` 1) or subtracted (−1)."""
@@ -427,21 +420,17 @@ def totals_by_area(
 ) -> dict[int, Totals]:
     """One period's totals for several areas (drill-down table, open data, displacement).
 
-    With ``indicator`` only the rows it reads.
+    Read from the same signed parts as :func:`window_totals`, so an area's total and the city's
+    are sums over the same rows. With ``indicator`` only the rows it reads.
     """
     wanted = indicator_rows(indicator) if indicator is not None else Q()
     result: dict[int, dict[GroupKey, list[float]]] = {a: defaultdict(lambda: [0, 0.0]) for a in area_ids}
-    parts = split_period(start, end)
-    queries = []
-    if parts.months:
-        queries.append((MonthlyCount, _range_condition("month", parts.months)))
-    if parts.weeks:
-        queries.append((WeeklyCount, _range_condition("week", parts.weeks)))
-    if parts.days:
-        queries.append((DailyCount, _range_condition("day", [(d.start, d.end) for d in parts.days])))
-    for model, condition in queries:
+    for part in window_parts(start, end, timezone.localdate()):
+        model, column = _PART_TABLES[part.unit]
         rows = (
-            model.objects.filter(wanted, condition, area_id__in=list(area_ids))
+            model.objects.filter(
+                wanted, area_id__in=list(area_ids), **{f"{column}__range": (part.first, part.last)}
+            )
             .values("area_id", *DIMENSIONS)
             .annotate(c=Sum("count"), a=Cast(Sum("amount"), FloatField()))
             .order_by()
@@ -449,9 +438,12 @@ def totals_by_area(
         )
         for area_id, *dims, count, amount in rows:
             slot = result[area_id][GroupKey(*dims)]
-            slot[0] += count or 0
-            slot[1] += amount or 0.0
-    return {a: {k: (int(v[0]), round(v[1], 2)) for k, v in g.items()} for a, g in result.items()}
+            slot[0] += part.sign * (count or 0)
+            slot[1] += part.sign * (amount or 0.0)
+    return {
+        a: {k: (int(v[0]), round(v[1], 2)) for k, v in g.items() if v[0] or round(v[1], 2)}
+        for a, g in result.items()
+    }
 
 
 def hour_weekday_counts(
