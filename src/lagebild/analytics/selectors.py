@@ -359,7 +359,7 @@ def window_totals(
     return result
 
 
-def indicator_rows(indicator: IndicatorDef) -> Q:
+def indicator_rows(indicator: IndicatorDef, *, with_staff_hours: bool = True) -> Q:
     """The count rows an indicator reads (its own and, for a rate, the staff hours)."""
     condition = Q(fact=indicator.fact)
     if indicator.category_ids:
@@ -370,7 +370,7 @@ def indicator_rows(indicator: IndicatorDef) -> Q:
         condition &= Q(detail__in=sorted(indicator.details))
     if indicator.authority_ids:
         condition &= Q(authority_id__in=sorted(indicator.authority_ids))
-    if indicator.per_100_staff_hours:
+    if indicator.per_100_staff_hours and with_staff_hours:
         condition |= Q(fact=STAFF_HOURS_FACT)
     return condition
 
@@ -451,15 +451,9 @@ def hour_weekday_counts(
 ) -> list[list[float]]:
     """A 7 × 24 table (Monday first) of the indicator's raw value per weekday and local hour."""
     table = [[0.0] * 24 for _ in range(7)]
-    queryset = HourlyCount.objects.filter(area_id=area_id, day__range=(start, end), fact=indicator.fact)
-    if indicator.category_ids:
-        queryset = queryset.filter(category_id__in=indicator.category_ids)
-    if indicator.measure_types:
-        queryset = queryset.filter(measure_type__in=indicator.measure_types)
-    if indicator.details:
-        queryset = queryset.filter(detail__in=indicator.details)
-    if indicator.authority_ids:
-        queryset = queryset.filter(authority_id__in=indicator.authority_ids)
+    queryset = HourlyCount.objects.filter(
+        indicator_rows(indicator, with_staff_hours=False), area_id=area_id, day__range=(start, end)
+    )
     column = "count" if indicator.value == "count" else "amount"
     for day, hour, value in (
         queryset.values("day", "hour").annotate(v=Sum(column)).order_by().values_list("day", "hour", "v")
