@@ -13,6 +13,8 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from lagebild.catalog.models import Category, CategoryRule
 from lagebild.core.models import Authority, Role, User
@@ -21,6 +23,16 @@ from lagebild.geo.models import Area
 from lagebild.geo.services import area_save
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The frozen clock (LAGEBILD_TEST_NOW, --now, the ``clock`` fixture): see tests/clock.py.
+pytest_plugins = ["tests.clock"]
+
+# Property tests are deterministic (same examples on every run and machine) and have no
+# deadline: a slow or busy CI machine must not turn a correct example into a failure.
+hypothesis_settings.register_profile(
+    "lagebild", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("lagebild")
 
 # The test city: a rectangle around Dortmund's centre, split into two districts at 7.46° E.
 CITY_BOUNDS = (7.40, 51.48, 7.52, 51.56)

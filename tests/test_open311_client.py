@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import threading
 import urllib.parse
@@ -218,6 +219,51 @@ def test_paging_and_windows_of_at_most_90_days(fake, services):
         span = dt.datetime.fromisoformat(call["end_date"]) - dt.datetime.fromisoformat(call["start_date"])
         assert span <= dt.timedelta(days=90)
     assert max(int(c["page"]) for c in fake.calls) >= 2
+
+
+def _windows(fake: FakeServer) -> list[tuple[dt.datetime, dt.datetime]]:
+    return sorted(
+        {
+            (dt.datetime.fromisoformat(c["start_date"]), dt.datetime.fromisoformat(c["end_date"]))
+            for c in fake.calls
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "switch"),
+    [
+        # The end of summer time (25 Oct 2026) lies inside the window: a Berlin day has 25 hours.
+        ("2026-11-20T12:00:00+01:00", dt.datetime(2026, 10, 25, 1, 0, tzinfo=dt.UTC)),
+        # The start of summer time (29 Mar 2026) lies inside the window: a Berlin day has 23 hours.
+        ("2026-05-10T12:00:00+02:00", dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC)),
+    ],
+)
+def test_windows_across_a_dst_switch_are_90_times_24_hours_of_absolute_time(
+    fake, services, clock, today, switch
+):
+    now = clock.move_to(today)
+    fake.items = [remote(str(i), days_ago=i * 15) for i in range(1, 13)]  # 15 … 180 days ago
+    since = now.date() - dt.timedelta(days=200)
+    output = run(fake.url, "--since", since.isoformat(), "--page-size", "5")
+    assert "12 neu" in output
+    windows = _windows(fake)
+    assert any(start < switch < end for start, end in windows)
+    assert max(end - start for start, end in windows) == dt.timedelta(hours=90 * 24)
+    # Back to back, from local midnight of --since to now: nothing in between is skipped.
+    assert windows[0][0] == dt.datetime.combine(since, dt.time.min, tzinfo=BERLIN)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))
+    assert abs(windows[-1][1] - now) < dt.timedelta(minutes=1)
+
+
+def test_default_window_is_the_last_90_times_24_hours(fake, services, clock):
+    now = clock.move_to("2026-11-01T12:00:00+01:00")
+    fake.items = [remote("inside", days_ago=89), remote("outside", days_ago=91)]
+    assert "1 neu" in run(fake.url)
+    ((start, end),) = _windows(fake)
+    assert end - start == dt.timedelta(hours=90 * 24)
+    assert abs(end - now) < dt.timedelta(minutes=1)
+    assert set(imported(fake)) == {"inside"}
 
 
 def test_servers_without_paging_are_asked_in_smaller_windows(fake, services):

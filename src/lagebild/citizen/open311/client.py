@@ -33,6 +33,9 @@ from lagebild.core.scoping import unscoped
 from ..models import Channel, Report, ServiceType
 from ..services import report_create, report_sync_status
 
+# 90 × 24 hours of absolute time: the spec's limit is a duration, and a strict server measures it
+# in UTC. (Wall-clock arithmetic on Berlin datetimes makes a window across the end of summer
+# time 90 days and one hour long.)
 WINDOW = dt.timedelta(days=90)
 SPEC_LIMIT = 1000  # "first 1000 requests returned" is the spec's default limit
 MIN_SPLIT = dt.timedelta(minutes=1)
@@ -56,6 +59,12 @@ class ImportResult:
     invalid: list[str] = field(default_factory=list)
     format: str = ""
     requests_made: int = 0
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """In UTC, so that ``+`` and ``-`` measure absolute time (aware datetimes sharing a zone
+    subtract and add as wall-clock times, which is off by an hour across a DST switch)."""
+    return value.astimezone(dt.UTC)
 
 
 def _w3c(value: dt.datetime) -> str:
@@ -161,6 +170,7 @@ class GeoReportClient:
 
     def window(self, start: dt.datetime, end: dt.datetime, codes: list[str]) -> Iterator[dict[str, Any]]:
         """All requests with requested_datetime in [start, end] (ids may repeat)."""
+        start, end = _utc(start), _utc(end)
         base = {"start_date": _w3c(start), "end_date": _w3c(end), "service_code": ",".join(codes)}
         seen: set[str] = set()
         first_page = 0
@@ -184,7 +194,7 @@ class GeoReportClient:
     def requests(self, since: dt.datetime, until: dt.datetime, codes: list[str]) -> Iterator[dict[str, Any]]:
         """Requests since ``since`` in windows of at most 90 days, each id once."""
         seen: set[str] = set()
-        start = since
+        start, until = _utc(since), _utc(until)
         while start < until:
             end = min(start + WINDOW, until)
             for item in self.window(start, end, codes):
@@ -223,9 +233,8 @@ def import_requests(
         url, api_key=api_key, jurisdiction=jurisdiction, timeout=timeout, page_size=page_size, log=log
     )
     source = client.base_url
-    now = timezone.now()
-    until = until or now
-    since = since or until - WINDOW
+    until = _utc(until or timezone.now())
+    since = _utc(since) if since else until - WINDOW
     result = ImportResult()
     code_map = code_map or {}
     with unscoped():
