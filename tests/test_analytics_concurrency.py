@@ -71,6 +71,15 @@ def test_parallel_citizen_reports_neither_deadlock_nor_lose_counts(world, servic
     assert sum(received) == threads * per_thread
 
 
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_import_committing_during_a_rebuild_is_counted_once(world, kod_lead, now, monkeypatch):
     import datetime as dt
@@ -111,7 +120,11 @@ def test_an_import_committing_during_a_rebuild_is_counted_once(world, kod_lead, 
         target=run, args=(lambda: importer.import_incidents(user=kod_lead, data=_csv_rows(day, 60)),)
     )
     load.start()
-    time.sleep(1.0)
+    # Go on once the import waits for the rebuild's lock (or has finished, which is the bug
+    # this test catches), not after a fixed sleep: the machine's speed must not decide.
+    deadline = time.monotonic() + 60
+    while load.is_alive() and not _someone_waits_for_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.02)
     may_continue.set()
     rebuild.join(60)
     load.join(60)

@@ -722,8 +722,8 @@ def test_export_command_writes_a_file_with_filters(recorded, kod_lead, tmp_path)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert [f["properties"]["category"] for f in data["features"]] == ["aggressive-begging"]
     path = tmp_path / "export.csv"
-    today = timezone.localdate().isoformat()
-    call_command("export-incidents", user=kod_lead.username, date_from=today, date_to=today, output=path)
+    day = timezone.localdate(recorded["city"].occurred_at).isoformat()
+    call_command("export-incidents", user=kod_lead.username, date_from=day, date_to=day, output=path)
     assert len(list(csv.DictReader(path.open(encoding="utf-8")))) >= 1
     with pytest.raises(CommandError, match="Unbekannter Sachverhalt"):
         call_command("export-incidents", user=kod_lead.username, category=["gibt-es-nicht"], output=path)

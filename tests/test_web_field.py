@@ -150,6 +150,30 @@ def test_entry_form_offers_categories_measures_and_current_patrol(client, world,
     assert 'value="exclusion_order"' in police_page
 
 
+@pytest.mark.parametrize(
+    ("now", "typed", "stored"),
+    [
+        # Summer time ends at 03:00 CEST: 02:00–03:00 happens twice. At 02:50 winter time,
+        # "02:40" means ten minutes ago (winter time), not an hour and ten minutes ago.
+        ("2027-10-31T02:50:00+01:00", "2027-10-31T02:40", "2027-10-31T01:40:00+00:00"),
+        # At 02:30 summer time, the winter-time 02:25 is still an hour away: summer time.
+        ("2027-10-31T02:30:00+02:00", "2027-10-31T02:25", "2027-10-31T00:25:00+00:00"),
+        # Summer time starts at 02:00 CET: 02:00–03:00 does not exist; 02:15 is 03:15 CEST.
+        ("2027-03-28T03:20:00+02:00", "2027-03-28T02:15", "2027-03-28T01:15:00+00:00"),
+    ],
+)
+def test_entry_on_the_nights_the_clocks_change(client, world, kod, clock, now, typed, stored):
+    clock.move_to(now)
+    client.force_login(kod)
+    response = client.post(
+        reverse("field:incident-create"), entry_data(world["categories"]["begging"], occurred_at=typed)
+    )
+    assert response.status_code == 302, text_of(response)
+    with authority_scope(kod.authority):
+        incident = Incident.objects.get()
+    assert incident.occurred_at == dt.datetime.fromisoformat(stored)
+
+
 def test_officer_records_incident_with_two_measures(client, world, kod):
     begging = world["categories"]["begging"]
     client.force_login(kod)

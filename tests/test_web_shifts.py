@@ -41,6 +41,16 @@ def make_shift(user, day=None, kind="early") -> Shift:
         return services.shift_create(user=user, date=day or timezone.localdate(), kind=kind)
 
 
+def running_shift(user) -> Shift:
+    """The shift that is on now (the night shift of yesterday between midnight and 06:00)."""
+    now = timezone.localtime()
+    if now.hour < 6:
+        return make_shift(user, now.date() - dt.timedelta(days=1), kind="night")
+    return make_shift(
+        user, now.date(), kind="early" if now.hour < 14 else "late" if now.hour < 22 else "night"
+    )
+
+
 def make_patrol(lead, shift, members, name="Streife 1") -> Patrol:
     with authority_scope(lead.authority):
         return services.patrol_create(user=lead, shift=shift, name=name, members=members)
@@ -140,7 +150,9 @@ def test_patrol_form_defaults_to_shift_times_and_lists_both_authorities(
 
 
 def test_joint_patrol_planned_started_and_ended_through_the_views(client, world, kod_lead, kod, polizei):
-    shift = make_shift(kod_lead)
+    shift = running_shift(kod_lead)
+    # 8 hours, or 7 or 9 when the clocks change during a night shift.
+    hours = (shift.ends_at.astimezone(dt.UTC) - shift.starts_at.astimezone(dt.UTC)).total_seconds() / 3600
     client.force_login(kod_lead)
     response = client.post(
         reverse("field:patrol-create", args=[shift.pk]),
@@ -159,10 +171,10 @@ def test_joint_patrol_planned_started_and_ended_through_the_views(client, world,
     assert patrol.joint and patrol.member_count == 2
     page = text_of(response)
     assert "Doppelstreife Doppelstreife City geplant." in page
-    assert "16,00" in page  # 2 members × 8 hours
+    assert f"{2 * hours:.2f}".replace(".", ",") in page  # 2 members × the shift's hours
     assert "Polizeipräsidium Dortmund" in page and "Kim Ordnung" in page
     shift_page = text_of(client.get(reverse("field:shift-detail", args=[shift.pk])))
-    assert "Doppelstreife City" in shift_page and "16,0" in shift_page
+    assert "Doppelstreife City" in shift_page and f"{2 * hours:.1f}".replace(".", ",") in shift_page
 
     # A member starts and ends the patrol; the staff hours follow the actual times.
     client.force_login(kod)
@@ -274,3 +286,27 @@ def test_patrol_detail_lists_its_incidents(client, world, kod_lead, kod, polizei
     client.force_login(polizei)
     page = client.get(reverse("field:patrol-detail", args=[patrol.pk])).content.decode()
     assert reverse("field:incident-detail", args=[incident.pk]) in page
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [(dt.date(2027, 3, 27), 7), (dt.date(2027, 10, 30), 9), (dt.date(2027, 6, 5), 8)],
+)
+def test_night_shift_when_the_clocks_change_counts_the_hours_worked(client, world, kod_lead, kod, day, hours):
+    shift = make_shift(kod_lead, day, kind="night")
+    client.force_login(kod_lead)
+    response = client.post(
+        reverse("field:patrol-create", args=[shift.pk]),
+        {
+            "name": "Nachtstreife",
+            "clothing": "uniform",
+            "planned_start": f"{day:%Y-%m-%d}T22:00",
+            "planned_end": f"{day + dt.timedelta(days=1):%Y-%m-%d}T06:00",
+            "members": [kod.pk],
+        },
+    )
+    assert response.status_code == 302
+    with authority_scope(kod.authority):
+        patrol = Patrol.objects.get()
+    assert patrol.staff_hours == hours
+    assert f"{hours},0" in text_of(client.get(reverse("field:shift-detail", args=[shift.pk])))

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from lagebild.core.forms import LocalDateTimeField
 from lagebild.core.models import User
 from lagebild.field.forms import (
     DATE_INPUT_FORMATS,
@@ -116,7 +117,7 @@ def question_field(attribute: ServiceAttribute) -> forms.Field:
             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         )
     if attribute.datatype == kind.DATETIME:
-        return forms.DateTimeField(
+        return LocalDateTimeField(
             label=label,
             required=False,
             help_text=help_text,
@@ -155,7 +156,7 @@ class StaffReportForm(LagebildForm):
         choices=[("", "Bitte wählen"), *[(c.value, c.label) for c in STAFF_CHANNELS]],
         error_messages={"required": "Bitte den Eingangsweg angeben."},
     )
-    requested_at = forms.DateTimeField(
+    requested_at = LocalDateTimeField(
         label="Eingegangen am",
         required=False,
         input_formats=DATETIME_INPUT_FORMATS,

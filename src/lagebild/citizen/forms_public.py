@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from lagebild.core.localtime import resolve_wall_time
 from lagebild.field.forms import LagebildForm
 from lagebild.geo.points import InvalidCoordinate, parse_coordinate
 
@@ -213,5 +214,5 @@ def _local_to_w3c(value: str) -> str:
             parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return timezone.make_aware(parsed).isoformat()
+        return resolve_wall_time(parsed, timezone.get_current_timezone(), now=timezone.now()).isoformat()
     return text  # already with a zone, or wrong: the service decides and explains

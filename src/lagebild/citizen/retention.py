@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lagebild.core import audit
+from lagebild.core.localtime import later
 from lagebild.core.scoping import unscoped
 
 from .models import CLOSED_STATUSES, Report
@@ -62,7 +63,7 @@ def anonymise_reporters(
     if days < 0:
         raise ValueError("days darf nicht negativ sein.")
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(days=days)
+    cutoff = later(now, -dt.timedelta(days=days))
     with unscoped(), transaction.atomic():
         candidates = due_for_anonymisation(cutoff)
         if dry_run:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import category_list
+from lagebild.core.forms import LocalDateTimeField
 from lagebild.core.models import Authority, Role, User
 from lagebild.geo.models import Area
 from lagebild.geo.selectors import area_list
@@ -227,7 +228,7 @@ class IncidentForm(LagebildForm):
             attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "7,4653"}
         ),
     )
-    occurred_at = forms.DateTimeField(
+    occurred_at = LocalDateTimeField(
         label="Zeitpunkt",
         input_formats=DATETIME_INPUT_FORMATS,
         widget=DateTimeLocalInput(),
@@ -680,7 +681,7 @@ class PatrolForm(LagebildForm):
         widget=forms.RadioSelect,
         initial=Patrol.Clothing.UNIFORM,
     )
-    planned_start = forms.DateTimeField(
+    planned_start = LocalDateTimeField(
         label="Geplanter Beginn",
         input_formats=DATETIME_INPUT_FORMATS,
         widget=DateTimeLocalInput(),
@@ -689,7 +690,7 @@ class PatrolForm(LagebildForm):
             "invalid": "Bitte Datum und Uhrzeit angeben.",
         },
     )
-    planned_end = forms.DateTimeField(
+    planned_end = LocalDateTimeField(
         label="Geplantes Ende",
         input_formats=DATETIME_INPUT_FORMATS,
         widget=DateTimeLocalInput(),

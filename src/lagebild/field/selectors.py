@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from lagebild.core.localtime import later
 from lagebild.core.models import Role, User
 from lagebild.geo.models import Area
 
@@ -161,7 +162,7 @@ def current_patrol_for(user: User, at: dt.datetime | None = None) -> Patrol | No
         Patrol.objects.filter(memberships__user=user, actual_end__isnull=True)
         .filter(
             Q(actual_start__isnull=False, actual_start__lte=at)
-            | Q(planned_start__lte=at + dt.timedelta(hours=1), planned_end__gte=at)
+            | Q(planned_start__lte=later(at, dt.timedelta(hours=1)), planned_end__gte=at)
         )
         .order_by("-actual_start", "planned_start")
         .first()
@@ -193,7 +194,10 @@ def patrols_for_entry(user: User, at: dt.datetime | None = None) -> QuerySet[Pat
     at = at or timezone.now()
     return (
         Patrol.objects.select_related("area")
-        .filter(planned_start__lte=at + dt.timedelta(hours=2), planned_end__gte=at - dt.timedelta(hours=12))
+        .filter(
+            planned_start__lte=later(at, dt.timedelta(hours=2)),
+            planned_end__gte=later(at, -dt.timedelta(hours=12)),
+        )
         .order_by("-planned_start", "name")
     )
 

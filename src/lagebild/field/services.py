@@ -15,6 +15,7 @@ from lagebild.analytics import aggregates
 from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import rule_for
 from lagebild.core import audit
+from lagebild.core.localtime import elapsed
 from lagebild.core.models import Authority, User
 from lagebild.core.scoping import unscoped
 from lagebild.geo.services import locate
@@ -257,9 +258,8 @@ def shift_create(*, user: User, date: dt.date, kind: str, note: str = "", lead: 
 
 
 def _staff_hours(patrol: Patrol, member_count: int) -> Decimal:
-    # In UTC: aware datetimes sharing a tzinfo subtract as wall-clock time, which would
-    # miscount night shifts when the clocks change.
-    seconds = max((patrol.end.astimezone(dt.UTC) - patrol.start.astimezone(dt.UTC)).total_seconds(), 0)
+    # Absolute time: a night patrol when the clocks change lasts an hour more or less.
+    seconds = max(elapsed(patrol.start, patrol.end).total_seconds(), 0)
     return (Decimal(member_count) * Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.01"))
 
 
@@ -274,7 +274,7 @@ def _refresh_patrol_figures(patrol: Patrol) -> None:
 def _validate_patrol_times(start: dt.datetime, end: dt.datetime, field: str = "planned_end") -> None:
     if end <= start:
         raise ValidationError({field: "Das Ende muss nach dem Beginn liegen."})
-    if end - start > dt.timedelta(hours=MAX_PATROL_HOURS):
+    if elapsed(start, end) > dt.timedelta(hours=MAX_PATROL_HOURS):
         raise ValidationError({field: f"Eine Streife dauert höchstens {MAX_PATROL_HOURS} Stunden."})
 
 
@@ -338,7 +338,7 @@ def patrol_start(*, user: User, patrol: Patrol, at: dt.datetime | None = None) -
     if patrol.actual_start is not None:
         raise ValidationError({"actual_start": "Die Streife wurde bereits begonnen."})
     start = at or timezone.now()
-    if abs(start - patrol.planned_start) > dt.timedelta(hours=MAX_PATROL_HOURS):
+    if abs(elapsed(patrol.planned_start, start)) > dt.timedelta(hours=MAX_PATROL_HOURS):
         raise ValidationError({"actual_start": "Der Beginn liegt zu weit vom geplanten Beginn entfernt."})
     if start > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError({"actual_start": "Der Beginn liegt in der Zukunft."})
