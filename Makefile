@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	LAGEBILD_DEBUG=$${LAGEBILD_DEBUG:-1} $(BIN)/lagebild demo --addrport $${LAGEBILD_ADDR:-127.0.0.1:8000}
 
-# Runs every test (unit, integration, browser) against DATABASE_URL or the embedded SQLite.
+# Runs every test (unit, integration, browser) against DATABASE_URL or the embedded SQLite,
+# in PYTEST_WORKERS parallel processes (pytest-xdist; 0 = in this process). LAGEBILD_TEST_NOW
+# runs every test at a chosen instant (tests/clock.py).
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
