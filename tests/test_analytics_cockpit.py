@@ -569,3 +569,13 @@ def test_week_after_a_53_week_year_says_what_it_is_compared_with(client, indicat
     assert "KW 1/2021 (Mo 04.01. – So 10.01.2021)" in text
     assert "KW 1/2021 wird mit den Tagen 364 Tage zuvor verglichen (KW 2/2020, 06.01.–12.01.2020)" in text
     assert "Vorjahr: 06.01.–12.01.2020" in text
+
+
+def test_default_date_is_the_local_day_just_after_midnight(client, indicators, analyst, clock):
+    # 00:15 on 1 January in Dortmund is still 31 December in UTC; the cockpit shows the new day,
+    # which belongs to ISO week 53 of 2026.
+    clock.move_to("2027-01-01T00:15:00+01:00")
+    client.force_login(analyst)
+    text = client.get("/auswertung/lage/").content.decode()
+    assert "Woche KW 53/2026 (bis Fr 01.01.)" in text
+    assert 'value="01.01.2027"' in text or 'value="2027-01-01"' in text

@@ -57,6 +57,31 @@ def test_routing_first_match_wins_night_to_police_and_waste_forwarded(services, 
     assert waste.status == ReportStatus.FORWARDED and waste.closed_at is not None
 
 
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        # Half an hour after local midnight it is still the day before in UTC.
+        ("2027-01-05T00:30:00+01:00", dt.date(2027, 1, 7)),  # Tuesday → Wednesday, Thursday
+        # New Year's Eve (ISO week 53), then a holiday and a weekend.
+        ("2026-12-31T23:30:00+01:00", dt.date(2027, 1, 5)),
+        # Friday night before summer time starts (and Easter Monday): due in summer time.
+        ("2027-03-26T23:30:00+01:00", dt.date(2027, 3, 31)),
+    ],
+)
+def test_reports_received_now_are_due_at_the_end_of_the_local_working_day(services, clock, now, due):
+    clock.move_to(now)
+    report = intake.report_create(
+        service=services["begging"],
+        channel="web",
+        lat=INSIDE[0],
+        lon=INSIDE[1],
+        description="Mehrere Personen betteln aggressiv.",
+        attributes={"personen": "3"},
+    )
+    local_due = report.due_at.astimezone(BERLIN)
+    assert (local_due.date(), local_due.time()) == (due, dt.time(23, 59, 59))
+
+
 def test_holidays_are_not_working_days():
     # 24 Dec 2026 is a Thursday; 25 and 26 Dec are public holidays in NRW.
     due = add_working_days(dt.datetime(2026, 12, 23, 10, tzinfo=BERLIN), 2)
