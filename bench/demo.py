@@ -1,14 +1,16 @@
-"""Benchmark: the demo city with 12 months of synthetic records (``lagebild demo``).
+"""Benchmark: the demo city with its default 24 months of synthetic records (``lagebild demo``).
 
 Measures ``setup_demo`` on a freshly migrated database (authorities, areas, catalogue,
 accounts and the synthetic records) and checks the calibration to the published
-figures. Target: under 60 seconds.
+figures. Target: ``lagebild demo`` (migration included) under 60 seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+
+from lagebild.demo.generator import DEFAULT_MONTHS
 
 from .common import db_vendor, emit, log, migrate, setup
 
@@ -17,7 +19,7 @@ TARGET_SECONDS = 60.0
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--months", type=int, default=DEFAULT_MONTHS)
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None)
     args = parser.parse_args()
@@ -56,7 +58,7 @@ def main() -> None:
             and figures["cash"] == 50000
         )
     emit(
-        bench="demo_12_months",
+        bench="demo",
         db=db_vendor(),
         months=args.months,
         first_day=str(data.first_day),
@@ -65,11 +67,12 @@ def main() -> None:
         measures=data.created.get("measures", 0),
         patrols=data.created.get("patrols", 0),
         migrate_seconds=round(migrate_seconds, 1),
-        seconds=round(report.seconds, 1),
+        seconds=round(migrate_seconds + report.seconds, 1),
+        setup_seconds=round(report.seconds, 1),
         generate_seconds=round(data.seconds, 1),
         target_seconds=TARGET_SECONDS,
         **checks,
-        ok=report.seconds < TARGET_SECONDS
+        ok=migrate_seconds + report.seconds < TARGET_SECONDS
         and checks.get("operation_ok", True) is True
         and checks.get("police_ok", True) is True,
     )

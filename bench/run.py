@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--measures", type=int, default=1_000_000, help="stored measures for the API bench")
     parser.add_argument("--n", type=int, default=300, help="API requests to time")
     parser.add_argument("--rows", type=int, default=50_000, help="CSV rows for the import bench")
-    parser.add_argument("--months", type=int, default=12, help="months of demo data")
+    parser.add_argument("--months", type=int, default=24, help="months of demo data")
     parser.add_argument("--reports", type=int, default=1_000_000, help="stored reports for the Open311 bench")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each POST load (Open311)")
     parser.add_argument(

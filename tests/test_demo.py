@@ -229,10 +229,122 @@ def test_operation_lies_in_the_last_august_that_ended_eight_weeks_ago():
     assert cal.operation_start(dt.date(2026, 10, 25)) == dt.date(2025, 8, 17)
     # Twelve months back from late October would miss it: the window grows to keep
     # the operation and twelve weeks before it.
-    config = DemoConfig(end_date=dt.date(2026, 10, 20))
+    config = DemoConfig(end_date=dt.date(2026, 10, 20), months=12)
     assert config.operation.start == dt.date(2025, 8, 17)
     assert config.first_day <= dt.date(2025, 8, 17) - dt.timedelta(weeks=12)
-    assert DemoConfig(end_date=dt.date(2026, 11, 22)).first_day == dt.date(2025, 11, 22)
+    assert DemoConfig(end_date=dt.date(2026, 11, 22), months=12).first_day == dt.date(2025, 11, 22)
+    assert DemoConfig(end_date=dt.date(2026, 11, 22)).first_day == dt.date(2024, 11, 22)
+
+
+AWKWARD_INSTANTS = [
+    "2027-03-28T03:30:00+02:00",  # just after the switch to summer time
+    "2027-10-31T02:30:00+02:00",  # the first 02:30 of the night the clocks go back
+    "2026-12-31T23:30:00+01:00",  # 31 December in ISO week 53
+    "2027-01-01T00:15:00+01:00",  # 1 January, still ISO week 53 of 2026
+    "2028-02-29T09:00:00+01:00",  # 29 February
+    "2027-01-04T00:00:00+01:00",  # Monday 00:00
+]
+
+
+def test_every_comparison_with_the_year_before_falls_on_demo_days():
+    """For any end date (four years, day by day) the default demo covers all cockpit windows."""
+    from lagebild.analytics.periods import compstat_windows
+
+    day = dt.date(2026, 1, 1)
+    while day < dt.date(2030, 1, 1):
+        config = DemoConfig(end_date=day)
+        assert config.months == 24
+        assert config.first_day <= cal.add_months(day, -24)
+        for pair in compstat_windows(config.last_day):
+            assert pair.prior.start >= config.first_day, (day, pair.key)
+            assert pair.current.end <= config.last_day, (day, pair.key)
+        assert config.operation.end <= config.last_day, day
+        day += dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("instant", AWKWARD_INSTANTS)
+def test_demo_ends_yesterday_at_awkward_instants(db, clock, instant):
+    """``lagebild demo`` without --end-date at DST nights, new year, leap day, Monday 00:00."""
+    clock.move_to(instant)
+    today = timezone.localdate()
+    call_command("demo", "--no-serve", "--months", "1", "--scale", "0.05")
+    with unscoped():
+        last = Incident.objects.order_by("-occurred_at").first()
+        assert last is not None and timezone.localtime(last.occurred_at).date() == today - dt.timedelta(
+            days=1
+        )
+        assert not Incident.objects.filter(occurred_at__gte=timezone.now()).exists()
+        shifts_today = Shift.objects.filter(date=today)
+        assert shifts_today.count() >= 2
+        for shift in shifts_today:
+            # Shift times are real instants on the nights the clocks change.
+            hours = (shift.ends_at - shift.starts_at).total_seconds() / 3600
+            assert 6 <= hours <= 10, (shift.kind, hours)
+        doppelstreife = Patrol.objects.filter(shift__date=today, joint=True).order_by("pk").first()
+        assert doppelstreife is not None
+        assert {"kod", "polizei"} <= set(doppelstreife.memberships.values_list("user__username", flat=True))
+
+
+def test_same_arguments_give_the_same_data_whatever_the_clock_says(db, clock):
+    """The wall clock does not enter the data: open reports and contact data depend on the end date."""
+    from lagebild.citizen.models import Report
+
+    config = DemoConfig(end_date=END, months=13, scale=0.05, seed=11)
+
+    def snapshot() -> tuple:
+        with unscoped():
+            reports = tuple(
+                Report.objects.order_by("requested_at", "service__code", "lat").values_list(
+                    "status", "requested_at", "closed_at", "reporter_email", "anonymised_at", "due_at"
+                )
+            )
+        return _snapshot(), reports
+
+    clock.move_to("2026-11-22T00:05:00+01:00")
+    setup_demo(config)
+    first = snapshot()
+    assert len(first[1]) > 100
+    with unscoped():
+        Report.objects.all().delete()
+        Measure.objects.all().delete()
+        Incident.objects.all().delete()
+        PatrolMember.objects.all().delete()
+        Patrol.objects.all().delete()
+        Shift.objects.all().delete()
+        Person.objects.all().delete()
+    clock.move_to("2029-07-01T15:00:00+02:00")
+    setup_demo(config)
+    assert snapshot() == first
+    # Contact data of reports closed more than a year before the end date are gone, as
+    # the daily retention job would have left them; later ones are kept.
+    with unscoped():
+        cutoff = dt.datetime(2025, 11, 22, tzinfo=timezone.get_current_timezone())
+        old = Report.objects.filter(closed_at__lt=cutoff)
+        assert (
+            old.exists() and not old.exclude(reporter_name="", reporter_email="", reporter_phone="").exists()
+        )
+        assert Report.objects.filter(closed_at__gte=cutoff).exclude(reporter_email="").exists()
+
+
+def test_two_year_demo_compares_with_a_realistic_year_before(db):
+    """Prior-year figures of the cockpit are of the same order as this year's, not nearly empty."""
+    from lagebild.analytics.views_cockpit import build_report, default_set_code
+
+    end = dt.date(2027, 10, 31)
+    report = setup_demo(DemoConfig(end_date=end, scale=0.2, seed=5))
+    assert report.data.first_day == cal.add_months(end, -24)
+    with unscoped():
+        cockpit = build_report(0, default_set_code(), end - dt.timedelta(days=1), False, "", "28d").cockpit
+    compared = 0
+    for group in cockpit.groups:
+        for row in group.rows:
+            for window, figure in zip(cockpit.windows, row.figures, strict=True):
+                # Autumn, weeks after the operation: no exact (unscaled) plan in either period.
+                # Counts only: cash seized is a few large amounts and varies by design.
+                if window.key == "28d" and figure.change.is_count and figure.current >= 30:
+                    compared += 1
+                    assert 0.5 <= figure.prior / figure.current <= 2.0, (row.indicator.name, figure)
+    assert compared >= 6
 
 
 def test_kod_operation_in_the_wallring_hits_the_published_balance(db):

@@ -39,6 +39,7 @@ from lagebild.citizen.models import (
     ServiceType,
     StatusChange,
 )
+from lagebild.citizen.retention import anonymise_reporters, retention_days
 from lagebild.citizen.services import rule_matches
 from lagebild.citizen.sla import add_working_days
 from lagebild.core.models import Authority, User
@@ -134,7 +135,8 @@ class CitizenResult:
             f"Bürgerhinweise: {c.get('reports', 0)} Meldungen ({c.get('open', 0)} offen, davon "
             f"{c.get('overdue', 0)} überfällig; {c.get('forwarded', 0)} weitergeleitet, "
             f"{c.get('duplicates', 0)} Doppelmeldungen), {c.get('rules', 0)} Zuständigkeitsregeln, "
-            f"{c.get('linked', 0)} mit Feststellungen verknüpft, in {self.seconds:.1f} s."
+            f"{c.get('linked', 0)} mit Feststellungen verknüpft, bei {c.get('anonymised', 0)} die "
+            f"Kontaktdaten nach Ablauf der Aufbewahrungsfrist gelöscht, in {self.seconds:.1f} s."
         )
 
 
@@ -400,6 +402,9 @@ def generate_reports(config: DemoConfig, log: Callable[[str], None] = lambda _ms
             write_rows(rows)
             counts["linked"] = link_incidents(rows, rng)
             counts["rules"] = rule_count
+            # As the daily retention job would have done by now: two years of reports include
+            # many closed longer ago than the retention period allows contact data to be kept.
+            counts["anonymised"] = anonymise_reporters(days=retention_days(), now=config.data_end).count
         result.created = counts
     result.seconds = time.perf_counter() - started
     log(result.line())
@@ -419,10 +424,8 @@ def build_rows(
     ids = bulk.reserve_ids(Report, n)
     users = {u.username: u.pk for u in User.objects.filter(username__in=["kod", "kod-lead", "polizei"])}
     city, police = authorities[CITY], authorities[POLICE]
-    end_of_data = dt.datetime.combine(
-        config.last_day, dt.time(23, 59, 59), tzinfo=timezone.get_current_timezone()
-    )
-    now = min(timezone.now(), end_of_data) if config.end_date >= timezone.localdate() else end_of_data
+    # The demo's "now" is the end of its data, not the wall clock: same data on any day.
+    now = config.data_end - dt.timedelta(seconds=1)
     rows = Rows()
     counts: dict[str, int] = defaultdict(int)
     # Earlier open-or-recent report per (service, spot) for duplicates, with its supporters.

@@ -61,11 +61,16 @@ NORMAL, INSIDE_OPERATION, OUTSIDE_OPERATION, DISPLACED = 0, 1, 2, 3
 NO_BLOCK, OPERATION, POLICE_WINDOW = 0, 1, 2
 
 
+DEFAULT_MONTHS = 24
+
+
 @dataclass(frozen=True)
 class DemoConfig:
     end_date: dt.date
     seed: int = 2023
-    months: int = 12
+    # Two years: every comparison with the year before (cockpit week, 28 days, year to date)
+    # falls on generated days, whatever the date (see analytics.periods).
+    months: int = DEFAULT_MONTHS
     scale: float = 1.0
     start_date: dt.date | None = None
     operation_start: dt.date | None = None
@@ -73,6 +78,16 @@ class DemoConfig:
     @property
     def last_day(self) -> dt.date:
         return self.end_date - dt.timedelta(days=1)
+
+    @property
+    def data_end(self) -> dt.datetime:
+        """The instant the demo data is "as of": local midnight at the start of ``end_date``.
+
+        Everything relative to "now" in the demo (open reports, anonymised contacts) uses this
+        instant rather than the wall clock, so the same configuration gives the same data on any
+        day and at any time it is loaded.
+        """
+        return dt.datetime.combine(self.end_date, dt.time(0, 0), tzinfo=timezone.get_current_timezone())
 
     @property
     def operation(self) -> cal.Period:
@@ -585,6 +600,9 @@ class Planner:
                     names = [self.hotspot_label[key]] * len(idx)
                 for i, name in zip(idx.tolist(), names, strict=True):
                     labels[i] = name
+            # Checked as stored (six decimals, about 0.1 m): a point drawn just inside the
+            # boundary may lie outside once rounded.
+            lat[todo], lon[todo] = np.round(lat[todo], 6), np.round(lon[todo], 6)
             bad = ~shapely.contains_xy(self.world.boundary, lon[todo], lat[todo])
             if wallring is not None:
                 in_ring = shapely.contains_xy(wallring, lon[todo], lat[todo])
@@ -961,8 +979,6 @@ def write(
     authority_id = {code: world.authorities[code].pk for code in AUTHORITY_CODES}
     kind_of = {code: world.authorities[code].kind for code in AUTHORITY_CODES}
     stamp = bulk.datetime_adapter()
-    now = timezone.now()
-
     shift_ids = bulk.reserve_ids(Shift, len(shifts))
     shift_rows = []
     for pk, s in zip(shift_ids, shifts, strict=True):
@@ -1025,7 +1041,7 @@ def write(
                 authority_id[AUTHORITY_CODES[a]],
                 pseudonyms[i],
                 age_group,
-                stamp(first_seen.get(i, now)),
+                stamp(first_seen[i]),
             )
         )
     bulk.insert(Person, ["id", "authority", "pseudonym", "age_group", "created_at"], person_rows)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from lagebild.core.models import Role
+from lagebild.demo.generator import DEFAULT_MONTHS
 from lagebild.demo.service import DemoConfig, setup_demo
 
 
@@ -18,8 +19,8 @@ def _date(value: str) -> dt.date:
 
 class Command(BaseCommand):
     help = (
-        "Richtet die Demo-Stadt Dortmund ein (Behörden, Gebiete, Katalog, Demo-Konten, 12 Monate "
-        "synthetische Einsatzdaten) und startet den Entwicklungsserver."
+        "Richtet die Demo-Stadt Dortmund ein (Behörden, Gebiete, Katalog, Demo-Konten, "
+        f"{DEFAULT_MONTHS} Monate synthetische Einsatzdaten bis heute) und startet den Entwicklungsserver."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,7 +32,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--end-date", type=_date, default=None, help="Letzter Tag (JJJJ-MM-TT), Standard heute"
         )
-        parser.add_argument("--months", type=int, default=12, help="Zeitraum in Monaten (Standard 12)")
+        parser.add_argument(
+            "--months",
+            type=int,
+            default=DEFAULT_MONTHS,
+            help=f"Zeitraum in Monaten (Standard {DEFAULT_MONTHS}: Vorjahresvergleiche mit echten Zahlen)",
+        )
         parser.add_argument("--scale", type=float, default=1.0, help="Umfang der Grundlast (1 = realistisch)")
 
     def handle(self, *args: object, **options: object) -> None:
