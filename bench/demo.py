@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from lagebild.demo.generator import DEFAULT_MONTHS
-
 from .common import db_vendor, emit, log, migrate, setup
 
 TARGET_SECONDS = 60.0
@@ -19,7 +17,7 @@ TARGET_SECONDS = 60.0
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--months", type=int, default=DEFAULT_MONTHS)
+    parser.add_argument("--months", type=int, default=None, help="default: that of lagebild demo")
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None)
     args = parser.parse_args()
@@ -29,11 +27,13 @@ def main() -> None:
 
     from lagebild.core.models import Authority
     from lagebild.demo import calibration as cal
+    from lagebild.demo.generator import DEFAULT_MONTHS
     from lagebild.demo.service import DemoConfig, setup_demo
     from lagebild.geo.models import Area
 
+    months = args.months or DEFAULT_MONTHS
     migrate_seconds = migrate()
-    config = DemoConfig(end_date=args.end_date or timezone.localdate(), seed=args.seed, months=args.months)
+    config = DemoConfig(end_date=args.end_date or timezone.localdate(), seed=args.seed, months=months)
     report = setup_demo(config, log=log)
     for line in report.lines():
         log(line)
@@ -60,7 +60,7 @@ def main() -> None:
     emit(
         bench="demo",
         db=db_vendor(),
-        months=args.months,
+        months=months,
         first_day=str(data.first_day),
         last_day=str(data.last_day),
         incidents=data.created.get("incidents", 0),
