@@ -4,13 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-e2e bench lint format clean
+.PHONY: demo test bench lint format clean
+
+# axe-core for the accessibility checks of the browser suite, from the npm registry (never a CDN).
+AXE_VERSION := 4.11.4
+AXE_STAMP := $(VENV)/axe/.axe-core-$(AXE_VERSION)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(AXE_STAMP): | $(STAMP)
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix $(VENV)/axe --no-save --no-audit --no-fund --silent axe-core@$(AXE_VERSION) \
+	  && touch $(AXE_STAMP); \
+	else echo "npm not found: the accessibility tests need axe-core (Debian: apt-get install npm)"; fi
 
 # Creates the venv, migrates, loads the demo city and serves it (LAGEBILD_ADDR, default 127.0.0.1:8000).
 demo: $(STAMP)
@@ -20,7 +30,7 @@ demo: $(STAMP)
 # in PYTEST_WORKERS parallel processes (pytest-xdist; 0 = in this process). LAGEBILD_TEST_NOW
 # runs every test at a chosen instant (tests/clock.py).
 PYTEST_WORKERS ?= auto
-test: $(STAMP)
+test: $(STAMP) $(AXE_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)

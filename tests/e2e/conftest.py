@@ -1,12 +1,25 @@
-"""Playwright with Debian's Chromium (never a downloaded browser), phone-sized viewport."""
+"""Playwright with Debian's Chromium (never a downloaded browser); phone and desktop viewports;
+axe-core from the npm registry (installed by ``make test`` / ``.ci/run``, never from a CDN)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.utils import timezone
+
+from lagebild.analytics.services import load_indicators
+from lagebild.core.models import Role
+from lagebild.core.scoping import authority_scope
+from lagebild.field import services as field
+from lagebild.field.measures import MeasureInput
+
+from ..test_analytics_cockpit import INDICATORS
 
 CHROMIUM = os.environ.get("LAGEBILD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -19,6 +32,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+REPO = Path(__file__).resolve().parents[2]
+AXE = Path(os.environ.get("LAGEBILD_AXE", REPO / ".venv/axe/node_modules/axe-core/axe.min.js"))
+
+# Points around the focus area "Zentrum" of the test city, and two further away.
+POINTS = [(51.514, 7.465), (51.5145, 7.4655), (51.515, 7.466), (51.53, 7.43), (51.52, 7.49)]
 
 
 @pytest.fixture(scope="session")
@@ -33,17 +52,60 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def phone(browser) -> Iterator[object]:
+def _context(browser, viewport: dict, *, mobile: bool) -> object:
     context = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
+        viewport=viewport,
+        device_scale_factor=2 if mobile else 1,
+        is_mobile=mobile,
+        has_touch=mobile,
         locale="de-DE",
         timezone_id="Europe/Berlin",
     )
     context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
+    return context
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:
+    context = _context(browser, PHONE, mobile=True)
+    yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def desktop(browser) -> Iterator[object]:
+    context = _context(browser, DESKTOP, mobile=False)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE.is_file():
+        pytest.fail(
+            f"axe-core not found at {AXE}. 'make test' installs it with npm (Debian: apt-get install npm); "
+            "LAGEBILD_AXE points to another axe.min.js."
+        )
+    return AXE
+
+
+@pytest.fixture
+def analytics_world(world, kod, polizei, make_user, police, tmp_path) -> None:
+    """Indicators and 100 incidents of city and police over the last 60 days."""
+    path = tmp_path / "indicators.json"
+    path.write_text(json.dumps(INDICATORS), encoding="utf-8")
+    load_indicators(path)
+    make_user("polizei-analyse", police, Role.ANALYST)
+    now = timezone.now()
+    for day in range(0, 60, 3):
+        for position, (lat, lon) in enumerate(POINTS):
+            user = kod if position % 2 else polizei
+            with authority_scope(user.authority_id):
+                field.incident_create(
+                    user=user,
+                    category=world["categories"]["begging"],
+                    occurred_at=now - dt.timedelta(days=day, hours=position),
+                    lat=lat,
+                    lon=lon,
+                    measures=[MeasureInput(type="dispersal_order")],
+                )

@@ -5,46 +5,13 @@ City and police analysts see the same shared figures.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
 
 import pytest
-from django.utils import timezone
 
-from lagebild.analytics.services import load_indicators
-from lagebild.core.models import Role
-from lagebild.core.scoping import authority_scope
-from lagebild.field import services as field
-from lagebild.field.measures import MeasureInput
-
-from ..test_analytics_cockpit import INDICATORS
 from .test_field_entry import login, logout
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-POINTS = [(51.514, 7.465), (51.5145, 7.4655), (51.515, 7.466), (51.53, 7.43), (51.52, 7.49)]
-
-
-@pytest.fixture
-def analytics_world(world, kod, polizei, make_user, police, tmp_path) -> None:
-    path = tmp_path / "indicators.json"
-    path.write_text(json.dumps(INDICATORS), encoding="utf-8")
-    load_indicators(path)
-    make_user("polizei-analyse", police, Role.ANALYST)
-    now = timezone.now()
-    for day in range(0, 60, 3):
-        for position, (lat, lon) in enumerate(POINTS):
-            user = kod if position % 2 else polizei
-            with authority_scope(user.authority_id):
-                field.incident_create(
-                    user=user,
-                    category=world["categories"]["begging"],
-                    occurred_at=now - dt.timedelta(days=day, hours=position),
-                    lat=lat,
-                    lon=lon,
-                    measures=[MeasureInput(type="dispersal_order")],
-                )
 
 
 def _visit(page, url: str) -> list[str]:

@@ -1,0 +1,218 @@
+"""BITV 2.0 / WCAG 2.1 AA, checked: axe-core runs on every page type at a phone and a desktop
+viewport, as the user who works there, and any violation of a WCAG 2.0/2.1 A or AA rule fails.
+
+Pages are checked after their scripts, maps and htmx fragments have loaded, and forms also in
+their error state, since the messages at the fields are what a screen-reader user needs most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from lagebild.citizen import services as intake
+from lagebild.citizen.models import Channel, Report
+from lagebild.core.models import Role
+from lagebild.core.scoping import authority_scope, unscoped
+from lagebild.field import services as field
+from lagebild.field.measures import MeasureInput
+
+from ..citizen_fixtures import *  # noqa: F403
+from .test_field_entry import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+VIEWPORTS = ["phone", "desktop"]
+
+
+def axe_violations(page, axe_script: Path) -> list[str]:
+    """The WCAG A/AA violations axe-core finds on the page as it is now, one line each."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe_script))
+    results = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})""",
+        WCAG_TAGS,
+    )
+    lines = []
+    for violation in results["violations"]:
+        targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+        count = len(violation["nodes"])
+        lines.append(f"{violation['id']} ({violation['impact']}, {count}×): {violation['help']} – {targets}")
+    return lines
+
+
+class Audit:
+    """Visits pages and collects every violation per page, so one run reports all of them."""
+
+    def __init__(self, page, base_url: str, axe_script: Path) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.axe_script = axe_script
+        self.found: dict[str, list[str]] = {}
+        self.pages = 0
+
+    def visit(self, path: str, *, status: int = 200) -> None:
+        response = self.page.goto(f"{self.base_url}{path}")
+        assert response.status == status, (path, response.status)
+        self.page.wait_for_load_state("networkidle")
+        self.check(path)
+
+    def check(self, label: str) -> None:
+        self.pages += 1
+        # Folded sections (reading help, number tables behind charts) are checked open too.
+        self.page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        violations = axe_violations(self.page, self.axe_script)
+        if violations:
+            self.found[label] = violations
+
+    def report(self) -> str:
+        return "\n".join(f"{label}:\n  " + "\n  ".join(lines) for label, lines in self.found.items())
+
+
+@pytest.fixture
+def audit(request, live_server, axe_script) -> Callable[[str], Audit]:
+    def make(viewport: str) -> Audit:
+        return Audit(request.getfixturevalue(viewport), live_server.url, axe_script)
+
+    return make
+
+
+@pytest.fixture
+def records(world, kod, kod_lead, polizei, services, settings, tmp_path) -> dict[str, object]:
+    """One of each record a page type shows: incident, shift with patrol, citizen report."""
+    settings.VAR_DIR = tmp_path
+    now = timezone.now()
+    with authority_scope(kod.authority_id):
+        incident = field.incident_create(
+            user=kod,
+            category=world["categories"]["begging"],
+            occurred_at=now - dt.timedelta(hours=2),
+            lat=51.5147,
+            lon=7.4636,
+            description="Passanten am Eingang bedrängt",
+            measures=[MeasureInput(type="dispersal_order"), MeasureInput(type="caution")],
+        )
+        shift = field.shift_create(user=kod_lead, date=timezone.localdate(now), kind="late")
+        patrol = field.patrol_create(
+            user=kod_lead, shift=shift, name="Doppelstreife City 1", members=[kod, polizei]
+        )
+    report = intake.report_create(
+        service=services["begging"],
+        channel=Channel.WEB,
+        lat=51.5146,
+        lon=7.4637,
+        description="Am Eingang wird aggressiv gebettelt.",
+        attributes={"personen": 2},
+    )
+    return {"incident": incident, "shift": shift, "patrol": patrol, "report": report}
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_public_pages_have_no_wcag_violations(audit, records, viewport):
+    check = audit(viewport)
+    report = records["report"]
+    check.visit("/anmelden/")
+    check.page.get_by_role("button", name="Anmelden").click()
+    check.page.wait_for_load_state("networkidle")
+    check.check("/anmelden/ (Fehler)")
+    check.visit("/melden/")
+    check.visit("/melden/betteln/")
+    check.page.get_by_role("button", name="Meldung absenden").last.click()
+    check.page.wait_for_load_state("networkidle")
+    check.check("/melden/betteln/ (Fehler)")
+    check.visit("/melden/gewalt/")
+    check.visit(f"/melden/eingegangen/{report.public_token}/")
+    check.visit(f"/melden/status/{report.public_token}/")
+    check.visit("/offene-daten/")
+    check.visit("/admin/login/")
+    check.visit("/gibt-es-nicht/", status=404)
+    assert check.pages == 11
+    assert not check.found, check.report()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_field_officer_pages_have_no_wcag_violations(audit, records, viewport):
+    check = audit(viewport)
+    login(check.page, check.base_url, "kod")
+    check.visit("/")
+    check.visit("/feststellungen/neu/")
+    check.page.get_by_role("button", name="Speichern").click()
+    check.page.wait_for_load_state("networkidle")
+    assert check.page.locator(".field-error").count() >= 1
+    check.check("/feststellungen/neu/ (Fehler)")
+    check.visit("/feststellungen/")
+    check.visit(f"/feststellungen/{records['incident'].pk}/")
+    check.visit("/schichten/")
+    check.visit(f"/schichten/{records['shift'].pk}/")
+    check.visit(f"/streifen/{records['patrol'].pk}/")
+    check.visit("/hinweise/streife/")
+    assert check.pages == 9
+    assert not check.found, check.report()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_shift_lead_pages_have_no_wcag_violations(audit, records, viewport):
+    check = audit(viewport)
+    login(check.page, check.base_url, "kod-lead")
+    report = records["report"]
+    with unscoped():
+        assert Report.objects.filter(pk=report.pk).exists()
+    check.visit("/hinweise/")
+    check.visit(f"/hinweise/{report.pk}/")
+    check.visit("/hinweise/neu/")
+    check.page.get_by_role("button", name=re.compile("speichern|erfassen", re.I)).last.click()
+    check.page.wait_for_load_state("networkidle")
+    check.check("/hinweise/neu/ (Fehler)")
+    check.visit("/hinweise/statistik/")
+    check.visit("/schichten/neu/")
+    check.visit(f"/schichten/{records['shift'].pk}/streife/")
+    check.visit("/feststellungen/import/")
+    assert check.pages == 8
+    assert not check.found, check.report()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_analytics_pages_have_no_wcag_violations(audit, analytics_world, analyst, world, viewport):
+    check = audit(viewport)
+    login(check.page, check.base_url, "analyse")
+    today = timezone.localdate()
+    displacement = (
+        f"/auswertung/verdraengung/?target={world['areas']['centre'].pk}&buffer_kind=rings&rings=200%2C+400"
+        f"&control={world['areas']['east'].pk}&pre_start={today - dt.timedelta(days=60)}"
+        f"&pre_end={today - dt.timedelta(days=31)}&post_start={today - dt.timedelta(days=30)}"
+        f"&post_end={today - dt.timedelta(days=1)}&count_kind=indicator&indicator=&alpha=0.05"
+    )
+    check.visit("/auswertung/")
+    check.visit("/auswertung/lage/")
+    check.visit("/auswertung/brennpunkte/")
+    check.visit("/auswertung/verdraengung/")
+    check.visit(displacement)
+    assert check.page.locator("table").count() >= 1, "the displacement result is shown"
+    check.visit("/auswertung/bilanz/")
+    assert check.pages == 6
+    assert not check.found, check.report()
+
+
+def test_admin_pages_have_no_wcag_violations(audit, world, kod_admin):
+    check = audit("desktop")
+    login(check.page, check.base_url, kod_admin.username)
+    check.visit("/admin/")
+    check.visit("/admin/catalog/category/")
+    check.visit("/admin/citizen/report/")
+    check.visit("/admin/catalog/category/add/")
+    assert not check.found, check.report()
+
+
+def test_leadership_reads_the_cockpit_without_wcag_violations(audit, analytics_world, make_user, city):
+    make_user("leitung", city, Role.LEADERSHIP)
+    check = audit("phone")
+    login(check.page, check.base_url, "leitung")
+    check.visit("/")
+    check.visit("/auswertung/lage/")
+    assert not check.found, check.report()
