@@ -6,6 +6,17 @@ import pytest
 
 from lagebild.citizen.models import ApiClient, RoutingRule, RoutingTarget, ServiceAttribute, ServiceType
 
+# Tests that submit reports at fixed times of November 2026 (routing by time of day, due dates
+# on given weekdays, hand-computed figures) run at this instant: the intake refuses receipt
+# times in the future, so they would fail whenever the suite runs before those times
+# (LAGEBILD_TEST_NOW, tests/clock.py).
+AFTER_NOVEMBER_2026_REPORTS = "2026-11-27T12:00:00+01:00"
+
+
+@pytest.fixture
+def after_november_2026_reports(clock) -> None:
+    clock.move_to(AFTER_NOVEMBER_2026_REPORTS)
+
 
 @pytest.fixture
 def services(world, city, police) -> dict[str, ServiceType]:

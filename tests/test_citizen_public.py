@@ -139,7 +139,7 @@ def test_anonymous_report_with_answer_and_gps_photo_is_stored_clean_and_hidden_u
     )
 
 
-def test_redaction_blacks_out_the_rectangle_in_the_stored_file(services):
+def test_redaction_blacks_out_the_rectangle_in_the_stored_file(services, after_november_2026_reports):
     photo = report_with_photo(services["begging"], NOON, png((200, 100)), "weiss.png")
     assert photo.content_type == "image/png"
     photos.photo_redact(photo, [{"x": 0.5, "y": 0, "w": 0.5, "h": 0.5}])
@@ -159,7 +159,7 @@ def test_redaction_blacks_out_the_rectangle_in_the_stored_file(services):
         assert min(image.convert("RGB").getpixel((10, 10))) > 230
 
 
-def test_redaction_refuses_nonsense_rectangles(services):
+def test_redaction_refuses_nonsense_rectangles(services, after_november_2026_reports):
     photo = report_with_photo(services["begging"], NOON, png())
     for bad in ([{"x": "a", "y": 0, "w": 1, "h": 1}], [(2, 0, 1, 1)], [(0, 0, 0, 1)], ["kaputt"]):
         with pytest.raises(Exception) as excinfo:
@@ -340,7 +340,7 @@ def test_rate_limit_answers_429_in_german_and_trusts_forwarded_for_only_from_lis
 
 
 def test_status_page_shows_public_notes_but_never_internal_notes_or_reporter_data(
-    client, services, kod_lead, as_user
+    client, services, kod_lead, as_user, after_november_2026_reports
 ):
     report = intake.report_create(
         service=services["begging"],
@@ -504,7 +504,9 @@ def test_public_place_suggestions_and_area_outlines(client, world):
 # --- staff access to photos (cross-authority) -------------------------------------------------------------
 
 
-def test_unreleased_photo_is_visible_to_staff_of_the_responsible_authority_only(services, kod, polizei):
+def test_unreleased_photo_is_visible_to_staff_of_the_responsible_authority_only(
+    services, kod, polizei, after_november_2026_reports
+):
     photo = report_with_photo(services["begging"], NIGHT, png())  # at night the police is responsible
     with unscoped():
         assert Report.objects.get(pk=photo.report_id).authority.kind == "police"
@@ -524,7 +526,7 @@ def test_unreleased_photo_is_visible_to_staff_of_the_responsible_authority_only(
 
 
 def test_city_staff_see_city_photos_and_release_needs_a_triage_role(
-    services, kod, kod_lead, polizei, as_user
+    services, kod, kod_lead, polizei, as_user, after_november_2026_reports
 ):
     photo = report_with_photo(services["begging"], NOON, png())
     city_client = Client()

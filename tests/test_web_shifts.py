@@ -292,7 +292,11 @@ def test_patrol_detail_lists_its_incidents(client, world, kod_lead, kod, polizei
     ("day", "hours"),
     [(dt.date(2027, 3, 27), 7), (dt.date(2027, 10, 30), 9), (dt.date(2027, 6, 5), 8)],
 )
-def test_night_shift_when_the_clocks_change_counts_the_hours_worked(client, world, kod_lead, kod, day, hours):
+def test_night_shift_when_the_clocks_change_counts_the_hours_worked(
+    client, world, kod_lead, kod, day, hours, clock
+):
+    # Shifts are planned at most 366 days ahead: all three nights must be within reach.
+    clock.move_to("2027-01-15T12:00:00+01:00")
     shift = make_shift(kod_lead, day, kind="night")
     client.force_login(kod_lead)
     response = client.post(
