@@ -117,6 +117,30 @@ def test_shift_lead_creates_shift_and_duplicate_is_refused(client, world, kod_le
     assert "Bitte die Schicht wählen." in error_text(empty, "id_kind")
 
 
+@pytest.mark.parametrize(
+    "instant",
+    [
+        "2027-01-01T02:00:00+01:00",  # New Year's night: the night shift of 31 December
+        "2027-03-28T05:59:00+02:00",  # the short night the clocks go forward
+        "2027-10-31T02:30:00+01:00",  # the second 02:30 of the long night
+        "2027-01-04T06:00:00+01:00",
+        "2027-01-04T13:59:00+01:00",
+        "2027-01-04T14:00:00+01:00",
+        "2027-01-04T22:30:00+01:00",
+    ],
+)
+def test_new_shift_form_suggests_the_shift_that_is_on_now(client, world, kod_lead, clock, instant):
+    now = clock.move_to(instant, tick=False)
+    client.force_login(kod_lead)
+    form = client.get(reverse("field:shift-create")).context["form"]
+    day, kind = form["date"].value(), form["kind"].value()
+    response = client.post(reverse("field:shift-create"), {"date": day.isoformat(), "kind": kind})
+    assert response.status_code == 302
+    with authority_scope(kod_lead.authority):
+        shift = Shift.objects.get()
+    assert shift.starts_at <= now < shift.ends_at
+
+
 @pytest.mark.parametrize("role", [Role.FIELD_OFFICER, Role.LEADERSHIP, Role.ANALYST, Role.TASKFORCE])
 def test_roles_without_planning_get_403(client, world, kod_lead, make_user, city, role):
     user = make_user(f"user-{role}", city, role)

@@ -439,13 +439,17 @@ def shift_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _default_shift_kind(now: dt.datetime) -> str:
-    hour = timezone.localtime(now).hour
-    if 6 <= hour < 14:
-        return Shift.Kind.EARLY
-    if 14 <= hour < 22:
-        return Shift.Kind.LATE
-    return Shift.Kind.NIGHT
+def _running_shift(now: dt.datetime) -> tuple[dt.date, str]:
+    """(date, kind) of the shift on at ``now``: between 00:00 and 06:00 that is the night
+    shift of the day before (a night shift runs from 22:00 of its date to 06:00 the next day)."""
+    local = timezone.localtime(now)
+    if local.hour < 6:
+        return local.date() - dt.timedelta(days=1), Shift.Kind.NIGHT
+    if local.hour < 14:
+        return local.date(), Shift.Kind.EARLY
+    if local.hour < 22:
+        return local.date(), Shift.Kind.LATE
+    return local.date(), Shift.Kind.NIGHT
 
 
 @login_required
@@ -470,9 +474,9 @@ def shift_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{shift} angelegt.")
                 return redirect("field:shift-detail", pk=shift.pk)
     else:
-        now = timezone.now()
+        day, kind = _running_shift(timezone.now())
         form = ShiftForm(
-            initial={"date": timezone.localdate(), "kind": _default_shift_kind(now), "lead": request.user.pk},
+            initial={"date": day, "kind": kind, "lead": request.user.pk},
             user=request.user,  # type: ignore[arg-type]
         )
     return render(request, "field/shift_form.html", {"form": form})
