@@ -72,7 +72,8 @@ def test_shift_pages_require_login(client, db, name, args):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_shift_list_defaults_to_current_week(client, world, kod_lead):
+def test_shift_list_defaults_to_current_week(client, world, kod_lead, clock):
+    clock.move_to(clock.now, tick=False)  # the test's week and the page's: Sunday midnight may pass
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday())
     this_week = make_shift(kod_lead, monday + dt.timedelta(days=2))
@@ -271,9 +272,10 @@ def test_non_member_officer_cannot_start_patrol(client, world, kod_lead, kod, ma
 
 
 def test_shifts_and_patrols_are_separated_by_authority(client, world, kod_lead, police_lead, kod, polizei):
-    city_shift = make_shift(kod_lead)
+    day = timezone.localdate()  # once, and listed explicitly: midnight may pass during the test
+    city_shift = make_shift(kod_lead, day)
     city_patrol = make_patrol(kod_lead, city_shift, [kod], name="Nur Stadt")
-    police_shift = make_shift(police_lead)
+    police_shift = make_shift(police_lead, day)
     police_patrol = make_patrol(police_lead, police_shift, [polizei], name="Nur Polizei")
     joint_patrol = make_patrol(police_lead, police_shift, [polizei, kod], name="Gemeinsam")
 
@@ -284,7 +286,9 @@ def test_shifts_and_patrols_are_separated_by_authority(client, world, kod_lead, 
     assert joint_page.status_code == 200
     # The partner's shift is not linked: the city cannot open it.
     assert reverse("field:shift-detail", args=[police_shift.pk]) not in joint_page.content.decode()
-    listing = text_of(client.get(reverse("field:shift-list")))
+    listing = text_of(
+        client.get(reverse("field:shift-list"), {"date_from": day.isoformat(), "date_to": day.isoformat()})
+    )
     assert "Nur Stadt" in listing and "Gemeinsam" in listing and "Nur Polizei" not in listing
     assert "Ihre Streife" in listing
 
