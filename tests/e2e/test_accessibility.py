@@ -102,9 +102,15 @@ def records(world, kod, kod_lead, polizei, services, settings, tmp_path) -> dict
         patrol = field.patrol_create(
             user=kod_lead, shift=shift, name="Doppelstreife City 1", members=[kod, polizei]
         )
+    # Received yesterday at noon: the test world routes night-time reports to the police,
+    # and the shift lead of the city must see this one whatever time the suite runs at.
+    noon_yesterday = dt.datetime.combine(
+        timezone.localdate(now) - dt.timedelta(days=1), dt.time(12), tzinfo=timezone.get_current_timezone()
+    )
     report = intake.report_create(
         service=services["begging"],
         channel=Channel.WEB,
+        requested_at=noon_yesterday,
         lat=51.5146,
         lon=7.4637,
         description="Am Eingang wird aggressiv gebettelt.",
@@ -162,7 +168,7 @@ def test_shift_lead_pages_have_no_wcag_violations(audit, records, viewport):
     login(check.page, check.base_url, "kod-lead")
     report = records["report"]
     with unscoped():
-        assert Report.objects.filter(pk=report.pk).exists()
+        assert Report.objects.get(pk=report.pk).authority == records["shift"].authority
     check.visit("/hinweise/")
     check.visit(f"/hinweise/{report.pk}/")
     check.visit("/hinweise/neu/")
@@ -215,4 +221,13 @@ def test_leadership_reads_the_cockpit_without_wcag_violations(audit, analytics_w
     login(check.page, check.base_url, "leitung")
     check.visit("/")
     check.visit("/auswertung/lage/")
+    assert not check.found, check.report()
+
+
+def test_police_get_an_accessible_not_found_page_for_a_city_only_incident(audit, records):
+    check = audit("phone")
+    login(check.page, check.base_url, "polizei")
+    check.visit(f"/feststellungen/{records['incident'].pk}/", status=404)
+    assert "Passanten am Eingang" not in check.page.content()
+    check.visit(f"/hinweise/{records['report'].pk}/", status=404)
     assert not check.found, check.report()
