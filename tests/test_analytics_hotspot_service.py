@@ -323,7 +323,13 @@ def test_page_map_and_downloads_are_identical_for_city_and_police_and_expose_no_
         address_text="Geheimweg 7",
     )
     assert not secret.joint  # police only: the city user cannot open the record itself
-    query = {"area": str(world["areas"]["centre"].pk), "gi_cell_size": "50"}
+    # The default 28 days, given explicitly: both users must ask for the same days, also when
+    # local midnight passes between their requests.
+    period = {
+        "start": (day - dt.timedelta(days=24)).isoformat(),
+        "end": (day + dt.timedelta(days=3)).isoformat(),
+    }
+    query = {"area": str(world["areas"]["centre"].pk), "gi_cell_size": "50", **period}
     outputs: dict[str, dict[str, bytes]] = {}
     for user in (analyst, polizei):
         client.force_login(user)

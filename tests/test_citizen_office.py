@@ -209,12 +209,13 @@ def test_staff_entry_answers_all_six_question_types(client, services, kod):
     assert f'type="datetime-local" name="q_{noise.pk}_seit"' in html
     assert f'name="q_{noise.pk}_zeiten" value="musik"' in html
     prefix = f"q_{noise.pk}_"
+    since = at_noon(2)  # once: midnight may pass before the answer is checked
     data = entry_data(services, service=str(noise.pk))
     data.update(
         {
             prefix + "quelle": "Kneipe",
             prefix + "anzahl": "2,5",
-            prefix + "seit": timezone.localtime(at_noon(2)).strftime("%Y-%m-%dT%H:%M"),
+            prefix + "seit": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M"),
             prefix + "details": "Jede Nacht <b>laut</b>.",
             prefix + "art": "musik",
             prefix + "zeiten": ["geschrei", "musik"],
@@ -229,7 +230,7 @@ def test_staff_entry_answers_all_six_question_types(client, services, kod):
         and answers["details"] == "Jede Nacht laut."
     )
     assert answers["art"] == "musik" and answers["zeiten"] == ["geschrei", "musik"]
-    assert dt.datetime.fromisoformat(answers["seit"]) == at_noon(2)
+    assert dt.datetime.fromisoformat(answers["seit"]) == since
     data[prefix + "anzahl"] = "viele"
     html = client.post(reverse("office:report-create"), data).content.decode()
     assert f'id="id_{prefix}anzahl-error"' in html and "Bitte eine Zahl angeben." in html
