@@ -23,6 +23,7 @@ from lagebild.field import services as field
 from lagebild.field.measures import MeasureInput
 
 from ..citizen_fixtures import *  # noqa: F403
+from ..test_import_export import csv_file, row
 from .test_field_entry import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -68,6 +69,13 @@ class Audit:
         # Folded sections (reading help, number tables behind charts) are checked open too.
         self.page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
         violations = axe_violations(self.page, self.axe_script)
+        # Reflow (WCAG 1.4.10), which axe does not check: no page is wider than the screen;
+        # wide tables scroll inside their own region.
+        width, viewport = self.page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        if width > viewport:
+            violations.append(f"reflow: page is {width} px wide on a {viewport} px screen")
         if violations:
             self.found[label] = violations
 
@@ -179,7 +187,15 @@ def test_shift_lead_pages_have_no_wcag_violations(audit, records, viewport):
     check.visit("/schichten/neu/")
     check.visit(f"/schichten/{records['shift'].pk}/streife/")
     check.visit("/feststellungen/import/")
-    assert check.pages == 8
+    bad_file = csv_file(row(), row(category="gibt-es-nicht")).encode()
+    check.page.locator("input[type=file]").set_input_files(
+        {"name": "feststellungen.csv", "mimeType": "text/csv", "buffer": bad_file}
+    )
+    check.page.get_by_role("button", name="Prüfen und importieren").click()
+    check.page.wait_for_load_state("networkidle")
+    assert check.page.get_by_text("Unbekannter Sachverhalt").first.is_visible()
+    check.check("/feststellungen/import/ (Fehlertabelle)")
+    assert check.pages == 9
     assert not check.found, check.report()
 
 
