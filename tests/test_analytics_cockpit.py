@@ -571,11 +571,31 @@ def test_week_after_a_53_week_year_says_what_it_is_compared_with(client, indicat
     assert "Vorjahr: 06.01.–12.01.2020" in text
 
 
-def test_default_date_is_the_local_day_just_after_midnight(client, indicators, analyst, clock):
-    # 00:15 on 1 January in Dortmund is still 31 December in UTC; the cockpit shows the new day,
-    # which belongs to ISO week 53 of 2026.
+def test_default_date_is_the_last_complete_local_day_just_after_midnight(client, indicators, analyst, clock):
+    # 00:15 on 1 January in Dortmund is still 31 December in UTC. The cockpit's default Stichtag
+    # is the last complete local day, 31 December (ISO week 53 of 2026), not 30 December (UTC).
     clock.move_to("2027-01-01T00:15:00+01:00")
     client.force_login(analyst)
     text = client.get("/auswertung/lage/").content.decode()
-    assert "Woche KW 53/2026 (bis Fr 01.01.)" in text
-    assert 'value="01.01.2027"' in text or 'value="2027-01-01"' in text
+    assert "Woche KW 53/2026 (bis Do 31.12.)" in text
+    assert 'value="31.12.2026"' in text or 'value="2026-12-31"' in text
+    # Today stays available on request.
+    today = client.get("/auswertung/lage/?date=2027-01-01").content.decode()
+    assert "Woche KW 53/2026 (bis Fr 01.01.)" in today
+
+
+def test_default_week_compares_complete_days_with_complete_days(
+    client, indicators, analyst, clock, kod, world
+):
+    # One incident every afternoon: at 09:00 the default week must show no change, although
+    # today has only nine hours of records while the same day a year earlier is complete.
+    clock.move_to("2026-12-10T09:00:00+01:00")
+    today = dt.date(2026, 12, 10)
+    for days_back in (*range(1, 4), *range(364, 368)):
+        _record(kod, world["categories"]["begging"], _local(today - dt.timedelta(days=days_back), 14))
+    _record(kod, world["categories"]["begging"], _local(today, 8))  # today so far
+    client.force_login(analyst)
+    response = client.get("/auswertung/lage/")
+    assert "Woche KW 50/2026 (bis Mi 09.12.)" in response.content.decode()
+    # Mo 07.–Mi 09.12.2026 against Mo 08.–Mi 10.12.2025: three complete days each.
+    assert _page_rows(response.content)["Feststellungen gesamt"][:3] == ["3", "3", "0"]

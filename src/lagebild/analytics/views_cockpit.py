@@ -70,7 +70,7 @@ class CockpitForm(LagebildForm):
         label="Stand (Datum)",
         required=False,
         max_length=20,
-        help_text="Letzter Tag, der zählt. Ohne Angabe: heute.",
+        help_text="Letzter Tag, der zählt. Ohne Angabe: gestern, der letzte vollständige Tag.",
         widget=DateInput(),
     )
     per_100 = forms.BooleanField(
@@ -106,7 +106,7 @@ class CockpitForm(LagebildForm):
         text = self.cleaned_data.get("date") or ""
         today = timezone.localdate()
         if not text.strip():
-            return today
+            return default_as_of()
         try:
             day = parse_date(text, what="Stand")
         except ValueError as exc:
@@ -140,12 +140,22 @@ def default_set_code() -> str:
     return codes[0] if codes else ""
 
 
+def default_as_of() -> dt.date:
+    """Yesterday, the last complete local day.
+
+    Today has only the hours so far, while the same day a year earlier is complete: with today
+    as the Stichtag every morning's week would look like a fall of up to a seventh (and be
+    flagged). Today can still be chosen as the Stichtag.
+    """
+    return timezone.localdate() - dt.timedelta(days=1)
+
+
 def _bound_form(request: HttpRequest) -> CockpitForm:
     """The form bound to the GET parameters, with defaults for the ones not given."""
     data = {
         "area": "0",
         "set": default_set_code(),
-        "date": timezone.localdate().isoformat(),
+        "date": default_as_of().isoformat(),
         "window": DEFAULT_DETAIL_WINDOW,
     }
     for key in ("area", "set", "date", "per_100", "indicator", "window"):
