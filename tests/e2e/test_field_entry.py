@@ -15,7 +15,8 @@ def login(page, base_url: str, username: str) -> None:
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill("geheim-123")
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r".*/$"))
+    # The start page, not the login page (whose URL also ends with a slash).
+    page.wait_for_url(f"{base_url}/")
 
 
 def logout(page) -> None:
