@@ -440,16 +440,15 @@ def shift_list(request: HttpRequest) -> HttpResponse:
 
 
 def _running_shift(now: dt.datetime) -> tuple[dt.date, str]:
-    """(date, kind) of the shift on at ``now``: between 00:00 and 06:00 that is the night
-    shift of the day before (a night shift runs from 22:00 of its date to 06:00 the next day)."""
-    local = timezone.localtime(now)
-    if local.hour < 6:
-        return local.date() - dt.timedelta(days=1), Shift.Kind.NIGHT
-    if local.hour < 14:
-        return local.date(), Shift.Kind.EARLY
-    if local.hour < 22:
-        return local.date(), Shift.Kind.LATE
-    return local.date(), Shift.Kind.NIGHT
+    """(date, kind) of the shift on at ``now`` by the shift times of ``services.shift_times``;
+    between 00:00 and 06:00 that is the night shift of the day before."""
+    today = timezone.localdate(now)
+    for day in (today - dt.timedelta(days=1), today):
+        for kind in Shift.Kind.values:
+            start, end = services.shift_times(day, kind)
+            if start <= now < end:
+                return day, kind
+    return today, Shift.Kind.EARLY  # not reached while the shift times cover the whole day
 
 
 @login_required
