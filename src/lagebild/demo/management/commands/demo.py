@@ -30,7 +30,10 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000", help="Adresse des Servers (HOST:PORT)")
         parser.add_argument("--seed", type=int, default=2023, help="Startwert des Zufallsgenerators")
         parser.add_argument(
-            "--end-date", type=_date, default=None, help="Letzter Tag (JJJJ-MM-TT), Standard heute"
+            "--end-date",
+            type=_date,
+            default=None,
+            help="Stichtag (JJJJ-MM-TT): Daten bis zum Vortag, Schichten des Tages geplant; Standard heute",
         )
         parser.add_argument(
             "--months",
