@@ -14,9 +14,11 @@ from lagebild.analytics.displacement import (
     explain_de,
     format_number_de,
     hour_profile,
+    verdict_de,
     wdd,
     wdd_harm,
     wdq,
+    wdq_reading_de,
 )
 
 # Philadelphia data of Wheeler & Ratcliffe (2018), as in ptools tests/testthat/test-wdd.R.
@@ -284,3 +286,89 @@ def test_explanation_mentions_displacement_and_weights():
     assert "Hinweis auf Verdrängung in den Pufferbereich" in text
     assert "verglichen wird mit demselben Kontrollgebiet" in text
     assert "gleiche Zeitraumlänge" in text
+
+
+# --- the headline states only what the statistics support -----------------------------------------
+# Like the demo's Wallring operation: target 500 → 380, buffer 300 → 310, a control with far fewer
+# cases 120 → 100. WDD −70 ± 95 (not significant), WDQ −1,64 (the ratio alone would read
+# "kontraproduktiv").
+WALLRING = {"target": (500, 380), "buffer": (300, 310), "control": (120, 100)}
+
+
+def _wallring() -> tuple:
+    counts = WALLRING
+    result = wdd(counts["target"], counts["control"], counts["buffer"])
+    ratio = wdq(*counts["target"], *counts["buffer"], *counts["control"])
+    return result, ratio
+
+
+def test_insignificant_result_gets_a_neutral_headline_that_explains_wdd_and_wdq():
+    result, ratio = _wallring()
+    assert result.total == pytest.approx(-70) and not result.significant
+    assert ratio.wdq == pytest.approx(-1.636, abs=1e-3) and ratio.total_net_effect < 0
+
+    verdict = verdict_de(result, ratio, noun_de="Fälle")
+
+    assert verdict.headline == "Kein gesicherter Effekt"
+    assert verdict.effect == "none" and not verdict.significant
+    text = verdict.text
+    assert "Die WDD (Ziel und Puffer zusammen) zeigt netto 70 Fälle weniger" in text
+    assert "95 %-Konfidenzintervall der Veränderung −165 bis +25" in text
+    assert "das Intervall schließt 0 ein" in text
+    assert (
+        "Der WDQ (Verhältnis der Verdrängung im Puffer zum direkten Effekt im Zielgebiet) beträgt −1,64"
+        in text
+    )
+    assert "WDD und WDQ zeigen hier in verschiedene Richtungen, weil sie Verschiedenes messen" in text
+    # Why here: the WDD carries the control's absolute change over, the WDQ its relative change.
+    assert "absolute Veränderung des Kontrollgebiets (−20 Fälle)" in text and "die relative (−17 %)" in text
+    assert "Belegt ist damit weder ein Nutzen noch ein Schaden der Maßnahme." in text
+    for words in (verdict.headline, text, explain_de(result, ratio), wdq_reading_de(ratio, result)):
+        assert "kontraproduktiv" not in words and "verhindert:" not in words
+    assert "die WDD findet keinen gesicherten Effekt" in wdq_reading_de(ratio, result)
+
+
+def test_wdq_on_a_small_uncertain_direct_effect_is_called_unstable():
+    # Target 20 → 13 while the control fell 40 → 30: the direct effect (+3, z = 0,30) is no effect at
+    # all, yet the WDQ divides by it and reads 2,75 (diffusion larger than the direct effect).
+    result = wdd((20, 13), (40, 30), (10, 2))
+    ratio = wdq(20, 13, 10, 2, 40, 30)
+    assert result.total == pytest.approx(5) and not result.significant
+    assert ratio.wdq == pytest.approx(2.75)
+
+    verdict = verdict_de(result, ratio)
+
+    assert verdict.headline == "Kein gesicherter Effekt" and verdict.effect == "none"
+    assert "netto 5 Vorfälle mehr" in verdict.text
+    assert "Der WDQ teilt durch den direkten Effekt im Zielgebiet, und der ist selbst nicht gesichert" in (
+        verdict.text
+    )
+    assert "(+3 Vorfälle, z = 0,30)" in verdict.text and "schwankt stark" in verdict.text
+
+
+def test_significant_results_get_a_coloured_headline_and_only_supported_judgements():
+    prevented = wdd(**PAPER)
+    verdict = verdict_de(prevented, wdq(207, 110, 178, 157, 308, 318))
+    assert verdict.effect == "prevented" and verdict.significant
+    assert verdict.headline == "Netto verhindert: 118 ± 78 Vorfälle"
+    assert "das ist statistisch signifikant (p = 0,003)" in verdict.text
+    assert "verschiedene Richtungen" not in verdict.text  # WDD and WDQ agree
+
+    # Guerette's case C ten times larger: the displacement outweighs the benefit, and the WDD
+    # confirms it with significantly more cases than expected. Only now "kontraproduktiv".
+    harm = wdd((1000, 600), (5000, 4750), (800, 1300))
+    ratio = wdq(1000, 600, 800, 1300, 5000, 4750)
+    assert harm.total == pytest.approx(600) and harm.significant and ratio.wdq < -1
+    verdict = verdict_de(harm, ratio)
+    assert verdict.effect == "more"
+    assert verdict.headline == "Netto mehr als erwartet: 600 ± 405 Vorfälle"
+    assert "Die Maßnahme ist insgesamt kontraproduktiv" in wdq_reading_de(ratio, harm)
+    assert "Die Maßnahme ist insgesamt kontraproduktiv" in explain_de(harm, ratio)
+
+    # Case C as Guerette gives it (a tenth of the counts, the same WDQ) is not significant: no judgement.
+    small = wdd((100, 60), (500, 475), (80, 130))
+    small_ratio = wdq(100, 60, 80, 130, 500, 475)
+    assert not small.significant and small_ratio.wdq == pytest.approx(ratio.wdq)
+    assert "kontraproduktiv" not in wdq_reading_de(small_ratio, small)
+    assert "kontraproduktiv" not in explain_de(small, small_ratio)
+    assert verdict_de(small, small_ratio).headline == "Kein gesicherter Effekt"

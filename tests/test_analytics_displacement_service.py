@@ -7,8 +7,12 @@ formulas of §1.4 for the same counts.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
 import math
+import re
+import zlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -345,7 +349,7 @@ def test_page_shows_the_same_result_to_city_analyst_and_police_officer(client, r
     assert city.wdd == police.wdd and city.wdq == police.wdq and city.all_counts == police.all_counts
     html = pages["analyse"].content.decode()
     assert "Ring 0–200 m" in html and "Ring 200–400 m" in html
-    assert "netto verhindert" in html and "WDQ" in html and "Regression zur Mitte" in html
+    assert "Kein gesicherter Effekt" in html and "WDQ" in html and "Regression zur Mitte" in html
     assert '<svg viewBox="0 0 720 260" role="img"' in html and "Zahlen des Diagramms als Tabelle" in html
     assert 'id="displacement-geojson"' in html
     # Only areas and rings go to the map, never points of records.
@@ -360,6 +364,113 @@ def test_pdf_is_a_valid_document(client, ring_data, analyst):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-") and response.content.rstrip().endswith(b"%%EOF")
     assert response.content.count(b"/Type /Page\n") + response.content.count(b"/Type /Page ") >= 1
+
+
+def _pdf_lines(data: bytes) -> list[tuple[str, str]]:
+    """(fill colour, text) of every line of text in a ReportLab PDF, from its content streams."""
+    lines = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        raw = stream.strip()
+        if raw.endswith(b"~>"):
+            raw = base64.a85decode(raw[:-2])
+        with contextlib.suppress(zlib.error):
+            raw = zlib.decompress(raw)
+        text = raw.decode("latin-1")
+        colour = "0 0 0"
+        for match in re.finditer(r"([\d. ]+) rg|\(((?:[^()\\]|\\.)*)\) Tj", text):
+            if match.group(1) is not None:
+                colour = match.group(1).strip()
+            else:
+                literal = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), match.group(2))
+                lines.append((colour, re.sub(r"\\(.)", r"\1", literal)))
+    return lines
+
+
+def _areas_query(d: dict) -> dict[str, str]:
+    return _query(d, buffer_kind="areas", rings="", buffer_areas=str(d["buffer"].pk))
+
+
+def test_insignificant_result_is_headlined_as_no_established_effect(
+    client, design, kod, polizei, analyst, catalogue
+):
+    # Like the demo's Wallring operation, a tenth of it: target 50 → 38, buffer 30 → 31, a control with
+    # far fewer cases 12 → 10. WDD −7 ± 30 (not significant); WDQ −1,64, which alone would read
+    # "kontraproduktiv". Some records are police-only: they count for everyone.
+    begging = catalogue["begging"]
+    pre_day, post_day = design["pre_day"], design["post_day"]
+    _record(kod, begging, pre_day, 12, TARGET_POINT, 50)
+    _record(kod, begging, post_day, 12, TARGET_POINT, 30)
+    _record(polizei, begging, post_day, 13, TARGET_POINT, 8)
+    _record(kod, begging, pre_day, 12, BUFFER_POINT, 30)
+    _record(polizei, begging, post_day, 12, BUFFER_POINT, 31)
+    _record(kod, begging, pre_day, 10, CONTROL_POINT, 12)
+    _record(kod, begging, post_day, 10, CONTROL_POINT, 10)
+
+    pages = {}
+    for user in (analyst, polizei):
+        client.force_login(user)
+        pages[user.username] = client.get(URL, _areas_query(design))
+        client.logout()
+
+    for response in pages.values():
+        assert response.status_code == 200
+        result = response.context["result"]
+        assert (result.target.counts, result.buffer_total.counts) == ((50, 38), (30, 31))
+        assert result.wdd.total == pytest.approx(-7) and not result.wdd.significant
+        assert result.wdq.wdq == pytest.approx(-1.636, abs=1e-3)
+        html = response.content.decode()
+        # The headline says what the statistics support, in the neutral colour.
+        assert '<p class="displacement-headline is-none"><strong>Kein gesicherter Effekt</strong></p>' in html
+        assert "is-prevented" not in html and "is-more" not in html
+        assert "netto verhindert:" not in html.lower()
+        # Right below: what WDD and WDQ each show and why they disagree.
+        verdict = html[html.index('class="displacement-verdict"') :]
+        verdict = verdict[: verdict.index("</p>")]
+        assert "Die WDD (Ziel und Puffer zusammen) zeigt netto 7 Fälle weniger" in verdict
+        assert "das Intervall schließt 0 ein" in verdict
+        assert "beträgt −1,64" in verdict and "weil sie Verschiedenes messen" in verdict
+        assert "Belegt ist damit weder ein Nutzen noch ein Schaden der Maßnahme." in verdict
+        assert "kontraproduktiv" not in html
+        assert "die WDD findet keinen gesicherten Effekt" in html  # the WDQ section
+    assert pages["analyse"].context["result"].verdict == pages["polizei"].context["result"].verdict
+
+    client.force_login(analyst)
+    pdf = client.get("/auswertung/verdraengung.pdf", _areas_query(design))
+    assert pdf.status_code == 200
+    lines = _pdf_lines(pdf.content)
+    text = " ".join(line for _colour, line in lines)
+    assert ("0 0 0", "Kein gesicherter Effekt") in lines  # black, not green
+    assert "kontraproduktiv" not in text and "verhindert:" not in text
+    assert "schließt 0 ein" in text
+
+
+def test_significant_result_is_headlined_in_colour(client, design, kod, polizei, analyst, catalogue):
+    # Target 60 → 5 (partly police records), buffer and control unchanged: WDD −55 ± 31, significant.
+    begging = catalogue["begging"]
+    pre_day, post_day = design["pre_day"], design["post_day"]
+    _record(kod, begging, pre_day, 12, TARGET_POINT, 40)
+    _record(polizei, begging, pre_day, 14, TARGET_POINT, 20)
+    _record(polizei, begging, post_day, 12, TARGET_POINT, 5)
+    for day in (pre_day, post_day):
+        _record(kod, begging, day, 12, BUFFER_POINT, 10)
+        _record(kod, begging, day, 10, CONTROL_POINT, 20)
+
+    for user in (analyst, polizei):
+        client.force_login(user)
+        response = client.get(URL, _areas_query(design))
+        client.logout()
+        result = response.context["result"]
+        assert result.wdd.total == pytest.approx(-55) and result.wdd.significant
+        html = response.content.decode()
+        headline = "<strong>Netto verhindert: 55 ± 31 Fälle</strong>"
+        assert f'<p class="displacement-headline is-prevented">{headline}</p>' in html
+        assert "das ist statistisch signifikant" in html
+        assert "Insgesamt ein Erfolg: die WDD zeigt signifikant weniger Fälle als erwartet." in html
+
+    client.force_login(analyst)
+    lines = _pdf_lines(client.get("/auswertung/verdraengung.pdf", _areas_query(design)).content)
+    [(colour, _text)] = [line for line in lines if line[1] == "Netto verhindert: 55 ± 31 Fälle"]
+    assert [float(v) for v in colour.split()] == pytest.approx([0x16 / 255, 0x65 / 255, 0x34 / 255], abs=1e-3)
 
 
 @pytest.mark.parametrize(

@@ -121,8 +121,33 @@ def test_happy_path_matches_hand_computed_wdd_and_wdq_for_both_partners(data, ko
     hours = body["hour_profile"]
     assert hours["pre_counts"][14] == 8 and hours["post_counts"][14] == 3
     assert hours["pre_per_day"][14] == pytest.approx(8 / 14)
-    assert body["headline"].startswith("netto verhindert: 3 ±")
+    # −3 ± 16 cases is no established effect: the headline says so, the verdict explains both measures.
+    assert body["headline"] == "Kein gesicherter Effekt" and body["effect"] == "none"
+    assert body["verdict"].startswith("Die WDD (Ziel und Puffer zusammen) zeigt netto 3 Fälle weniger")
+    assert "das Intervall schließt 0 ein" in body["verdict"] and "WDQ" in body["verdict"]
+    assert "nicht belegt" in wdq["interpretation"] and "Erfolg" not in wdq["interpretation"]
     assert "Zielgebiet" in body["explanation"]
+
+
+def test_only_a_significant_result_is_headlined_as_prevented(design, world, kod, polizei):
+    """Target 40 → 5 (the police records count for the city too), buffer and control unchanged."""
+    begging = world["categories"]["begging"]
+    pre_day, post_day = design["today"] - dt.timedelta(days=30), design["today"] - dt.timedelta(days=5)
+    _record(kod, begging, pre_day, TARGET_POINT, 30)
+    _record(polizei, begging, pre_day, TARGET_POINT, 10)
+    _record(polizei, begging, post_day, TARGET_POINT, 5)
+    for day in (pre_day, post_day):
+        _record(kod, begging, day, BUFFER_POINT, 3)
+        _record(kod, begging, day, CONTROL_POINT, 6)
+    bodies = [token_client(user).get(URL, design["query"]).json() for user in (kod, polizei)]
+    assert bodies[0] == bodies[1]
+    body = bodies[0]
+    assert body["wdd"]["total"]["estimate"] == pytest.approx(-35) and body["wdd"]["total"]["p"] < 0.05
+    half_width = body["wdd"]["total"]["ci_high"] - body["wdd"]["total"]["estimate"]
+    assert body["headline"] == f"Netto verhindert: 35 ± {round(half_width)} Fälle"
+    assert body["effect"] == "prevented"
+    assert "das ist statistisch signifikant" in body["verdict"]
+    assert "Insgesamt ein Erfolg" in body["wdq"]["interpretation"]
 
 
 def test_rings_indicator_and_unequal_periods(data, world, kod):

@@ -35,6 +35,8 @@ from shapely.geometry.base import BaseGeometry
 MAX_RING_DISTANCE_M = 5000.0
 NIGHT_HOURS = (22, 23, 0, 1, 2, 3, 4, 5)
 SMALL_COUNT = 10
+# Control and target levels further apart than this factor make WDD and WDQ expect different counts.
+LEVEL_RATIO = 2.0
 
 Counts = tuple[float, float]
 
@@ -340,8 +342,9 @@ def _wdq_interpretation(wdq_value: float | None, success_measure: float) -> str:
             "insgesamt ein Erfolg."
         )
     return (
-        "Die Verdrängung in den Pufferbereich übersteigt den direkten Nutzen im Zielgebiet: "
-        "die Maßnahme ist insgesamt kontraproduktiv."
+        "Die Verdrängung in den Pufferbereich übersteigt rechnerisch den direkten Nutzen im Zielgebiet: "
+        "nach Guerettes Einteilung wäre die Maßnahme insgesamt kontraproduktiv. Der WDQ hat keinen "
+        "Signifikanztest; ob das gesichert ist, zeigt erst die WDD."
     )
 
 
@@ -504,6 +507,190 @@ def _change_sentence(area_de: str, counts: Counts, noun_de: str, *, short: bool 
     return f"{area_de} {verb} ({_signed_de(delta)})"
 
 
+def _wdq_description(wdq_value: float) -> str:
+    """What a WDQ says about the buffer relative to the target, without judging the measure."""
+    if math.isclose(wdq_value, 0.0, abs_tol=1e-12):
+        return "Weder Verdrängung noch Ausstrahlung: im Pufferbereich blieb die Lage wie in der Kontrolle."
+    if wdq_value > 1:
+        return (
+            "Ausstrahlung positiver Effekte, die größer ist als der direkte Effekt im Zielgebiet: "
+            "im Pufferbereich ging es relativ noch stärker zurück."
+        )
+    if wdq_value > 0:
+        return "Ausstrahlung positiver Effekte (Diffusion): auch im Pufferbereich ging es relativ zurück."
+    if wdq_value >= -1:
+        return "Verdrängung in den Pufferbereich, aber kleiner als der direkte Nutzen im Zielgebiet."
+    return "Rechnerisch übersteigt die Verdrängung in den Pufferbereich den direkten Nutzen im Zielgebiet."
+
+
+def wdq_reading_de(wdq_result: WDQResult, result: WDDResult) -> str:
+    """The WDQ read together with the WDD: an overall judgement only where the WDD supports it.
+
+    The WDQ has no sampling distribution. "Insgesamt ein Erfolg" needs a WDD significantly below
+    the control's trend, "kontraproduktiv" one significantly above it; otherwise the ratio is only
+    described.
+    """
+    if not wdq_result.meaningful or wdq_result.wdq is None:
+        return wdq_result.interpretation_de
+    description = _wdq_description(wdq_result.wdq)
+    ratio_says_harm = wdq_result.wdq < -1
+    if not result.significant:
+        return (
+            f"{description} Ob die Maßnahme insgesamt genützt oder geschadet hat, ist damit nicht belegt: "
+            "der WDQ hat keinen Signifikanztest, und die WDD findet keinen gesicherten Effekt."
+        )
+    if result.total < 0 and not ratio_says_harm:
+        return f"{description} Insgesamt ein Erfolg: die WDD zeigt signifikant weniger Fälle als erwartet."
+    if result.total > 0 and ratio_says_harm:
+        return (
+            f"{description} Die Maßnahme ist insgesamt kontraproduktiv: auch die WDD zeigt signifikant "
+            "mehr Fälle als erwartet."
+        )
+    direction = "weniger" if result.total < 0 else "mehr"
+    return (
+        f"{description} Die WDD zeigt dagegen signifikant {direction} Fälle als erwartet; maßgeblich ist "
+        "die WDD, weil nur sie eine Unsicherheit angibt."
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The headline of a displacement analysis and the text right below it.
+
+    ``effect`` is "prevented" or "more" only for a significant WDD; otherwise "none" and the
+    headline says that no effect is established, whatever the point estimate.
+    """
+
+    effect: str  # "prevented" | "more" | "none"
+    headline: str
+    text: str
+
+    @property
+    def significant(self) -> bool:
+        return self.effect != "none"
+
+
+def _quantile(alpha: float) -> float:
+    return float(stats.norm.ppf(1 - alpha / 2))
+
+
+def _p_de(p_value: float) -> str:
+    return "p < 0,001" if p_value < 0.001 else f"p = {format_number_de(p_value, 3)}"
+
+
+def _wdd_sentence(result: WDDResult, noun_de: str) -> str:
+    confidence = format_number_de(100 * (1 - result.alpha))
+    interval = (
+        f"{confidence} %-Konfidenzintervall der Veränderung {_signed_de(round(result.ci_low))} bis "
+        f"{_signed_de(round(result.ci_high))}"
+    )
+    amount = _format_count_de(round(abs(result.total)))
+    if result.total < 0:
+        estimate = f"netto {amount} {noun_de} weniger, als nach dem Trend der Kontrollgebiete zu erwarten war"
+    elif result.total > 0:
+        estimate = f"netto {amount} {noun_de} mehr, als nach dem Trend der Kontrollgebiete zu erwarten war"
+    else:
+        estimate = "keine Veränderung gegenüber dem Trend der Kontrollgebiete"
+    if result.significant:
+        certainty = f"das ist statistisch signifikant ({_p_de(result.p_value)})"
+    else:
+        certainty = (
+            f"das Intervall schließt 0 ein, die Veränderung kann zufällig sein ({_p_de(result.p_value)})"
+        )
+    return f"Die WDD (Ziel und Puffer zusammen) zeigt {estimate} ({interval}); {certainty}."
+
+
+def _wdq_sentence(wdq_result: WDQResult) -> str:
+    if not wdq_result.meaningful or wdq_result.wdq is None:
+        return (
+            "Der WDQ (Verhältnis der Verdrängung im Puffer zum direkten Effekt im Zielgebiet) ist hier nicht "
+            "aussagekräftig: im Zielgebiet gab es relativ zur Kontrolle keinen Rückgang."
+        )
+    return (
+        "Der WDQ (Verhältnis der Verdrängung im Puffer zum direkten Effekt im Zielgebiet) beträgt "
+        f"{format_number_de(wdq_result.wdq, 2)}. {_wdq_description(wdq_result.wdq)}"
+    )
+
+
+def _disagree(result: WDDResult, wdq_result: WDQResult) -> bool:
+    """Do WDD and WDQ point in different directions for the measure as a whole?"""
+    if not wdq_result.meaningful or wdq_result.wdq is None:
+        return False  # the WDQ sentence already says that it has nothing to say
+    ratio_says_benefit = wdq_result.wdq >= -1  # equivalently: total net effect ≥ 0
+    return (result.total < 0) != ratio_says_benefit
+
+
+def _disagreement_reasons(result: WDDResult, wdq_result: WDQResult, noun_de: str) -> list[str]:
+    reasons: list[str] = []
+    quantile = _quantile(result.alpha)
+    local_z = result.local / result.local_se if result.local_se > 0 else None
+    if wdq_result.meaningful and local_z is not None and abs(local_z) < quantile:
+        reasons.append(
+            "Der WDQ teilt durch den direkten Effekt im Zielgebiet, und der ist selbst nicht gesichert "
+            f"({_signed_de(round(result.local))} {noun_de}, z = {format_number_de(local_z, 2)}): "
+            "ein Verhältnis mit kleinem, unsicherem Nenner schwankt stark, schon wenige Fälle mehr oder "
+            "weniger im Puffer ändern Betrag und Vorzeichen des WDQ."
+        )
+    target_before, control_before = result.target[0], result.target_control[0]
+    control_after = result.target_control[1]
+    if target_before > 0 and control_before > 0:
+        ratio = control_before / target_before
+        if not 1 / LEVEL_RATIO <= ratio <= LEVEL_RATIO:
+            weight = result.area_weights.target_control
+            control_change = control_after / (result.time_weights.after * weight) - control_before / (
+                result.time_weights.before * weight
+            )
+            relative = 100 * (control_after / control_before - 1)
+            absolute = f"{_signed_de(round(control_change, 1))} {noun_de}"
+            control_text, target_text = _format_count_de(control_before), _format_count_de(target_before)
+            reasons.append(
+                f"Die WDD überträgt die absolute Veränderung des Kontrollgebiets ({absolute}) auf Ziel und "
+                f"Puffer, der WDQ die relative ({_signed_de(round(relative))} %); das Kontrollgebiet hatte "
+                f"vorher {control_text} {noun_de}, das Zielgebiet {target_text}. "
+                "Bei so unterschiedlich hohen Zahlen erwarten beide Verfahren verschiedene Werte."
+            )
+    if not reasons:
+        reasons.append(
+            "Die WDD vergleicht absolute Veränderungen, der WDQ Verhältnisse zur Kontrolle; bei kleinen "
+            "Veränderungen können beide in verschiedene Richtungen zeigen."
+        )
+    return reasons
+
+
+def verdict_de(result: WDDResult, wdq_result: WDQResult | None = None, noun_de: str = "Vorfälle") -> Verdict:
+    """Headline and short text that state only what the statistics support.
+
+    The headline reports a net effect only when the WDD is significant; otherwise it says "Kein
+    gesicherter Effekt". The text says what the WDD and the WDQ each show and, when they point in
+    different directions, why (they measure different things; the WDQ is a ratio without a test that
+    becomes unstable when the direct effect is small or uncertain).
+    """
+    amount = _format_count_de(round(abs(result.total)))
+    spread = format_number_de(result.ci_half_width)
+    if result.significant and result.total < 0:
+        effect, headline = "prevented", f"Netto verhindert: {amount} ± {spread} {noun_de}"
+    elif result.significant and result.total > 0:
+        effect, headline = "more", f"Netto mehr als erwartet: {amount} ± {spread} {noun_de}"
+    else:
+        effect, headline = "none", "Kein gesicherter Effekt"
+    sentences = [_wdd_sentence(result, noun_de)]
+    if wdq_result is not None:
+        sentences.append(_wdq_sentence(wdq_result))
+        if _disagree(result, wdq_result):
+            sentences.append(
+                "WDD und WDQ zeigen hier in verschiedene Richtungen, weil sie Verschiedenes messen: die WDD "
+                "zählt die Fälle, die in Ziel und Puffer zusammen mehr oder weniger auftraten als erwartet, "
+                "und gibt ihre Unsicherheit an; der WDQ setzt die Verdrängung ins Verhältnis zum direkten "
+                "Effekt und hat keinen Signifikanztest."
+            )
+            sentences.extend(_disagreement_reasons(result, wdq_result, noun_de))
+            if result.significant:
+                sentences.append("Maßgeblich ist die WDD, weil nur sie eine Unsicherheit angibt.")
+    if not result.significant:
+        sentences.append("Belegt ist damit weder ein Nutzen noch ein Schaden der Maßnahme.")
+    return Verdict(effect, headline, " ".join(sentences))
+
+
 def explain_de(result: WDDResult, wdq_result: WDQResult | None = None, noun_de: str = "Vorfälle") -> str:
     """A German paragraph explaining a WDD (and optionally WDQ) result to non-statisticians."""
     sentences: list[str] = []
@@ -577,13 +764,14 @@ def explain_de(result: WDDResult, wdq_result: WDQResult | None = None, noun_de: 
             "daher können Nachkommastellen auftreten."
         )
     if wdq_result is not None:
+        reading = wdq_reading_de(wdq_result, result)
         if wdq_result.meaningful and wdq_result.wdq is not None:
             sentences.append(
                 f"Der gewichtete Verdrängungsquotient (WDQ) beträgt {format_number_de(wdq_result.wdq, 2)}. "
-                f"{wdq_result.interpretation_de}"
+                f"{reading}"
             )
         else:
-            sentences.append(wdq_result.interpretation_de)
+            sentences.append(reading)
     if min(result.target) < SMALL_COUNT:
         sentences.append(
             "Achtung: Die Fallzahlen im Zielgebiet sind klein, die Aussage ist entsprechend unsicher."

@@ -15,7 +15,7 @@ Time weights
     Before and after periods may differ in length. Each period's weight is its length in days divided
     by the length of the after period, so every estimate reads as "cases in the after period" (equal
     lengths give weights 1 and plain counts). This is ``ptools::wdd`` with time weights = days, rescaled
-    to the after period so that "netto verhindert: x ± y" is a number of cases, not a daily rate. The
+    to the after period so that "Netto verhindert: x ± y" is a number of cases, not a daily rate. The
     WDQ needs no weights: it uses ratios to the control area of the same period.
 
 Buffers and controls
@@ -58,7 +58,7 @@ from .periods import MAX_PERIOD_DAYS, Period
 POINT_FACTS = (Fact.INCIDENT, Fact.MEASURE, Fact.REPORT_RECEIVED)
 CONTAMINATION_SHARE = 0.01
 # Control and target levels further apart than this factor make the WDD (absolute changes) shaky.
-LEVEL_RATIO = 2.0
+LEVEL_RATIO = formulas.LEVEL_RATIO
 MAX_RINGS = 10
 MAX_AREAS = 20
 DEFAULT_RINGS_M = (200.0, 400.0, 800.0)
@@ -278,6 +278,7 @@ class DisplacementResult:
     total: Estimate
     wdq: formulas.WDQResult | None
     wdq_note: str
+    verdict: formulas.Verdict
     explanation_de: str
     hour_counts_pre: list[float]
     hour_counts_post: list[float]
@@ -311,24 +312,21 @@ class DisplacementResult:
 
     @property
     def prevented(self) -> bool:
-        return self.wdd.total < 0
+        """Significantly fewer cases than the control's trend predicts (target and buffer together)."""
+        return self.verdict.effect == "prevented"
 
     @property
     def headline_de(self) -> str:
-        """ "netto verhindert: 12 ± 8 Fälle" (± = half the confidence interval)."""
-        amount = _count_de(abs(self.wdd.total))
-        spread = formulas.format_number_de(self.wdd.ci_half_width)
-        if self.wdd.total < 0:
-            return f"netto verhindert: {amount} ± {spread} {COUNT_NOUN}"
-        if self.wdd.total > 0:
-            return f"netto mehr als erwartet: {amount} ± {spread} {COUNT_NOUN}"
-        return f"keine Veränderung: 0 ± {spread} {COUNT_NOUN}"
+        """ "Netto verhindert: 12 ± 8 Fälle" (± = half the confidence interval) for a significant WDD,
+        otherwise "Kein gesicherter Effekt", whatever the point estimate."""
+        return self.verdict.headline
 
-
-def _count_de(number: float) -> str:
-    if abs(number - round(number)) < 1e-9:
-        return formulas.format_number_de(round(number))
-    return formulas.format_number_de(number, 1)
+    @property
+    def wdq_reading_de(self) -> str:
+        """The WDQ's interpretation, judging the measure only where the WDD supports it."""
+        if self.wdq is None:
+            return ""
+        return formulas.wdq_reading_de(self.wdq, self.wdd)
 
 
 # --- geometry -----------------------------------------------------------------------------------
@@ -938,6 +936,7 @@ def analyse_displacement(params: DisplacementParams) -> DisplacementResult:
         total=Estimate.of(overall.total, overall.se, alpha),
         wdq=wdq_result,
         wdq_note=wdq_note,
+        verdict=formulas.verdict_de(overall, wdq_result, noun_de=COUNT_NOUN),
         explanation_de=formulas.explain_de(overall, wdq_result, noun_de=COUNT_NOUN),
         hour_counts_pre=[float(v) for v in hour_pre],
         hour_counts_post=[float(v) for v in hour_post],

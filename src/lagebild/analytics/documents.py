@@ -40,6 +40,7 @@ _styles = getSampleStyleSheet()
 STYLE_TITLE = ParagraphStyle("lb-title", parent=_styles["Title"], fontSize=16, leading=20, spaceAfter=2 * mm)
 STYLE_H2 = ParagraphStyle("lb-h2", parent=_styles["Heading2"], fontSize=12, leading=15, spaceBefore=4 * mm)
 STYLE_BODY = ParagraphStyle("lb-body", parent=_styles["BodyText"], fontSize=9, leading=12)
+STYLE_LEAD = ParagraphStyle("lb-lead", parent=STYLE_BODY, fontSize=13, leading=17, spaceAfter=1 * mm)
 STYLE_SMALL = ParagraphStyle("lb-small", parent=STYLE_BODY, fontSize=7.5, leading=9, textColor=colors.grey)
 STYLE_CELL = ParagraphStyle("lb-cell", parent=STYLE_BODY, fontSize=8, leading=10)
 STYLE_CELL_RIGHT = ParagraphStyle("lb-cell-r", parent=STYLE_CELL, alignment=TA_RIGHT)
@@ -79,6 +80,12 @@ def heading(text: str) -> Paragraph:
 
 def paragraph(text: str, *, small: bool = False) -> Paragraph:
     return Paragraph(escape(text), STYLE_SMALL if small else STYLE_BODY)
+
+
+def lead(text: str, colour: str | None = None) -> Paragraph:
+    """A large bold line (a result's headline), in ``colour`` when given."""
+    style = STYLE_LEAD if colour is None else ParagraphStyle("lb-lead-c", parent=STYLE_LEAD, textColor=colour)
+    return Paragraph(f"<b>{escape(text)}</b>", style)
 
 
 def spacer(height_mm: float = 3) -> Spacer:

@@ -33,6 +33,8 @@ from .models import CITY_AREA
 from .periods import Period
 
 LIST_FIELDS = ("buffer_areas", "control", "buffer_control", "categories")
+# The headline is coloured only for a significant result (as on the page); otherwise plain text.
+HEADLINE_COLOURS = {"prevented": "#166534", "more": "#b91c1c"}
 ALPHA_CHOICES = [("0.05", "95 %"), ("0.1", "90 %"), ("0.01", "99 %")]
 
 
@@ -378,6 +380,8 @@ def summary(result: DisplacementResult) -> dict[str, Any]:
     confidence = num(100 * (1 - wdd.alpha))
     return {
         "headline": result.headline_de,
+        "effect": result.verdict.effect,
+        "verdict": result.verdict.text,
         "ci": f"{confidence} %-Konfidenzintervall: {num(wdd.ci_low, 1)} bis {num(wdd.ci_high, 1)}",
         "z": num(wdd.z, 2),
         "p": p_de(wdd.p_value),
@@ -448,9 +452,12 @@ def displacement_pdf(request: HttpRequest) -> HttpResponse:
 
 def displacement_pdf_bytes(result: DisplacementResult) -> bytes:
     info = summary(result)
+    significance = "statistisch signifikant" if info["significant"] else "statistisch nicht signifikant"
     story: list[Any] = [
         doc.heading("Ergebnis"),
-        doc.paragraph(f"{info['headline']} ({info['ci']}; z = {info['z']}, p = {info['p']})."),
+        doc.lead(info["headline"], HEADLINE_COLOURS.get(info["effect"])),
+        doc.paragraph(f"{info['ci']}; z = {info['z']}, p = {info['p']}; {significance}.", small=True),
+        doc.paragraph(info["verdict"]),
         doc.paragraph(result.explanation_de),
         doc.paragraph(info["weights"], small=True),
     ]
@@ -496,7 +503,7 @@ def displacement_pdf_bytes(result: DisplacementResult) -> bytes:
     ]
     if result.wdq is not None:
         story.append(doc.table(["Maß", "Wert"], wdq_rows(result), col_widths_mm=[120, 40]))
-        story.append(doc.paragraph(result.wdq.interpretation_de))
+        story.append(doc.paragraph(result.wdq_reading_de))
     if result.wdq_note:
         story.append(doc.paragraph(result.wdq_note, small=True))
     labels = [f"{h}" for h in range(24)]

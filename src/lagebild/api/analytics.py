@@ -414,7 +414,18 @@ class DisplacementResponseSerializer(serializers.Serializer):
     hour_profile = DisplacementHourProfileSerializer(
         help_text="Zeitliche Verdrängung: Stundenprofil des Zielgebiets."
     )
-    headline = serializers.CharField()
+    headline = serializers.CharField(
+        help_text="„Netto verhindert: x ± y Fälle“ bzw. „Netto mehr als erwartet: …“ nur bei signifikanter "
+        "WDD, sonst „Kein gesicherter Effekt“."
+    )
+    effect = serializers.ChoiceField(
+        choices=["prevented", "more", "none"],
+        help_text="prevented / more: WDD signifikant unter bzw. über dem Trend der Kontrolle; none: kein "
+        "gesicherter Effekt.",
+    )
+    verdict = serializers.CharField(
+        help_text="Was WDD und WDQ jeweils zeigen und, wenn sie sich widersprechen, warum."
+    )
     explanation = serializers.CharField()
     warnings = serializers.ListField(child=serializers.CharField())
     caveats = serializers.ListField(child=serializers.CharField())
@@ -529,7 +540,7 @@ def displacement_payload(result: DisplacementResult) -> dict[str, Any]:
             "buffer_net_effect": wdq.buffer_net_effect,
             "total_net_effect": wdq.total_net_effect,
             "meaningful": wdq.meaningful,
-            "interpretation": wdq.interpretation_de,
+            "interpretation": result.wdq_reading_de,
         }
         if wdq is not None
         else None,
@@ -545,6 +556,8 @@ def displacement_payload(result: DisplacementResult) -> dict[str, Any]:
             "night_share_post": hours.night_share_after,
         },
         "headline": result.headline_de,
+        "effect": result.verdict.effect,
+        "verdict": result.verdict.text,
         "explanation": result.explanation_de,
         "warnings": list(result.warnings),
         "caveats": list(result.caveats),
