@@ -10,6 +10,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from lagebild.analytics import hotspots
@@ -94,15 +96,22 @@ def test_auto_uses_the_exact_formula_for_small_inputs():
     assert np.array_equal(auto, hotspots.kde_quartic(x, y, grid, 80, method="exact"))
 
 
-@pytest.mark.parametrize("radius_in_cells", [0.4, 3, 8])
-def test_binned_volume_equals_the_weight_sum(radius_in_cells):
+@pytest.mark.parametrize(("radius_in_cells", "tolerance"), [(0.4, 1e-9), (1.5, 1e-9), (3, 4e-3), (8, 2e-4)])
+def test_binned_volume_equals_the_weight_sum(radius_in_cells, tolerance):
+    # Below two cells the kernel keeps every point's weight whole (the map's total is the sum of
+    # the weights to the last digit); from two cells on it follows the exact formula, whose
+    # total differs from the weight sum by at most 0.4 % per point at three cells.
     x, y = clustered_points(3000, seed=3)
     weights = np.random.default_rng(3).uniform(0, 50, len(x))  # e.g. euros seized
     cell = 10.0
     grid = hotspots.grid_for_points(x, y, radius_in_cells * cell, cell_size=cell)
     density = hotspots.kde_quartic(x, y, grid, radius_in_cells * cell, weights=weights, method="binned")
     assert density.min() >= 0
-    assert density.sum() * grid.cell_area_km2 == pytest.approx(weights.sum(), rel=1e-9)
+    volume = density.sum() * grid.cell_area_km2
+    assert volume == pytest.approx(weights.sum(), rel=tolerance)
+    if radius_in_cells >= 2:
+        exact = hotspots.kde_quartic(x, y, grid, radius_in_cells * cell, weights=weights, method="exact")
+        assert volume == pytest.approx(exact.sum() * grid.cell_area_km2, rel=1e-4)
 
 
 def test_exact_volume_is_close_to_the_point_count_when_the_radius_spans_cells():
@@ -129,6 +138,113 @@ def test_binned_agrees_with_exact_within_the_documented_tolerance():
     exact = hotspots.kde_quartic(x, y, grid, 50, method="exact")
     plain = hotspots.kde_quartic(x, y, grid, 50, method="binned", oversample=1)
     assert np.abs(plain - exact).max() <= 0.02 * exact.max()
+
+
+# The documented bound of the binned method against the exact formula: 0.5 % of the peak.
+BINNED_BOUND_OF_PEAK = 0.005
+
+
+def _grid_around(radius_cells: float, cell: float = 10.0, inner_cells: int = 40) -> Grid:
+    """A square grid that holds an inner area of points and every kernel around them."""
+    side = inner_cells + 2 * math.ceil(radius_cells) + 2
+    return Grid(x0=0.0, y0=0.0, cell_size=cell, ncols=side, nrows=side)
+
+
+def _binned_error_of_peak(
+    x: np.ndarray, y: np.ndarray, grid: Grid, radius: float, method: str = "binned"
+) -> float:
+    exact = hotspots.kde_quartic(x, y, grid, radius, method="exact")
+    other = hotspots.kde_quartic(x, y, grid, radius, method=method)
+    return float(np.abs(other - exact).max() / exact.max())
+
+
+def test_the_oversampling_makes_every_radius_of_three_cells_span_23_fine_cells():
+    for radius_cells in np.arange(3.0, 40.0, 0.05):
+        factor = hotspots.oversample_for(radius_cells * 10.0, 10.0)
+        assert factor in (1, 3, 5, 7, 9)
+        assert radius_cells * factor >= 23
+        # … and no finer than needed: the next smaller factor would not reach 15.
+        assert factor == 1 or radius_cells * (factor - 2) < 23
+
+
+def test_a_single_point_in_the_worst_position_stays_within_the_bound_for_every_radius():
+    # A point midway between cell centres in both directions is where linear binning errs most
+    # (about (fine cell / radius)² of the peak); the old rule reached 1 % at a radius of 10 cells.
+    for radius_cells in np.arange(3.0, 30.01, 0.05):
+        grid = _grid_around(radius_cells, inner_cells=2)
+        centre = grid.ncols / 2 * grid.cell_size  # a cell corner: midway between four centres
+        radius = radius_cells * 10.0
+        cell_x, cell_y = grid.cell_centres()
+        distance_sq = (cell_x - centre) ** 2 + (cell_y - centre) ** 2
+        formula = (
+            np.where(distance_sq < radius**2, (1 - distance_sq / radius**2) ** 2, 0)
+            * 3e6
+            / (math.pi * radius**2)
+        )
+        binned = hotspots.kde_quartic([centre], [centre], grid, radius, method="binned")
+        error = np.abs(binned - formula).max() / formula.max()
+        assert error <= BINNED_BOUND_OF_PEAK, f"Radius {radius_cells:.1f} Zellen: {error:.4%}"
+
+
+@pytest.mark.parametrize(
+    ("count", "radius_cells", "method"),
+    [(5000, 10.0, "binned"), (5000, 10.5, "binned"), (20000, 10.0, "auto"), (50000, 4.0, "auto")],
+)
+def test_uniform_points_near_the_old_oversampling_switch_stay_within_the_bound(count, radius_cells, method):
+    # The reported case: 5,000 uniform points on an 80 × 80 grid, radius 10 cells: 0.67 % before.
+    rng = np.random.default_rng(count)
+    x, y = rng.uniform(0, 800, count), rng.uniform(0, 800, count)
+    grid = Grid(x0=0.0, y0=0.0, cell_size=10.0, ncols=80, nrows=80)
+    assert _binned_error_of_peak(x, y, grid, radius_cells * 10.0, method) <= BINNED_BOUND_OF_PEAK
+
+
+# Exact-formula work per example (points × cells within the radius) is kept to about 2 million.
+POINT_CELL_BUDGET = 2_000_000
+
+
+@settings(max_examples=30)
+@given(
+    radius_cells=st.floats(3.0, 30.0),
+    wanted_points=st.integers(1, 50_000),
+    layout=st.sampled_from(["uniform", "clustered", "on cell corners", "one place"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_binned_stays_within_the_bound_for_any_radius_and_point_count(
+    radius_cells, wanted_points, layout, seed
+):
+    count = max(1, min(wanted_points, int(POINT_CELL_BUDGET / (math.pi * radius_cells**2))))
+    rng = np.random.default_rng(seed)
+    grid = _grid_around(radius_cells)
+    low = (grid.ncols - 40) / 2 * grid.cell_size
+    if layout == "uniform":
+        x, y = rng.uniform(low, low + 400, count), rng.uniform(low, low + 400, count)
+    elif layout == "clustered":
+        centres = rng.uniform(low, low + 400, (3, 2))
+        spread = rng.uniform(0.5, 4.0) * radius_cells * 10.0
+        picked = centres[rng.integers(0, 3, count)] + rng.normal(0, spread, (count, 2))
+        # Points scattered beyond the area are drawn again within it, uniformly.
+        outside = ((picked < low) | (picked > low + 400)).any(axis=1)
+        picked[outside] = rng.uniform(low, low + 400, (int(outside.sum()), 2))
+        x, y = picked[:, 0], picked[:, 1]
+    elif layout == "on cell corners":  # coordinates snapped to the corners, the worst offset
+        x = rng.integers(0, 41, count) * 10.0 + low
+        y = rng.integers(0, 41, count) * 10.0 + low
+    else:  # many reports at one address
+        x, y = np.full(count, rng.uniform(low, low + 400)), np.full(count, rng.uniform(low, low + 400))
+    error = _binned_error_of_peak(x, y, grid, radius_cells * 10.0)
+    assert error <= BINNED_BOUND_OF_PEAK, (
+        f"{count} Punkte ({layout}), Radius {radius_cells:.2f} Zellen: {error:.4%}"
+    )
+
+
+def test_a_grid_too_large_for_one_pass_is_computed_in_bands_with_the_same_result(monkeypatch):
+    x, y = clustered_points(20000, seed=8)
+    grid = hotspots.grid_for_points(x, y, 40, cell_size=10)
+    whole = hotspots.kde_quartic(x, y, grid, 40, method="binned")
+    # A fine grid limit of 200,000 cells forces bands of 16 rows (oversampling 5 at 4 cells).
+    monkeypatch.setattr(hotspots, "MAX_FINE_CELLS", 200_000)
+    banded = hotspots.kde_quartic(x, y, grid, 40, method="binned")
+    assert np.abs(banded - whole).max() <= 1e-9 * whole.max()
 
 
 def test_radius_below_the_cell_size_gives_counts_per_cell_area_in_the_binned_method():
