@@ -4,10 +4,13 @@ page's numbers, and bad parameters are answered in German with HTTP 400."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
 import io
 import json
 import re
+import zlib
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,7 +24,7 @@ from django.utils import timezone
 from lagebild.analytics import cockpit as ck
 from lagebild.analytics.documents import number_de
 from lagebild.analytics.models import CITY_AREA
-from lagebild.analytics.periods import Period
+from lagebild.analytics.periods import Period, compstat_windows
 from lagebild.analytics.services import load_indicators
 from lagebild.core.scoping import authority_scope, unscoped
 from lagebild.field import services as field
@@ -520,6 +523,113 @@ def test_pdf_and_xlsx_carry_the_page_figures(client, records, analyst, as_of):
     assert sum(row[2] for row in weeks[-4:]) == 5
     hours = [row for row in workbook["Stunden"].iter_rows(values_only=True) if row and row[0] == "Summe"]
     assert hours[-1][-1] == 5
+
+
+def _pdf_lines(data: bytes) -> list[str]:
+    """The lines of text of a ReportLab PDF as drawn (one entry per line), from its content streams.
+
+    A cell whose text wraps in the PDF gives two entries.
+    """
+    lines = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        raw = stream.strip()
+        if raw.endswith(b"~>"):
+            raw = base64.a85decode(raw[:-2])
+        with contextlib.suppress(zlib.error):
+            raw = zlib.decompress(raw)
+        for literal in re.findall(r"\(((?:[^()\\]|\\.)*)\) Tj", raw.decode("latin-1")):
+            literal = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), literal)
+            # Standard fonts are WinAnsi-encoded: "–" is byte 0x96.
+            lines.append(re.sub(r"\\(.)", r"\1", literal).encode("latin-1").decode("cp1252"))
+    return lines
+
+
+def test_running_week_is_marked_in_the_chart_and_named_in_pdf_and_xlsx(
+    client, world, indicators, kod, polizei, analyst, as_of
+):
+    openpyxl = pytest.importorskip("openpyxl")
+    # One incident a day (every other one a police record) for two whole weeks and the running week
+    # up to a Thursday Stichtag: 7, 7 and 4 so far. A line through 4 would read as a fall by half.
+    stichtag = as_of - dt.timedelta(days=3)
+    monday = stichtag - dt.timedelta(days=3)
+    for offset in range(-14, 4):
+        day = monday + dt.timedelta(days=offset)
+        _record(polizei if offset % 2 else kod, world["categories"]["begging"], _local(day, 15))
+    label = f"laufende Woche, bis {stichtag:%d.%m.}"
+    week = f"KW {monday.isocalendar()[1]}/{monday.isocalendar()[0]}"
+    query = f"?date={stichtag.isoformat()}&indicator=incidents"
+
+    charts = []
+    for user in (analyst, polizei):
+        client.force_login(user)
+        response = client.get("/auswertung/lage/" + query)
+        client.logout()
+        assert response.status_code == 200
+        html = response.content.decode()
+        chart = response.context["chart"]
+        charts.append(chart)
+        # The solid line ends at the last whole week (7); the running week (4 so far) is an open
+        # point on a dotted line with its label, and the table says it is incomplete.
+        assert chart.partial is not None and chart.partial.label == label
+        last_x, last_y = chart.last_point
+        assert chart.current_path.endswith(f"L{last_x} {last_y}")
+        partial_x, partial_y = chart.partial.current_point
+        assert partial_x > last_x and partial_y > last_y  # 4 is lower on the chart than 7
+        assert chart.partial.current_link == f"M{last_x} {last_y} L{partial_x} {partial_y}"
+        assert f'data-partial-week="{label}"' in html and f">{label}</text>" in html
+        assert 'class="partial-point current"' in html
+        assert f"{label} (unvollständig)" in html
+        assert f"Letzter Punkt: {label}, unvollständig und deshalb als offener Punkt" in html
+    assert charts[0] == charts[1]  # the police records count for the city analyst too
+    report = ck.build_report(CITY_AREA, "wochenlage", stichtag, indicator_code="incidents")
+    assert [p.current for p in report.series.points[-3:]] == [7, 7, 4]
+
+    client.force_login(analyst)
+    lines = _pdf_lines(client.get("/auswertung/lage.pdf" + query).content)
+    text = " ".join(lines)
+    previous = f"KW {(monday - dt.timedelta(days=7)).isocalendar()[1]}/"
+    assert f"Feststellungen gesamt (Anzahl), 51 ganze Wochen bis {previous}" in text
+    assert (
+        f"Nicht im Diagramm – {week} ist die laufende Woche: Mo {monday:%d.%m.} bis Do "
+        f"{stichtag:%d.%m.%Y}, 4 von 7 Tagen" in text
+    )
+    assert "Wert bisher: 4, Vorjahr dieselben Tage: 0." in text
+
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/auswertung/lage.xlsx" + query).content))
+    rows = list(workbook["Wochenreihe"].iter_rows(values_only=True))
+    header = rows.index(("KW", "Montag", "Wert", "KW Vorjahr", "Montag Vorjahr", "Wert Vorjahr", "Woche"))
+    weeks = rows[header + 1 :]
+    assert len(weeks) == 52
+    assert weeks[-1][0] == week and weeks[-1][2] == 4
+    assert weeks[-1][6] == f"{label}, 4 von 7 Tagen (unvollständig)"
+    assert {row[6] for row in weeks[:-1]} == {"ganze Woche"}
+    assert any(row[0] and str(row[0]).startswith(f"{week} ist die laufende Woche") for row in rows[:header])
+
+    # With a Sunday as Stichtag every week is whole: nothing is marked or left out.
+    sunday = client.get(f"/auswertung/lage/?date={as_of.isoformat()}&indicator=incidents")
+    assert sunday.context["chart"].partial is None and "laufende Woche" not in sunday.content.decode()
+    sunday_pdf = " ".join(_pdf_lines(client.get(f"/auswertung/lage.pdf?date={as_of.isoformat()}").content))
+    assert "52 ganze Wochen" in sunday_pdf and "Nicht im Diagramm" not in sunday_pdf
+
+
+def test_pdf_percent_column_keeps_large_changes_on_one_line(
+    client, world, indicators, kod, polizei, analyst, as_of
+):
+    # 10 € cash seized a year ago, 4.231,20 € now (a police seizure): +42.212 % in all three windows.
+    windows = compstat_windows(as_of)
+    a_year_ago = max(w.prior.start for w in windows)  # a day in every window's prior period
+    assert a_year_ago <= min(w.prior.end for w in windows)
+    seizure = MeasureInput(type="seizure", seizure_kind="cash", amount=Decimal("10.00"))
+    _record(kod, world["categories"]["drugs"], _local(a_year_ago, 11), seizure)
+    big = MeasureInput(type="seizure", seizure_kind="cash", amount=Decimal("4231.20"))
+    _record(polizei, world["categories"]["drugs"], _local(as_of, 11), big)
+    client.force_login(analyst)
+    response = client.get(f"/auswertung/lage.pdf?date={as_of.isoformat()}")
+    assert response.status_code == 200
+    lines = _pdf_lines(response.content)
+    assert lines.count("+42.212 %") == 3  # week, 28 days, year to date; each on one line
+    assert [line for line in lines if "42.212" in line] == ["+42.212 %"] * 3  # never "+42.212" / "%"
+    assert lines.count("+4.221") == 3
 
 
 # --- (6) bad input -------------------------------------------------------------------------------------

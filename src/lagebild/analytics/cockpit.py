@@ -15,7 +15,9 @@ are built so that they add up to the cockpit figure:
 * by category: the indicator's rows split by ``GroupKey.category_id`` (rates keep the whole
   area's staff hours as denominator, so the parts add up to the rate);
 * weekly series: the newest week ends at ``as_of`` and its prior-year week is the cockpit's
-  own week window, so the newest point equals the week column.
+  own week window, so the newest point equals the week column. Unless ``as_of`` is a Sunday
+  that week is partial (``WeekPoint.partial``): charts and documents mark it or leave it out,
+  so that its few days do not read as a fall.
 
 The effort-normalised view divides every count by the staff hours of patrols in the same
 area and period (× 100); amounts (euros, hours) and indicators that are already rates are
@@ -495,12 +497,39 @@ class WeekPoint:
     current: float | None
     prior_monday: dt.date
     prior: float | None
-    partial: bool  # the newest week, cut at ``as_of``
+    partial: bool  # the newest week, cut at ``as_of`` (its prior week is cut at the same weekday)
+    last_day: dt.date | None = None  # the last day counted; the Sunday unless the week is partial
 
     @property
     def label(self) -> str:
         year, week, _ = self.monday.isocalendar()
         return f"KW {week}/{year}"
+
+    @property
+    def days(self) -> int:
+        """Days of the week that count (7 for a complete week)."""
+        if self.last_day is None:
+            return 7
+        return (self.last_day - self.monday).days + 1
+
+    @property
+    def partial_label(self) -> str:
+        """ "laufende Woche, bis 18.11." for the running week, else ""."""
+        if not self.partial or self.last_day is None:
+            return ""
+        return f"laufende Woche, bis {self.last_day:%d.%m.}"
+
+    @property
+    def partial_note(self) -> str:
+        """What the running week covers, for a footnote in a document; "" for a complete week."""
+        if not self.partial or self.last_day is None:
+            return ""
+        weekday = WEEKDAYS_DE[self.last_day.weekday()]
+        return (
+            f"{self.label} ist die laufende Woche: Mo {self.monday:%d.%m.} bis {weekday} "
+            f"{self.last_day:%d.%m.%Y}, {self.days} von 7 Tagen; der Vorjahreswert umfasst dieselben "
+            "Wochentage. Sie ist unvollständig und mit den ganzen Wochen nicht vergleichbar."
+        )
 
     @property
     def prior_label(self) -> str:
@@ -512,6 +541,16 @@ class WeekPoint:
 class WeeklySeries:
     indicator: IndicatorDef
     points: tuple[WeekPoint, ...]
+
+    @property
+    def complete_points(self) -> tuple[WeekPoint, ...]:
+        """The whole weeks, without the running week."""
+        return tuple(p for p in self.points if not p.partial)
+
+    @property
+    def partial_point(self) -> WeekPoint | None:
+        """The running week (cut at the Stichtag), if the Stichtag is not a Sunday."""
+        return self.points[-1] if self.points and self.points[-1].partial else None
 
     @property
     def current_values(self) -> list[float | None]:
@@ -542,6 +581,7 @@ def weekly_series(cockpit: Cockpit, code: str, weeks: int = WEEKS_IN_SERIES) -> 
                 prior_monday=prior_monday,
                 prior=value(indicator, prior_totals),
                 partial=partial,
+                last_day=min(cockpit.as_of, monday + dt.timedelta(days=6)),
             )
         )
     return WeeklySeries(indicator, tuple(points))

@@ -24,6 +24,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 PDF_TYPE = "application/pdf"
@@ -130,6 +131,32 @@ def table(
         commands.append(("LINEABOVE", (0, r + 1), (-1, r + 1), 0.6, colors.HexColor("#374151")))
     result.setStyle(TableStyle(commands))
     return result
+
+
+def fitted_widths_mm(
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    total_mm: float,
+    flexible: int = 0,
+    min_flexible_mm: float = 35,
+    padding_pt: float = 12,
+) -> list[float]:
+    """Column widths for :func:`table` that keep every cell except the ``flexible`` column on one line.
+
+    Each column is as wide as its widest cell (header in bold) plus ``padding_pt`` (left + right
+    padding of the table); the ``flexible`` column (e.g. names, which may wrap) gets the rest of
+    ``total_mm``. Numbers such as "+42.212 %" then never break inside a cell.
+    """
+    size = STYLE_CELL.fontSize
+    needed = [stringWidth(str(text), "Helvetica-Bold", size) for text in header]
+    for row in rows:
+        for column, value in enumerate(row):
+            needed[column] = max(needed[column], stringWidth(str(value), STYLE_CELL.fontName, size))
+    widths = [(width + padding_pt + 1) / mm for width in needed]
+    rest = total_mm - sum(w for column, w in enumerate(widths) if column != flexible)
+    widths[flexible] = max(rest, min_flexible_mm)
+    return widths
 
 
 def _axis_label(value: float) -> str:

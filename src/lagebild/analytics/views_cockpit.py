@@ -242,8 +242,24 @@ def _drill_rows(rows: Sequence[DrillRow], decimals: int) -> list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class PartialWeekMark:
+    """The running week in the chart: open circles joined by dotted lines, with a label."""
+
+    label: str  # "laufende Woche, bis 18.11."
+    current_point: tuple[float, float] | None
+    prior_point: tuple[float, float] | None
+    current_link: str  # dotted path from the last whole week to the running week
+    prior_link: str
+    label_x: float
+    label_y: float
+
+
+@dataclass(frozen=True)
 class LineChart:
-    """Coordinates of a server-rendered SVG line chart (current year solid, prior year dashed)."""
+    """Coordinates of a server-rendered SVG line chart (current year solid, prior year dashed).
+
+    The lines join whole weeks only; the running week (cut at the Stichtag) is ``partial``.
+    """
 
     width: int
     height: int
@@ -255,7 +271,8 @@ class LineChart:
     prior_path: str
     y_ticks: list[tuple[float, str]]
     x_ticks: list[tuple[float, str]]
-    last_point: tuple[float, float] | None
+    last_point: tuple[float, float] | None  # the newest whole week
+    partial: PartialWeekMark | None = None
 
     @property
     def right(self) -> int:
@@ -290,6 +307,8 @@ def line_chart(series: WeeklySeries, decimals: int) -> LineChart:
     values = [v for v in series.current_values + series.prior_values if v is not None]
     maximum = _nice_maximum(max(values, default=0.0))
     count = len(series.points)
+    running = series.partial_point
+    whole = count - 1 if running is not None else count  # points joined by the solid lines
 
     def x(index: int) -> float:
         return round(left + (index * plot_width / max(count - 1, 1)), 1)
@@ -307,16 +326,36 @@ def line_chart(series: WeeklySeries, decimals: int) -> LineChart:
             pen_down = True
         return " ".join(parts)
 
+    def link(points: Sequence[float | None]) -> str:
+        """The dotted segment from the last whole week to the running week."""
+        before, last = points[-2] if count > 1 else None, points[-1]
+        if before is None or last is None:
+            return ""
+        return f"M{x(count - 2)} {y(before)} L{x(count - 1)} {y(last)}"
+
     y_ticks = [
         (y(maximum * i / 4), number_de(maximum * i / 4, decimals if maximum < 10 else 0)) for i in range(5)
     ]
     step = max(1, count // 8)
     x_ticks = [(x(i), series.points[i].label.split("/")[0]) for i in range(count - 1, -1, -step)][::-1]
-    last = series.points[-1].current if series.points else None
+    current, prior = series.current_values, series.prior_values
+    last = current[whole - 1] if whole > 0 else None
+    mark = None
+    if running is not None:
+        ends = [v for v in (running.current, running.prior) if v is not None]
+        mark = PartialWeekMark(
+            label=running.partial_label,
+            current_point=(x(count - 1), y(running.current)) if running.current is not None else None,
+            prior_point=(x(count - 1), y(running.prior)) if running.prior is not None else None,
+            current_link=link(current),
+            prior_link=link(prior),
+            label_x=x(count - 1),
+            label_y=max(top + 10, min(y(v) for v in ends) - 12) if ends else top + 10,
+        )
     return LineChart(
         width, height, left, top, plot_width, plot_height,
-        path(series.current_values), path(series.prior_values), y_ticks, x_ticks,
-        (x(count - 1), y(last)) if last is not None else None,
+        path(current[:whole]), path(prior[:whole]), y_ticks, x_ticks,
+        (x(whole - 1), y(last)) if last is not None else None, mark,
     )  # fmt: skip
 
 
@@ -408,6 +447,7 @@ def _context(request: HttpRequest, form: CockpitForm, report: CockpitReport | No
                 "prior_monday": p.prior_monday,
                 "prior": number_de(p.prior, decimals),
                 "partial": p.partial,
+                "partial_label": p.partial_label,
             }
             for p in report.series.points
         ],
@@ -484,6 +524,7 @@ def _no_sets(request: HttpRequest, form: CockpitForm) -> HttpResponse:
 # --- PDF --------------------------------------------------------------------------------------
 
 _FLAG_COLOURS = {3: "#fca5a5", 2: "#fee2e2", -2: "#dbeafe", -3: "#93c5fd"}
+PDF_WIDTH_MM = 267  # A4 landscape less the margins
 
 
 def _pdf_decimals(row: CockpitRow) -> int:
@@ -536,10 +577,14 @@ def pdf_bytes(report: CockpitReport) -> bytes:
                 if figure.flag:
                     highlight[(len(rows), 1 + index * 5 + 4)] = _FLAG_COLOURS[figure.flag]
             rows.append(cells)
-    indicator_table = documents.table(
-        header, rows, col_widths_mm=[47] + [15, 14, 15, 14, 15] * 3, highlight=highlight, bold_rows=group_rows
+    # Sixteen columns on A4 landscape: narrow paddings, and every number column as wide as its widest
+    # value ("+42.212 %" must not break); the indicator names take the rest and may wrap.
+    widths = documents.fitted_widths_mm(
+        header, [r for i, r in enumerate(rows) if i not in group_rows], total_mm=PDF_WIDTH_MM, padding_pt=4
     )
-    # Sixteen columns on A4 landscape: narrow paddings keep the numbers on one line.
+    indicator_table = documents.table(
+        header, rows, col_widths_mm=widths, highlight=highlight, bold_rows=group_rows
+    )
     narrow = [("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)]
     indicator_table.setStyle(TableStyle(narrow))
     story += [
@@ -553,17 +598,31 @@ def pdf_bytes(report: CockpitReport) -> bytes:
     ]
     for note in [w.note for w in cockpit.windows if w.note] + report.notes:
         story.append(documents.paragraph(note, small=True))
+    # The running week is left out of the chart (its few days would read as a fall) and given below.
     series = report.series
+    whole = series.complete_points
     chart = documents.line_chart(
-        [p.label.split("/")[0] for p in series.points],
+        [p.label.split("/")[0] for p in whole],
         {
-            f"{cockpit.as_of.year}": [p.current or 0 for p in series.points],
-            "Vorjahr (364 Tage früher)": [p.prior or 0 for p in series.points],
+            f"{cockpit.as_of.year}": [p.current or 0 for p in whole],
+            "Vorjahr (364 Tage früher)": [p.prior or 0 for p in whole],
         },
-        title=f"Wochenreihe: {row.indicator.name} ({row.unit}), letzte {len(series.points)} Wochen",
+        title=f"Wochenreihe: {row.indicator.name} ({row.unit}), {len(whole)} ganze Wochen"
+        + (f" bis {whole[-1].label}" if whole else ""),
         width_mm=250,
     )
-    story.append(documents.keep(documents.heading("Wochenreihe"), chart))
+    chart_block: list = [documents.heading("Wochenreihe"), chart]
+    running = series.partial_point
+    if running is not None:
+        chart_block.append(
+            documents.paragraph(
+                f"Nicht im Diagramm – {running.partial_note} Wert bisher: "
+                f"{number_de(running.current, decimals)}, Vorjahr dieselben Tage: "
+                f"{number_de(running.prior, decimals)}.",
+                small=True,
+            )
+        )
+    story.append(documents.keep(*chart_block))
     window = report.window
     area_header = ["Gebiet", "aktuell", "Vorjahr", "Δ", "%", "z"]
 
@@ -636,9 +695,19 @@ def xlsx_bytes(report: CockpitReport) -> bytes:
         f"Kennzahl: {row.indicator.name} ({row.unit})",
     ]
     series_rows = [
-        [p.label, p.monday, p.current, p.prior_label, p.prior_monday, p.prior, "ja" if p.partial else "nein"]
+        [
+            p.label,
+            p.monday,
+            p.current,
+            p.prior_label,
+            p.prior_monday,
+            p.prior,
+            f"{p.partial_label}, {p.days} von 7 Tagen (unvollständig)" if p.partial else "ganze Woche",
+        ]
         for p in report.series.points
     ]
+    running = report.series.partial_point
+    series_title = [*detail_title, running.partial_note] if running is not None else detail_title
     window = report.window
     area_rows = []
     by_area = report.by_area
@@ -666,11 +735,11 @@ def xlsx_bytes(report: CockpitReport) -> bytes:
         documents.Sheet("Kennzahlen", header, indicator_rows, title, formats, {0: 30, 1: 44}),
         documents.Sheet(
             "Wochenreihe",
-            ["KW", "Montag", "Wert", "KW Vorjahr", "Montag Vorjahr", "Wert Vorjahr", "Teilwoche (bis Stand)"],
+            ["KW", "Montag", "Wert", "KW Vorjahr", "Montag Vorjahr", "Wert Vorjahr", "Woche"],
             series_rows,
-            detail_title,
+            series_title,
             {},
-            {0: 12},
+            {0: 12, 6: 48},
         ),
         documents.Sheet(
             "Gebiete",
