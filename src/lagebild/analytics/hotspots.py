@@ -325,11 +325,13 @@ def _kde_exact(
     return (per_m2 * SQUARE_METRES_PER_KM2).reshape(grid.shape)
 
 
-def _linear_binning(xs: np.ndarray, ys: np.ndarray, point_weights: np.ndarray, grid: Grid) -> np.ndarray:
+def _linear_binning(
+    xs: np.ndarray, ys: np.ndarray, point_weights: np.ndarray | None, grid: Grid
+) -> np.ndarray:
     """Spread each point's weight over the four surrounding cell centres (bilinear weights).
 
     Points whose four centres are not all on the grid are left out: the binned KDE pads its grid
-    so that such points reach no output cell.
+    so that such points reach no output cell. ``None`` weighs every point 1 (saves two passes).
     """
     scale = 1.0 / grid.cell_size
     col_position = xs - (grid.x0 + 0.5 * grid.cell_size)
@@ -348,18 +350,17 @@ def _linear_binning(xs: np.ndarray, ys: np.ndarray, point_weights: np.ndarray, g
             & (col_position < grid.ncols - 1)
             & (row_position < grid.nrows - 1)
         )
-        col_position, row_position, point_weights = (
-            col_position[inside],
-            row_position[inside],
-            point_weights[inside],
-        )
+        col_position, row_position = col_position[inside], row_position[inside]
+        if point_weights is not None:
+            point_weights = point_weights[inside]
     left = col_position.astype(np.intp)  # truncation is the floor: positions are ≥ 0 here
     below = row_position.astype(np.intp)
     col_position -= left  # now the share that goes to the right-hand centres
     row_position -= below  # … and to the upper ones
     lower_right = col_position
-    lower_right *= point_weights
-    lower_left = point_weights - lower_right
+    if point_weights is not None:
+        lower_right *= point_weights
+    lower_left = (1.0 if point_weights is None else point_weights) - lower_right
     upper_right = lower_right * row_position
     upper_left = row_position
     upper_left *= lower_left
@@ -478,7 +479,7 @@ def _polyphase_spectra(
 def _kde_binned_band(
     xs: np.ndarray,
     ys: np.ndarray,
-    point_weights: np.ndarray,
+    point_weights: np.ndarray | None,
     grid: Grid,
     fine_kernel: np.ndarray,
     factor: int,
@@ -532,7 +533,12 @@ def _kde_binned_band(
 
 
 def _kde_binned(
-    xs: np.ndarray, ys: np.ndarray, point_weights: np.ndarray, grid: Grid, radius: float, oversample: int
+    xs: np.ndarray,
+    ys: np.ndarray,
+    point_weights: np.ndarray | None,
+    grid: Grid,
+    radius: float,
+    oversample: int,
 ) -> np.ndarray:
     """The binned surface, computed in bands of rows when the fine grid would exceed the memory limit.
 
@@ -560,7 +566,13 @@ def _kde_binned(
         reach_y = (pad + 1) * grid.cell_size
         near = (ys >= band.y0 - reach_y) & (ys < band.y0 + rows * grid.cell_size + reach_y)
         surface[first_row : first_row + rows] = _kde_binned_band(
-            xs[near], ys[near], point_weights[near], band, fine_kernel, oversample, spectra_by_shape
+            xs[near],
+            ys[near],
+            None if point_weights is None else point_weights[near],
+            band,
+            fine_kernel,
+            oversample,
+            spectra_by_shape,
         )
     return surface
 
@@ -620,7 +632,7 @@ def kde_quartic(
     if method == "exact":
         return _kde_exact(xs, ys, point_weights, grid, radius)
     factor = oversample_for(radius, grid.cell_size) if oversample is None else int(oversample)
-    return _kde_binned(xs, ys, point_weights, grid, radius, factor)
+    return _kde_binned(xs, ys, None if weights is None else point_weights, grid, radius, factor)
 
 
 # ---------------------------------------------------------------------------------------------
