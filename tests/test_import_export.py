@@ -19,7 +19,7 @@ from django.utils import timezone
 from lagebild.core.models import AuditEvent
 from lagebild.core.scoping import authority_scope, unscoped
 from lagebild.field import services
-from lagebild.field.exporter import format_measure
+from lagebild.field.exporter import format_measure, local_time_text, measure_in_words
 from lagebild.field.filters import filters_from_querydict
 from lagebild.field.importer import (
     COLUMNS,
@@ -481,6 +481,12 @@ def download(client, user, name="field:incident-export-csv", **params) -> tuple:
     return response, body
 
 
+def csv_rows(body: str, delimiter: str = ",") -> list[dict[str, str]]:
+    """The rows of a CSV export; every export starts with a byte order mark for Excel."""
+    assert body.startswith("\ufeff"), "the export starts with a UTF-8 BOM"
+    return list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff")), delimiter=delimiter))
+
+
 def snapshot(user) -> list[tuple]:
     with authority_scope(user.authority):
         return [
@@ -508,7 +514,8 @@ def test_export_reimports_to_the_same_records(client, recorded, kod, kod_lead, d
     response, body = download(client, kod_lead, delimiter=delimiter)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    assert body.startswith("\ufeff") == (delimiter == "semicolon")
+    # Both variants start with a UTF-8 BOM, so Excel shows umlauts; the import skips it.
+    assert body.startswith("\ufeff")
     # Importing it again into the same installation is recognised …
     again = import_incidents(user=kod_lead, data=body.encode())
     assert again.imported == 0 and len(again.errors) == 2
@@ -525,7 +532,7 @@ def test_export_reimports_to_the_same_records(client, recorded, kod, kod_lead, d
 
 def test_police_export_never_contains_city_only_incidents(client, recorded, police_lead):
     _, body = download(client, police_lead)
-    ids = {r["external_id"] for r in csv.DictReader(io.StringIO(body))}
+    ids = {r["external_id"] for r in csv_rows(body)}
     assert ids == {f"lagebild-{recorded['joint'].pk}", f"lagebild-{recorded['police'].pk}"}
     _, body = download(client, police_lead, "field:incident-export-geojson")
     data = json.loads(body)
@@ -571,12 +578,10 @@ def test_geojson_export_has_points_properties_and_no_person_data(client, recorde
 
 def test_export_applies_list_filters_and_is_audited(client, recorded, kod_lead, world):
     _, body = download(client, kod_lead, category=world["categories"]["drugs"].pk)
-    rows = list(csv.DictReader(io.StringIO(body)))
+    rows = list(csv_rows(body))
     assert [r["category"] for r in rows] == ["drug-consumption-public"]
     _, body = download(client, kod_lead, joint="nein", measure_type="caution_fee")
-    assert [r["external_id"] for r in csv.DictReader(io.StringIO(body))] == [
-        f"lagebild-{recorded['city'].pk}"
-    ]
+    assert [r["external_id"] for r in csv_rows(body)] == [f"lagebild-{recorded['city'].pk}"]
     event = AuditEvent.objects.filter(action="field.incidents.exported").order_by("-id").first()
     assert event.detail["count"] == 1 and event.detail["filters"] == {
         "measure_type": "caution_fee",
@@ -589,6 +594,160 @@ def test_excel_export_guards_formulas_and_import_takes_the_guard_off(client, rec
     _, body = download(client, kod_lead, delimiter="semicolon")
     assert ";'=Platz von Leeds;" in body
     assert "51,5147" in body and ";nein;" in body
+
+
+# --- the readable table -----------------------------------------------------------------
+
+
+def test_readable_export_has_german_headers_and_words_instead_of_codes(client, recorded, kod_lead):
+    response, body = download(client, kod_lead, "field:incident-export-table")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "feststellungen-tabelle-" in response["Content-Disposition"]
+    rows = csv_rows(body, delimiter=";")
+    assert list(rows[0]) == [
+        "Nr.",
+        "Datum",
+        "Uhrzeit",
+        "Behörde",
+        "Gemeinsam mit Partnerbehörde",
+        "Sachverhalt",
+        "Maßnahmen",
+        "Verwarnungsgeld in €",
+        "Ortsangabe",
+        "Stadtbezirk",
+        "Statistischer Bezirk",
+        "Streifenbereich",
+        "Schwerpunktraum",
+        "Videobeobachteter Ort",
+        "Eigenes Gebiet",
+        "Quelle",
+        "Beschreibung",
+        "Breite (WGS84)",
+        "Länge (WGS84)",
+        "Importkennung",
+    ]
+    # The city's own and the joint incident, oldest first, each with its number in Lagebild.
+    assert [r["Nr."] for r in rows] == [str(recorded["city"].pk), str(recorded["joint"].pk)]
+    city, joint = rows
+    local = timezone.localtime(recorded["city"].occurred_at)
+    assert (city["Datum"], city["Uhrzeit"]) == (f"{local:%d.%m.%Y}", f"{local:%H:%M}")
+    assert city["Behörde"] == "Stadt Dortmund – Ordnungsamt"
+    assert city["Gemeinsam mit Partnerbehörde"] == "nein" and joint["Gemeinsam mit Partnerbehörde"] == "ja"
+    assert city["Sachverhalt"] == "Aggressives Betteln"
+    assert city["Maßnahmen"] == (
+        "Verwarnung mit Verwarnungsgeld (35 €); "
+        "Sicherstellung / Beschlagnahme (Bargeld, 1.200 €); "
+        "Sicherstellung / Beschlagnahme (Betäubungsmittel, 12,5 g); "
+        "Vermittlung ins Hilfesystem (Suchthilfe / Drogenberatung)"
+    )
+    assert city["Verwarnungsgeld in €"] == "35" and joint["Verwarnungsgeld in €"] == ""
+    assert city["Stadtbezirk"] == "Bezirk Ost" and city["Schwerpunktraum"] == "Zentrum"
+    assert joint["Stadtbezirk"] == "Bezirk West" and joint["Schwerpunktraum"] == ""
+    assert city["Ortsangabe"] == "'=Platz von Leeds"  # Excel shows it as text, never runs it
+    assert city["Quelle"] == "Streife" and joint["Quelle"] == "Bürgerhinweis"
+    assert city["Breite (WGS84)"] == str(INSIDE[0]).replace(".", ",")
+    assert joint["Maßnahmen"] == "Platzverweis" and joint["Importkennung"] == ""
+    for code in ("aggressive-begging", "caution_fee", "seizure", "addiction_help", "patrol", "true"):
+        assert code not in body
+    # Nothing about persons, as in the other formats.
+    assert recorded["person"].pseudonym not in body and kod_lead.username not in body
+
+
+def test_readable_export_of_each_authority_holds_no_record_of_the_other(
+    client, recorded, kod_lead, police_lead
+):
+    _, city_body = download(client, kod_lead, "field:incident-export-table")
+    _, police_body = download(client, police_lead, "field:incident-export-table")
+    city_numbers = {r["Nr."] for r in csv_rows(city_body, delimiter=";")}
+    police_numbers = {r["Nr."] for r in csv_rows(police_body, delimiter=";")}
+    assert city_numbers == {str(recorded["city"].pk), str(recorded["joint"].pk)}
+    assert police_numbers == {str(recorded["police"].pk), str(recorded["joint"].pk)}
+    assert "Rauschgifthandel" not in city_body and "Ingewahrsamnahme" not in city_body
+    assert "Aggressives Betteln" not in police_body and "Bargeld" not in police_body
+
+
+def test_readable_export_applies_the_list_filters(client, recorded, kod_lead, world):
+    _, body = download(client, kod_lead, "field:incident-export-table", measure_type="caution_fee")
+    assert [r["Nr."] for r in csv_rows(body, delimiter=";")] == [str(recorded["city"].pk)]
+    event = AuditEvent.objects.filter(action="field.incidents.exported").order_by("-id").first()
+    assert event.detail["format"] == "tabelle" and event.detail["count"] == 1
+
+
+def test_readable_time_names_the_hour_that_occurs_twice_in_october():
+    berlin = timezone.get_default_timezone()
+    summer = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)  # 02:30 summer time
+    winter = dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)  # 02:30 again, winter time
+    assert local_time_text(summer, berlin) == ("25.10.2026", "02:30 Sommerzeit")
+    assert local_time_text(winter, berlin) == ("25.10.2026", "02:30 Winterzeit")
+    assert local_time_text(dt.datetime(2026, 10, 25, 3, 30, tzinfo=dt.UTC), berlin) == ("25.10.2026", "04:30")
+
+
+def test_measures_in_words_with_german_amounts():
+    def measure(**values: object) -> dict:
+        blank = {
+            "amount": None,
+            "seizure_kind": "",
+            "quantity": None,
+            "quantity_unit": "",
+            "referral_service": "",
+        }
+        return {**blank, **values}
+
+    assert measure_in_words(measure(type="dispersal_order")) == "Platzverweis"
+    assert measure_in_words(measure(type="caution_fee", amount=Decimal("12.50"))) == (
+        "Verwarnung mit Verwarnungsgeld (12,50 €)"
+    )
+    assert measure_in_words(measure(type="seizure", seizure_kind="weapon", quantity=Decimal("2"))) == (
+        "Sicherstellung / Beschlagnahme (Waffe, 2)"
+    )
+    assert measure_in_words(measure(type="seizure", seizure_kind="cash", amount=Decimal("12345.5"))) == (
+        "Sicherstellung / Beschlagnahme (Bargeld, 12.345,50 €)"
+    )
+
+
+def test_readable_table_uploaded_by_mistake_gets_one_plain_message(client, recorded, kod_lead):
+    _, body = download(client, kod_lead, "field:incident-export-table")
+    result = import_incidents(user=kod_lead, data=body.encode())
+    assert result.imported == 0
+    assert messages(result) == [
+        (
+            1,
+            "",
+            "Diese Datei ist die lesbare Tabelle aus dem Export und lässt sich nicht importieren. "
+            "Bitte beim Export „Importformat (CSV)“ wählen.",
+        )
+    ]
+
+
+def test_list_offers_each_export_format_with_a_plain_description(client, recorded, kod_lead, world):
+    client.force_login(kod_lead)
+    category = world["categories"]["begging"].pk
+    page = client.get(reverse("field:incident-list"), {"category": category}).content.decode()
+    section = page.split('<details class="export-choice">', 1)[1].split("</details>", 1)[0]
+    assert f'href="/feststellungen/tabelle.csv?category={category}"' in section
+    assert f'href="/feststellungen/export.csv?delimiter=semicolon&amp;category={category}"' in section
+    assert f'href="/feststellungen/export.geojson?category={category}"' in section
+    for name, words in (
+        ("Lesbare Tabelle (CSV für Excel)", "Maßnahmen in Worten"),
+        ("Importformat (CSV)", "erneuten Importieren"),
+        ("Kartendaten (GeoJSON)", "Kartenprogramme"),
+    ):
+        assert name in section and words in section
+
+
+def test_import_format_from_the_list_uploads_again_through_the_page(client, recorded, kod, kod_lead):
+    """Round trip as a user does it: export the import format (with BOM), delete, upload."""
+    before = snapshot(kod)
+    client.force_login(kod_lead)
+    response = client.get(reverse("field:incident-export-csv"), {"delimiter": "semicolon"})
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte order mark
+    with unscoped():
+        Incident.objects.filter(authority=kod.authority).delete()
+    page = upload(client, kod_lead, data, name="feststellungen.csv")
+    assert page.status_code == 200
+    assert "<strong>2</strong> Feststellungen mit 5 Maßnahmen importiert" in page.content.decode()
+    assert snapshot(kod) == before
 
 
 def test_export_with_bad_filter_is_400_and_anonymous_is_sent_to_login(client, recorded, kod_lead):
@@ -727,6 +886,11 @@ def test_export_command_writes_a_file_with_filters(recorded, kod_lead, tmp_path)
     assert len(list(csv.DictReader(path.open(encoding="utf-8")))) >= 1
     with pytest.raises(CommandError, match="Unbekannter Sachverhalt"):
         call_command("export-incidents", user=kod_lead.username, category=["gibt-es-nicht"], output=path)
+    path = tmp_path / "tabelle.csv"
+    call_command("export-incidents", user=kod_lead.username, format="tabelle", output=path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("\ufeffNr.;Datum;Uhrzeit;Behörde;")
+    assert "Aggressives Betteln" in text and "Rauschgifthandel" not in text
 
 
 def test_example_in_the_documentation_imports(world, kod_lead):
@@ -749,7 +913,7 @@ def test_export_pages_through_equal_times_without_gaps_or_repeats(client, world,
     assert import_incidents(user=kod_lead, data=csv_file(*rows)).imported == 8
     monkeypatch.setattr(exporter, "PAGE_SIZE", 3)
     _, body = download(client, kod_lead)
-    assert sorted(r["external_id"] for r in csv.DictReader(io.StringIO(body))) == [f"P-{n}" for n in range(8)]
+    assert sorted(r["external_id"] for r in csv_rows(body)) == [f"P-{n}" for n in range(8)]
     _, body = download(client, kod_lead, "field:incident-export-geojson")
     assert len(json.loads(body)["features"]) == 8
 

@@ -1,10 +1,18 @@
-"""Export of filtered incidents as CSV (re-importable) or GeoJSON, streamed page by page.
+"""Export of filtered incidents, streamed page by page, in three formats:
 
-Both formats are produced as an iterator of text chunks, so a view can stream 100,000
-incidents without holding them in memory. Each page is read inside the exporting user's
-authority scope (a streaming response is consumed after the view returned, when the
-request's scope is no longer active). Nothing about persons is exported: no pseudonyms,
-no measure notes, no names of officers.
+* ``csv``: the import format (English column names and codes such as ``caution_fee:35``), so an
+  export can be edited and imported again;
+* ``tabelle``: a table for people (German headers, number, authority, category name, measures
+  in words with amounts, Stadtbezirk and other areas, local date and time), which Excel opens
+  as it is and which is not meant to be imported;
+* ``geojson``: points for map programs.
+
+Both CSV files are UTF-8 with a byte order mark, so Excel shows umlauts right on a double click
+(the importer skips the mark). Every format is produced as an iterator of text chunks, so a
+view can stream 100,000 incidents without holding them in memory. Each page is read inside
+the exporting user's authority scope (a streaming response is consumed after the view
+returned, when the request's scope is no longer active). Nothing about persons is exported:
+no pseudonyms, no measure notes, no names of officers.
 """
 
 from __future__ import annotations
@@ -21,17 +29,44 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lagebild.core import audit
+from lagebild.core.localtime import is_ambiguous
 from lagebild.core.models import User
 from lagebild.core.scoping import authority_scope
+from lagebild.geo.models import Area
 
 from .filters import filters_to_dict
 from .importer import COLUMNS, EXPORT_ID_PREFIX, FORMULA_START
-from .models import IncidentArea, Measure, MeasureType
+from .models import Incident, IncidentArea, Measure, MeasureType
 from .selectors import IncidentFilter, incident_list
 
 PAGE_SIZE = 2000
 MEASURE_LABELS = dict(MeasureType.choices)
-FORMATS = ("csv", "geojson")
+SEIZURE_LABELS = dict(Measure.SeizureKind.choices)
+REFERRAL_LABELS = dict(Measure.ReferralService.choices)
+SOURCE_LABELS = dict(Incident.Source.choices)
+FORMATS = ("csv", "tabelle", "geojson")
+BOM = "\ufeff"
+
+# Every area kind but the city (every record lies in it) gets a column of its own, named as
+# the kind is named everywhere else, so the header is the same whatever areas exist.
+TABLE_AREA_KINDS = tuple(kind for kind in Area.Kind if kind != Area.Kind.CITY)
+TABLE_COLUMNS = (
+    "Nr.",
+    "Datum",
+    "Uhrzeit",
+    "Behörde",
+    "Gemeinsam mit Partnerbehörde",
+    "Sachverhalt",
+    "Maßnahmen",
+    "Verwarnungsgeld in €",
+    "Ortsangabe",
+    *(kind.label for kind in TABLE_AREA_KINDS),
+    "Quelle",
+    "Beschreibung",
+    "Breite (WGS84)",
+    "Länge (WGS84)",
+    "Importkennung",
+)
 
 _INCIDENT_VALUES = (
     "id",
@@ -52,7 +87,7 @@ _INCIDENT_VALUES = (
 
 @dataclass(frozen=True)
 class CsvDialect:
-    """``excel`` = German Excel: semicolon, decimal comma, „ja“/„nein“, BOM, formula guard."""
+    """``excel`` = German Excel: semicolon, decimal comma, „ja“/„nein“, formula guard (both have a BOM)."""
 
     delimiter: str = ","
     excel: bool = False
@@ -80,7 +115,7 @@ def log_export(*, user: User, filters: IncidentFilter, fmt: str, count: int) -> 
 
 
 def _pages(user: User, filters: IncidentFilter, *, with_areas: bool) -> Iterator[list[dict]]:
-    """Pages of incident dicts in time order, each with its measures (and area codes)."""
+    """Pages of incident dicts in time order, each with its measures (and areas: kind, code, name)."""
     last: tuple[dt.datetime, int] | None = None
     while True:
         # Keyset pagination: every page is a short query of its own, so the stream holds
@@ -110,14 +145,14 @@ def _pages(user: User, filters: IncidentFilter, *, with_areas: bool) -> Iterator
                 )
             ):
                 measures.setdefault(measure["incident_id"], []).append(measure)
-            areas: dict[int, list[str]] = {}
+            areas: dict[int, list[tuple[str, str, str]]] = {}
             if with_areas:
-                for incident_id, code in (
+                for incident_id, kind, code, name in (
                     IncidentArea.objects.filter(incident_id__in=ids)
                     .order_by("incident_id", "area__kind", "area__code")
-                    .values_list("incident_id", "area__code")
+                    .values_list("incident_id", "area__kind", "area__code", "area__name")
                 ):
-                    areas.setdefault(incident_id, []).append(code)
+                    areas.setdefault(incident_id, []).append((kind, code, name))
         for row in page:
             row["measures"] = measures.get(row["id"], [])
             row["areas"] = areas.get(row["id"], [])
@@ -169,13 +204,13 @@ def _guard(text: str, excel: bool) -> str:
 
 
 def csv_chunks(user: User, filters: IncidentFilter, dialect: CsvDialect | None = None) -> Iterator[str]:
-    """The CSV export in the import format; the first chunk carries the header (and BOM)."""
+    """The CSV export in the import format; the first chunk carries the BOM and the header."""
     dialect = dialect or CsvDialect()
     excel = dialect.excel
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=dialect.delimiter, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    header = ("\ufeff" if excel else "") + buffer.getvalue()
+    header = BOM + buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()
     yield header
@@ -197,6 +232,97 @@ def csv_chunks(user: User, filters: IncidentFilter, dialect: CsvDialect | None =
                     "|".join(format_measure(m, comma=excel) for m in row["measures"]),
                 )
             )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+# --- the readable table --------------------------------------------------------------------
+
+
+def _german_digits(text: str) -> str:
+    # Python writes 1,200.5; German is 1.200,5.
+    return text.translate(str.maketrans({",": ".", ".": ","}))
+
+
+def german_number(value: Decimal | float, *, thousands: bool = False) -> str:
+    """``1200`` → ``1200`` (or ``1.200``), ``12.50`` → ``12,5``: no trailing zeros."""
+    number = (value if isinstance(value, Decimal) else Decimal(repr(float(value)))).normalize()
+    return _german_digits(format(number, ",f" if thousands else "f"))
+
+
+def euro(amount: Decimal) -> str:
+    """``35`` → ``35 €``, ``12.5`` → ``12,50 €``, ``1200`` → ``1.200 €``."""
+    if amount == amount.to_integral_value():
+        return f"{german_number(amount, thousands=True)} €"
+    return f"{_german_digits(format(amount.quantize(Decimal('0.01')), ',f'))} €"
+
+
+def measure_in_words(measure: dict) -> str:
+    """One measure as a reader says it: ``Verwarnung mit Verwarnungsgeld (35 €)``."""
+    kind = measure["type"]
+    label = MEASURE_LABELS.get(kind, kind)
+    details: list[str] = []
+    if kind == MeasureType.SEIZURE and measure["seizure_kind"]:
+        details.append(SEIZURE_LABELS.get(measure["seizure_kind"], measure["seizure_kind"]))
+    if measure["quantity"] is not None:
+        unit = (measure["quantity_unit"] or "").strip()
+        details.append(f"{german_number(measure['quantity'])} {unit}".strip())
+    if measure["amount"] is not None:
+        details.append(euro(measure["amount"]))
+    if kind == MeasureType.REFERRAL and measure["referral_service"]:
+        details.append(REFERRAL_LABELS.get(measure["referral_service"], measure["referral_service"]))
+    return f"{label} ({', '.join(details)})" if details else label
+
+
+def local_time_text(instant: dt.datetime, zone: dt.tzinfo) -> tuple[str, str]:
+    """Local date and time as written in Germany; the hour that occurs twice in October says which."""
+    local = instant.astimezone(zone)
+    time_text = f"{local:%H:%M}"
+    if is_ambiguous(local.replace(tzinfo=None), zone):
+        time_text += " Sommerzeit" if local.dst() else " Winterzeit"
+    return f"{local:%d.%m.%Y}", time_text
+
+
+def table_row(row: dict, zone: dt.tzinfo) -> list[str]:
+    """One incident as a row of :data:`TABLE_COLUMNS` (text cells guarded against formulas)."""
+    day, time_text = local_time_text(row["occurred_at"], zone)
+    areas: dict[str, list[str]] = {}
+    for kind, _code, name in row["areas"]:
+        areas.setdefault(kind, []).append(name)
+    caution_fees = [
+        m["amount"] for m in row["measures"] if m["type"] == MeasureType.CAUTION_FEE and m["amount"]
+    ]
+    return [
+        str(row["id"]),
+        day,
+        time_text,
+        _guard(row["authority__name"], True),
+        "ja" if row["joint"] else "nein",
+        _guard(row["category__name"], True),
+        "; ".join(measure_in_words(m) for m in row["measures"]),
+        german_number(sum(caution_fees, Decimal(0))) if caution_fees else "",
+        _guard(row["address_text"], True),
+        *(_guard(", ".join(areas.get(kind, [])), True) for kind in TABLE_AREA_KINDS),
+        SOURCE_LABELS.get(row["source"], row["source"]),
+        _guard(row["description"], True),
+        german_number(row["lat"]),
+        german_number(row["lon"]),
+        _guard(row["external_id"], True),
+    ]
+
+
+def table_chunks(user: User, filters: IncidentFilter) -> Iterator[str]:
+    """The readable export for Excel: German headers and words, semicolons, decimal comma, BOM."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(TABLE_COLUMNS)
+    yield BOM + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    zone = timezone.get_current_timezone()
+    for page in _pages(user, filters, with_areas=True):
+        writer.writerows(table_row(row, zone) for row in page)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -244,7 +370,7 @@ def geojson_chunks(user: User, filters: IncidentFilter) -> Iterator[str]:
                     "joint": row["joint"],
                     "address_text": row["address_text"],
                     "measures": [_measure_json(m) for m in row["measures"]],
-                    "areas": row["areas"],
+                    "areas": [code for _kind, code, _name in row["areas"]],
                 },
             }
             parts.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
@@ -259,4 +385,6 @@ def export_chunks(
 ) -> Iterator[str]:
     if fmt == "geojson":
         return geojson_chunks(user, filters)
+    if fmt == "tabelle":
+        return table_chunks(user, filters)
     return csv_chunks(user, filters, dialect)

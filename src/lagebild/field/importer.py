@@ -217,6 +217,16 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 
 def _header(line: int, record: list[str]) -> tuple[dict[str, int], list[RowError]]:
     names = [cell.strip().lstrip("\ufeff").strip().lower() for cell in record]
+    if {"nr.", "sachverhalt", "maßnahmen"} <= set(names):
+        # The readable table of the export looks like an import file to a user, but is not one.
+        return {}, [
+            RowError(
+                line,
+                "",
+                "Diese Datei ist die lesbare Tabelle aus dem Export und lässt sich nicht importieren. "
+                "Bitte beim Export „Importformat (CSV)“ wählen.",
+            )
+        ]
     errors: list[RowError] = []
     positions: dict[str, int] = {}
     for position, name in enumerate(names):

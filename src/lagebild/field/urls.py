@@ -11,6 +11,7 @@ urlpatterns = [
     path("feststellungen/<int:pk>/", views.incident_detail, name="incident-detail"),
     path("feststellungen/<int:pk>/massnahme/", views.measure_add, name="measure-add"),
     path("feststellungen/export.csv", views_io.export_csv, name="incident-export-csv"),
+    path("feststellungen/tabelle.csv", views_io.export_table, name="incident-export-table"),
     path("feststellungen/export.geojson", views_io.export_geojson, name="incident-export-geojson"),
     path("feststellungen/import/", views_io.import_upload, name="incident-import"),
     path("schichten/", views.shift_list, name="shift-list"),

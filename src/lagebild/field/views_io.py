@@ -1,4 +1,4 @@
-"""Import and export of incidents (CSV upload page, CSV and GeoJSON downloads).
+"""Import and export of incidents (CSV upload page; import-format CSV, readable table and GeoJSON).
 
 The views are thin: :mod:`lagebild.field.importer` checks and writes,
 :mod:`lagebild.field.exporter` reads and formats, :mod:`lagebild.field.filters` parses the
@@ -60,6 +60,9 @@ def _export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt == "geojson":
         chunks = exporter.geojson_chunks(request.user, filters)  # type: ignore[arg-type]
         content_type, name = "application/geo+json; charset=utf-8", f"feststellungen-{stamp}.geojson"
+    elif fmt == "tabelle":
+        chunks = exporter.table_chunks(request.user, filters)  # type: ignore[arg-type]
+        content_type, name = "text/csv; charset=utf-8", f"feststellungen-tabelle-{stamp}.csv"
     else:
         dialect = exporter.CsvDialect.from_param(request.GET.get("delimiter"))
         chunks = exporter.csv_chunks(request.user, filters, dialect)  # type: ignore[arg-type]
@@ -75,6 +78,12 @@ def _export(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_GET
 def export_csv(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return _export(request, "csv")
+
+
+@login_required
+@require_GET
+def export_table(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return _export(request, "tabelle")
 
 
 @login_required

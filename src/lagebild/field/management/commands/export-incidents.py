@@ -14,20 +14,27 @@ from lagebild.geo.models import Area
 
 class Command(BaseCommand):
     help = (
-        "Exportiert Feststellungen als CSV (wieder importierbar) oder GeoJSON auf die Standardausgabe. "
-        "Es wird nur exportiert, was der angegebene Benutzer sehen darf."
+        "Exportiert Feststellungen auf die Standardausgabe: csv = Importformat (wieder importierbar), "
+        "tabelle = lesbare Tabelle für Excel (deutsche Spalten, Maßnahmen in Worten, Stadtbezirk), "
+        "geojson = Punkte für Kartenprogramme. Es wird nur exportiert, was der angegebene Benutzer "
+        "sehen darf."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--user", required=True, help="Benutzername; bestimmt die sichtbaren Feststellungen"
         )
-        parser.add_argument("--format", choices=exporter.FORMATS, default="csv")
+        parser.add_argument(
+            "--format",
+            choices=exporter.FORMATS,
+            default="csv",
+            help="csv = Importformat, tabelle = lesbare Tabelle für Excel, geojson = Kartendaten",
+        )
         parser.add_argument(
             "--delimiter",
             choices=["comma", "semicolon"],
             default="comma",
-            help="CSV: semicolon = für deutsches Excel (Semikolon, Dezimalkomma, BOM)",
+            help="Importformat: semicolon = für deutsches Excel (Semikolon, Dezimalkomma)",
         )
         parser.add_argument("--from", dest="date_from", help="Erster Tag (JJJJ-MM-TT)")
         parser.add_argument("--to", dest="date_to", help="Letzter Tag (JJJJ-MM-TT)")
