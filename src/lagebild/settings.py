@@ -62,6 +62,8 @@ CSRF_TRUSTED_ORIGINS = env_list("LAGEBILD_CSRF_TRUSTED_ORIGINS", [])
 # empty means no tiles: maps then show area outlines and points only.
 TILE_URL = os.environ.get("LAGEBILD_TILE_URL", "").strip()
 TILE_ATTRIBUTION = os.environ.get("LAGEBILD_TILE_ATTRIBUTION", "").strip()
+# The Sonderstab's recommendation workflow (JSON, see docs/taskforce.md); empty: the German default.
+LAGEBILD_RECOMMENDATION_WORKFLOW = os.environ.get("LAGEBILD_RECOMMENDATION_WORKFLOW", "").strip()
 ADDR = os.environ.get("LAGEBILD_ADDR", "127.0.0.1:8000")
 CITY_NAME = os.environ.get("LAGEBILD_CITY_NAME", "Dortmund")
 
@@ -86,6 +88,7 @@ INSTALLED_APPS = [
     "lagebild.field",
     "lagebild.citizen",
     "lagebild.analytics",
+    "lagebild.taskforce",
     "lagebild.demo",
     "lagebild.api",
 ]

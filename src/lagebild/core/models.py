@@ -36,6 +36,7 @@ class Role(models.TextChoices):
     ANALYST = "analyst", "Analyse"
     TASKFORCE = "taskforce", "Sonderstab / Arbeitsgruppe"
     LEADERSHIP = "leadership", "Leitung (nur lesen)"
+    EXECUTIVE_BOARD = "executive_board", "Verwaltungsvorstand (entscheidet Empfehlungen)"
     ADMIN = "admin", "Administration"
 
 
@@ -64,7 +65,7 @@ class User(AbstractUser):
         return super().has_module_perms(app_label)
 
 
-ADMIN_APPS = frozenset({"core", "geo", "catalog", "citizen", "analytics"})
+ADMIN_APPS = frozenset({"core", "geo", "catalog", "citizen", "analytics", "taskforce"})
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from .models import (
+    Goal,
+    Milestone,
+    Operation,
+    Recommendation,
+    RecommendationEvent,
+    TaskForce,
+    TaskForceMember,
+    WorkingGroup,
+)
+
+
+class MemberInline(admin.TabularInline):
+    model = TaskForceMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(TaskForce)
+class TaskForceAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    inlines = [MemberInline]
+
+
+@admin.register(WorkingGroup)
+class WorkingGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "task_force", "lead", "position"]
+    list_filter = ["task_force"]
+    filter_horizontal = ["members"]
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin):
+    list_display = ["name", "area", "start", "end", "evaluated_at"]
+    list_filter = ["task_force"]
+    readonly_fields = ["evaluated_at"]
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    list_display = ["title", "working_group", "indicator", "target_value", "target_date"]
+    list_filter = ["working_group"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ["title", "working_group", "owner", "due", "status"]
+    list_filter = ["status", "working_group"]
+
+
+class EventInline(admin.TabularInline):
+    model = RecommendationEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_state", "to_state", "label", "by", "at", "rationale", "attachment"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # the history is written by the workflow only
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "working_group", "state"]
+    list_filter = ["state", "working_group"]
+    readonly_fields = ["state", "number", "supersedes"]
+    inlines = [EventInline]

@@ -1,0 +1,148 @@
+"""Reads for the task force: goal figures from the live count tables, progress, open items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from lagebild.analytics import indicators
+from lagebild.analytics import selectors as analytics_selectors
+from lagebild.analytics.cockpit import effort_normalised
+from lagebild.analytics.indicators import IndicatorDef
+
+from . import progress as progress_rules
+from .models import Goal, Milestone, Recommendation, TaskForce, WorkingGroup
+from .workflow import Workflow, load_workflow
+
+
+def workflow() -> Workflow:
+    """The recommendation workflow configured for this installation (checked on every load)."""
+    return load_workflow(getattr(settings, "LAGEBILD_RECOMMENDATION_WORKFLOW", None) or None)
+
+
+@dataclass(frozen=True)
+class _Window:
+    start: dt.date
+    end: dt.date
+
+
+def indicator_definition(goal: Goal) -> IndicatorDef | None:
+    if goal.indicator_id is None:
+        return None
+    found = analytics_selectors.indicators_for(codes=[goal.indicator.code])
+    if not found:
+        return None
+    definition = found[0]
+    return effort_normalised(definition) if goal.per_100_staff_hours else definition
+
+
+def figure(goal: Goal, start: dt.date, end: dt.date) -> float | None:
+    """The goal's indicator over ``start``–``end`` (inclusive) in its area, from the count tables."""
+    definition = indicator_definition(goal)
+    if definition is None:
+        return None
+    totals = analytics_selectors.window_totals(goal.area_id_for_counts, {"w": _Window(start, end)})
+    return indicators.value(definition, totals["w"])
+
+
+def figures(goal: Goal, windows: dict[str, tuple[dt.date, dt.date]]) -> dict[str, float | None]:
+    """Several windows of the goal's indicator in one query."""
+    definition = indicator_definition(goal)
+    if definition is None or not windows:
+        return {name: None for name in windows}
+    totals = analytics_selectors.window_totals(
+        goal.area_id_for_counts, {name: _Window(*bounds) for name, bounds in windows.items()}
+    )
+    return {name: indicators.value(definition, totals[name]) for name in windows}
+
+
+def last_complete_day() -> dt.date:
+    """Figures run to yesterday: today is still being recorded."""
+    return timezone.localdate() - dt.timedelta(days=1)
+
+
+def goal_progress(goal: Goal, as_of: dt.date | None = None) -> progress_rules.Progress | None:
+    """Status and projection of a quantitative goal on ``as_of`` (default: yesterday)."""
+    if goal.kind != Goal.Kind.INDICATOR or goal.baseline_value is None or goal.target_value is None:
+        return None
+    if goal.baseline_end is None or goal.window_days <= 0:
+        return None
+    day = as_of or last_complete_day()
+    length = goal.window_days
+    windows = {"current": (day - dt.timedelta(days=length - 1), day)}
+    # Weekly values (Monday–Sunday) after the baseline, up to the last complete week.
+    first_monday = goal.baseline_end + dt.timedelta(days=7 - goal.baseline_end.weekday())
+    monday = first_monday
+    while monday + dt.timedelta(days=6) <= day:
+        windows[monday.isoformat()] = (monday, monday + dt.timedelta(days=6))
+        monday += dt.timedelta(days=7)
+    values = figures(goal, windows)
+    definition = indicator_definition(goal)
+    scale = 1.0 if definition is not None and definition.per_100_staff_hours else length / 7
+    weekly = [
+        (dt.date.fromisoformat(name) + dt.timedelta(days=6), value * scale)
+        for name, value in values.items()
+        if name != "current" and value is not None
+    ]
+    return progress_rules.assess(
+        direction=goal.direction,  # type: ignore[arg-type]
+        baseline=goal.baseline_value,
+        target=goal.target_value,
+        baseline_end=goal.baseline_end,
+        target_date=goal.target_date,
+        as_of=day,
+        current=values["current"],
+        weekly=weekly,
+    )
+
+
+def milestone_share_done(goal: Goal) -> float | None:
+    """A qualitative goal's progress: the share of its milestones done (dropped ones not counted)."""
+    statuses = list(goal.milestones.exclude(status=Milestone.Status.DROPPED).values_list("status", flat=True))
+    if not statuses:
+        return None
+    return sum(1 for s in statuses if s == Milestone.Status.DONE) / len(statuses)
+
+
+def overdue_milestones(task_force: TaskForce, today: dt.date | None = None) -> QuerySet[Milestone]:
+    day = today or timezone.localdate()
+    return (
+        Milestone.objects.filter(working_group__task_force=task_force, due__lt=day)
+        .filter(status__in=(Milestone.Status.OPEN, Milestone.Status.IN_PROGRESS))
+        .select_related("working_group", "owner", "goal")
+        .order_by("due")
+    )
+
+
+def milestones_due(task_force: TaskForce, start: dt.date, end: dt.date) -> QuerySet[Milestone]:
+    return (
+        Milestone.objects.filter(working_group__task_force=task_force, due__range=(start, end))
+        .filter(status__in=(Milestone.Status.OPEN, Milestone.Status.IN_PROGRESS))
+        .select_related("working_group", "owner", "goal")
+        .order_by("due")
+    )
+
+
+def awaiting_decision(task_force: TaskForce) -> QuerySet[Recommendation]:
+    states = workflow().awaiting_decision
+    return (
+        Recommendation.objects.filter(working_group__task_force=task_force, state__in=states)
+        .select_related("working_group")
+        .order_by("created_at")
+    )
+
+
+def groups(task_force: TaskForce) -> QuerySet[WorkingGroup]:
+    return task_force.working_groups.select_related("lead").prefetch_related("members")
+
+
+def groups_of(user: Any, task_forces: Iterable[TaskForce]) -> QuerySet[WorkingGroup]:
+    return WorkingGroup.objects.filter(
+        Q(lead=user) | Q(members=user), task_force__in=list(task_forces)
+    ).distinct()
