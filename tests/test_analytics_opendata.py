@@ -388,9 +388,21 @@ def test_csv_and_geojson_are_well_formed_open_data(world, client, kod, polizei, 
     east = document["features"][0]
     assert east["geometry"]["type"] == "Polygon"
     assert all(round(x, 5) == x for ring in east["geometry"]["coordinates"] for p in ring for x in p)
-    assert east["properties"]["drug-dealing"] == 7 and east["properties"]["summe"] == 7
-    assert east["properties"]["aggressive-begging"] == 0
+    # Attribute names are German like the CSV headers: each category under its name, as in the
+    # CSV column "sachverhalt", not its English key.
+    assert east["properties"]["Rauschgifthandel"] == 7 and east["properties"]["summe"] == 7
+    assert east["properties"]["Aggressives Betteln"] == 0
+    category_names = {r["sachverhalt"] for r in rows} - {"Summe"}
+    fixed = {"stadtbezirk", "bezirk_schluessel", "monat", "summe", "geheim_gehalten"}
+    assert set(east["properties"]) == fixed | category_names
+    assert not any("-" in key for f in document["features"] for key in f["properties"])
     metadata = document["metadata"]
+    assert {
+        "attribut": "Rauschgifthandel",
+        "schluessel": "drug-dealing",
+        "name": "Rauschgifthandel",
+        "summe": 7,
+    } in (metadata["sachverhalte"])
     assert metadata["zeitraum"] == {"von": "2024-09-01", "bis": "2024-09-30"}
     assert metadata["lizenz"]["kennung"] == "dl-de/by-2-0"
     assert "Stadt Teststadt" in metadata["quelle"]
@@ -429,6 +441,21 @@ def test_anonymous_visitors_get_the_public_page_with_licence_rule_and_months(wor
     assert 'class="num suppressed"' in page
 
     assert client.get("/offene-daten/").status_code == 200
+
+
+def test_geojson_category_attributes_stay_unique_when_names_repeat():
+    columns = [
+        opendata.Line(key="littering", name="Vermüllung"),
+        opendata.Line(key="littering-old", name="Vermüllung"),
+        opendata.Line(key="sum-category", name="SUMME"),
+        opendata.Line(key="aggressive-begging", name="Aggressives Betteln"),
+    ]
+    assert opendata.category_property_keys(columns) == [
+        "Vermüllung (littering)",
+        "Vermüllung (littering-old)",
+        "SUMME (sum-category)",
+        "Aggressives Betteln",
+    ]
 
 
 def test_months_before_the_first_record_give_an_empty_but_valid_file(world, client):

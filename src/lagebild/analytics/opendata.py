@@ -434,11 +434,38 @@ def rounded_geometry(geometry: dict | None) -> dict | None:
     return None
 
 
+GEOJSON_FIXED_KEYS = ("stadtbezirk", "bezirk_schluessel", "monat", SUMMARY_KEY, "geheim_gehalten")
+
+
+def category_property_keys(columns: Sequence[Line]) -> list[str]:
+    """The GeoJSON attribute of each category: its German name, as in the CSV column ``sachverhalt``.
+
+    A name that another category also has, or that a fixed attribute has (compared without case,
+    as some GIS programs do), gets its key appended: ``Name (schluessel)``.
+    """
+    taken = {key.casefold() for key in GEOJSON_FIXED_KEYS}
+    seen: dict[str, int] = {}
+    for column in columns:
+        seen[column.name.casefold()] = seen.get(column.name.casefold(), 0) + 1
+    return [
+        column.name
+        if seen[column.name.casefold()] == 1 and column.name.casefold() not in taken
+        else f"{column.name} ({column.key})"
+        for column in columns
+    ]
+
+
 def geojson_document(table: MonthlyTable) -> dict:
-    """One feature per district (and one without geometry for records outside every district)."""
+    """One feature per district (and one without geometry for records outside every district).
+
+    Attribute names are German like the CSV headers: one attribute per category named as the
+    category (``Aggressives Betteln``), so a map program's attribute table reads as the page does;
+    ``metadata.sachverhalte`` gives each name its key.
+    """
     area_ids = [row.area_id for row in table.rows if row.area_id is not None]
     geometries = dict(Area.objects.filter(pk__in=area_ids).values_list("pk", "geometry"))
     row_totals, column_totals = table.row_totals, table.column_totals
+    category_keys = category_property_keys(table.columns)
     features = []
     for i, row in enumerate(table.rows):
         properties: dict[str, object] = {
@@ -447,11 +474,9 @@ def geojson_document(table: MonthlyTable) -> dict:
             "monat": table.period,
             SUMMARY_KEY: row_totals[i],
         }
-        for j, column in enumerate(table.columns):
-            properties[column.key] = table.cell(i, j)
-        properties["geheim_gehalten"] = [
-            column.key for j, column in enumerate(table.columns) if table.suppressed[i, j]
-        ]
+        for j, key in enumerate(category_keys):
+            properties[key] = table.cell(i, j)
+        properties["geheim_gehalten"] = [key for j, key in enumerate(category_keys) if table.suppressed[i, j]]
         features.append(
             {
                 "type": "Feature",
@@ -473,8 +498,8 @@ def geojson_document(table: MonthlyTable) -> dict:
         "stand": timezone.localtime(table.stand).isoformat(timespec="seconds"),
         "koordinaten": f"WGS84 (EPSG:4326), auf {COORDINATE_DECIMALS} Nachkommastellen gerundet",
         "sachverhalte": [
-            {"schluessel": column.key, "name": column.name, SUMMARY_KEY: column_totals[j]}
-            for j, column in enumerate(table.columns)
+            {"attribut": key, "schluessel": column.key, "name": column.name, SUMMARY_KEY: column_totals[j]}
+            for j, (column, key) in enumerate(zip(table.columns, category_keys, strict=True))
         ],
         SUMMARY_KEY: table.grand_total,
     }
