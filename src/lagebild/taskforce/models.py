@@ -280,3 +280,150 @@ class RecommendationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recommendation.number}: {self.label}"
+
+
+class Meeting(models.Model):
+    """A weekly meeting. Its figures are frozen when it opens: later corrections of records change
+    today's figures, never what the meeting saw."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", "geplant"
+        OPEN = "open", "läuft"
+        CLOSED = "closed", "abgeschlossen"
+
+    task_force = models.ForeignKey(TaskForce, on_delete=models.CASCADE, related_name="meetings")
+    number = models.PositiveIntegerField("Nummer")
+    date = models.DateField("Datum")
+    starts_at = models.TimeField("Beginn", default=dt.time(10, 0))
+    location = models.CharField("Ort", max_length=200, blank=True)
+    state = models.CharField("Stand", max_length=10, choices=State.choices, default=State.PLANNED)
+    set_code = models.CharField("Kennzahlen-Set", max_length=60, default="wochenlage")
+    as_of = models.DateField("Stichtag der Zahlen", help_text="Der letzte Tag, der in die Zahlen eingeht.")
+    opened_at = models.DateTimeField("Eröffnet", null=True, blank=True)
+    closed_at = models.DateTimeField("Geschlossen", null=True, blank=True)
+    frozen_at = models.DateTimeField("Zahlen eingefroren", null=True, blank=True)
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="Anwesend", blank=True, related_name="meetings_attended"
+    )
+    minutes = models.TextField("Protokoll", blank=True)
+
+    class Meta:
+        verbose_name = "Sitzung"
+        verbose_name_plural = "Sitzungen"
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["task_force", "number"], name="taskforce_meeting_number"),
+            models.UniqueConstraint(fields=["task_force", "date"], name="taskforce_meeting_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. Sitzung am {self.date:%d.%m.%Y}"
+
+
+class AgendaItem(models.Model):
+    class Kind(models.TextChoices):
+        FIGURES = "figures", "Kennzahlen mit auffälliger Veränderung"
+        OPERATION = "operation", "Ausgewertete Schwerpunkteinsätze"
+        GOAL = "goal", "Ziele gefährdet oder nicht im Plan"
+        MILESTONE = "milestone", "Meilensteine fällig oder überfällig"
+        RECOMMENDATION = "recommendation", "Empfehlungen zur Entscheidung"
+        ACTION = "action", "Offene Aufgaben aus früheren Sitzungen"
+        OTHER = "other", "Weitere Punkte"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda_items")
+    position = models.PositiveSmallIntegerField("Reihenfolge")
+    kind = models.CharField("Art", max_length=20, choices=Kind.choices)
+    title = models.CharField("Punkt", max_length=300)
+    detail = models.TextField("Erläuterung", blank=True)
+    object_id = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Tagesordnungspunkt"
+        verbose_name_plural = "Tagesordnung"
+        ordering = ["meeting", "position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FrozenFigure(models.Model):
+    """A figure as the meeting saw it. ``key`` names how to compute it again (see selectors)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="figures")
+    key = models.CharField(max_length=200)
+    section = models.CharField("Abschnitt", max_length=40)
+    label = models.CharField("Kennzahl", max_length=300)
+    unit = models.CharField("Einheit", max_length=40, blank=True)
+    value = models.FloatField("Wert", null=True, blank=True)
+    prior = models.FloatField("Vergleichswert", null=True, blank=True)
+    flag = models.SmallIntegerField("Auffälligkeit", default=0)
+    note = models.CharField("Hinweis", max_length=300, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "Eingefrorene Zahl"
+        verbose_name_plural = "Eingefrorene Zahlen"
+        ordering = ["meeting", "position"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "key"], name="taskforce_frozen_key")]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.value}"
+
+
+class Decision(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="decisions")
+    text = models.TextField("Beschluss / Festlegung")
+    recommendation = models.ForeignKey(
+        Recommendation,
+        verbose_name="Empfehlung",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Festlegung der Sitzung"
+        verbose_name_plural = "Festlegungen der Sitzungen"
+        ordering = ["meeting", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class ActionItem(models.Model):
+    """A task agreed in a meeting; it stays on every agenda until it is done."""
+
+    task_force = models.ForeignKey(TaskForce, on_delete=models.CASCADE, related_name="action_items")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name="Beschlossen in", on_delete=models.PROTECT, related_name="actions"
+    )
+    title = models.CharField("Aufgabe", max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="Verantwortlich", on_delete=models.PROTECT, related_name="+"
+    )
+    due = models.DateField("Fällig am")
+    done_at = models.DateTimeField("Erledigt am", null=True, blank=True)
+    done_in = models.ForeignKey(
+        Meeting,
+        verbose_name="Erledigt gemeldet in",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.TextField("Vermerk", blank=True)
+
+    class Meta:
+        verbose_name = "Aufgabe"
+        verbose_name_plural = "Aufgaben"
+        ordering = ["due", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None

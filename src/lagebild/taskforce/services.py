@@ -13,15 +13,29 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from lagebild.analytics.models import Indicator
 from lagebild.core import audit
 from lagebild.geo.models import Area
 
+from . import agenda, rules, selectors
 from . import progress as progress_rules
-from . import rules, selectors
-from .models import Goal, Milestone, Operation, Recommendation, RecommendationEvent, WorkingGroup
+from .models import (
+    ActionItem,
+    AgendaItem,
+    Decision,
+    FrozenFigure,
+    Goal,
+    Meeting,
+    Milestone,
+    Operation,
+    Recommendation,
+    RecommendationEvent,
+    TaskForce,
+    WorkingGroup,
+)
 
 MAX_GOAL_YEARS = 10
 
@@ -393,3 +407,179 @@ def recommendation_transition(
         _event(locked, user, source, target, transition.label, rationale, attachment)
         audit.log("taskforce.recommendation_transition", user=user, obj=locked, source=source, target=target)
     return locked
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+def meeting_schedule(
+    task_force: TaskForce,
+    user: Any,
+    *,
+    date: dt.date | None,
+    starts_at: dt.time | None = None,
+    location: str = "",
+    set_code: str = "wochenlage",
+) -> Meeting:
+    """A planned meeting; its figures run to the day before (the cockpit's default Stichtag)."""
+    _require(rules.can_run_meetings(user, task_force), "Sitzungen planen nur Vorsitz und Geschäftsstelle.")
+    if date is None:
+        raise ValidationError({"date": "Bitte das Datum der Sitzung angeben."})
+    if Meeting.objects.filter(task_force=task_force, date=date).exists():
+        raise ValidationError({"date": f"Am {_date_de(date)} ist bereits eine Sitzung geplant."})
+    with transaction.atomic():
+        number = (Meeting.objects.filter(task_force=task_force).aggregate(n=Max("number"))["n"] or 0) + 1
+        meeting = Meeting.objects.create(
+            task_force=task_force,
+            number=number,
+            date=date,
+            starts_at=starts_at or dt.time(10, 0),
+            location=location.strip(),
+            set_code=set_code,
+            as_of=date - dt.timedelta(days=1),
+        )
+        audit.log("taskforce.meeting_schedule", user=user, obj=meeting)
+    return meeting
+
+
+def meeting_freeze(meeting: Meeting) -> int:
+    """Store the agenda and every figure it shows, as of now. Returns the number of figures."""
+    entries = agenda.build(meeting)
+    values = agenda.figures(meeting)
+    with transaction.atomic():
+        meeting.agenda_items.all().delete()
+        meeting.figures.all().delete()
+        AgendaItem.objects.bulk_create(
+            AgendaItem(
+                meeting=meeting,
+                position=position,
+                kind=entry.kind,
+                title=entry.title[:300],
+                detail=entry.detail,
+                object_id=entry.object_id,
+            )
+            for position, entry in enumerate(entries, start=1)
+        )
+        FrozenFigure.objects.bulk_create(
+            FrozenFigure(
+                meeting=meeting,
+                key=value.key,
+                section=value.section,
+                label=value.label[:300],
+                unit=value.unit,
+                value=value.value,
+                prior=value.prior,
+                flag=value.flag,
+                note=value.note[:300],
+                position=position,
+            )
+            for position, value in enumerate(values, start=1)
+        )
+        meeting.frozen_at = timezone.now()
+        meeting.save(update_fields=["frozen_at"])
+    return len(values)
+
+
+def meeting_open(meeting: Meeting, user: Any) -> Meeting:
+    """Open the meeting: from now on its agenda and figures stay as they are."""
+    _require(
+        rules.can_run_meetings(user, meeting.task_force),
+        "Sitzungen eröffnen nur Vorsitz und Geschäftsstelle.",
+    )
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if locked.state != Meeting.State.PLANNED:
+            raise ValidationError({"__all__": f"Die Sitzung ist bereits {locked.get_state_display()}."})
+        meeting_freeze(locked)
+        locked.state = Meeting.State.OPEN
+        locked.opened_at = timezone.now()
+        locked.save(update_fields=["state", "opened_at"])
+        audit.log("taskforce.meeting_open", user=user, obj=locked)
+    return locked
+
+
+def _require_open(meeting: Meeting, user: Any) -> None:
+    _require(
+        rules.can_run_meetings(user, meeting.task_force), "Das Protokoll führen Vorsitz und Geschäftsstelle."
+    )
+    # The state as stored, not as the caller's copy says: another user may have closed it.
+    if Meeting.objects.filter(pk=meeting.pk).values_list("state", flat=True).first() != Meeting.State.OPEN:
+        raise ValidationError(
+            {"__all__": "Das geht nur während der Sitzung (eröffnet, noch nicht geschlossen)."}
+        )
+
+
+def meeting_close(meeting: Meeting, user: Any, *, minutes: str, attendees: Iterable[Any]) -> Meeting:
+    attendees = list(attendees)
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        _require_open(locked, user)
+        errors: dict[str, str] = {}
+        if not (minutes or "").strip():
+            errors["minutes"] = "Bitte das Protokoll eintragen, bevor die Sitzung geschlossen wird."
+        if not attendees:
+            errors["attendees"] = "Bitte die Anwesenden angeben."
+        if errors:
+            raise ValidationError(errors)
+        locked.minutes = minutes.strip()
+        locked.attendees.set(attendees)
+        locked.state = Meeting.State.CLOSED
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["minutes", "state", "closed_at"])
+        audit.log("taskforce.meeting_close", user=user, obj=locked)
+    return locked
+
+
+def decision_record(
+    meeting: Meeting, user: Any, *, text: str, recommendation: Recommendation | None = None
+) -> Decision:
+    _require_open(meeting, user)
+    if not (text or "").strip():
+        raise ValidationError({"text": "Bitte die Festlegung in einem Satz festhalten."})
+    if recommendation is not None and recommendation.working_group.task_force_id != meeting.task_force_id:
+        raise ValidationError({"recommendation": "Die Empfehlung gehört zu einem anderen Sonderstab."})
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            meeting=meeting, text=text.strip(), recommendation=recommendation, created_by=user
+        )
+        audit.log("taskforce.decision_record", user=user, obj=decision)
+    return decision
+
+
+def action_create(meeting: Meeting, user: Any, *, title: str, owner: Any, due: dt.date | None) -> ActionItem:
+    _require_open(meeting, user)
+    errors: dict[str, str] = {}
+    if not (title or "").strip():
+        errors["title"] = "Bitte die Aufgabe benennen."
+    if owner is None:
+        errors["owner"] = "Bitte angeben, wer die Aufgabe übernimmt."
+    if due is None:
+        errors["due"] = "Bitte ein Fälligkeitsdatum angeben."
+    elif due < meeting.date:
+        errors["due"] = "Die Aufgabe kann nicht vor der Sitzung fällig sein."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        action = ActionItem.objects.create(
+            task_force=meeting.task_force, meeting=meeting, title=title.strip(), owner=owner, due=due
+        )
+        audit.log("taskforce.action_create", user=user, obj=action)
+    return action
+
+
+def action_done(
+    action: ActionItem, user: Any, *, note: str = "", meeting: Meeting | None = None
+) -> ActionItem:
+    """Mark a task done (by its owner, or by the chair in a meeting); it leaves the next agendas."""
+    allowed = action.owner_id == getattr(user, "pk", None) or rules.can_run_meetings(user, action.task_force)
+    _require(allowed, "Als erledigt melden können die Verantwortlichen, der Vorsitz und die Geschäftsstelle.")
+    if action.done_at is not None:
+        raise ValidationError({"__all__": "Die Aufgabe ist bereits erledigt."})
+    with transaction.atomic():
+        action.done_at = timezone.now()
+        action.done_in = meeting
+        if note.strip():
+            action.note = note.strip()
+        action.save(update_fields=["done_at", "done_in", "note"])
+        audit.log("taskforce.action_done", user=user, obj=action)
+    return action
