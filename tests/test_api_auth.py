@@ -189,7 +189,19 @@ def test_swagger_ui_has_the_online_validator_switched_off(db, plain_static_stora
 
 def test_api_root_lists_the_endpoints(world, kod):
     body = token_client(kod).get("/api/v1/").json()
-    assert set(body) == {"incidents", "measures", "patrols", "shifts", "areas", "categories"}
+    assert set(body) == {
+        "incidents",
+        "measures",
+        "patrols",
+        "shifts",
+        "areas",
+        "categories",
+        "taskforce/groups",
+        "taskforce/goals",
+        "taskforce/milestones",
+        "taskforce/recommendations",
+        "taskforce/meetings",
+    }
 
 
 @pytest.mark.parametrize("path", ["/api/v2/incidents/", "/api/v1/incidents", "/api/v1/unbekannt/"])

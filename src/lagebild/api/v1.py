@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from . import analytics, views
+from . import analytics, taskforce, views
 
 # Path converters (<int:pk>) instead of regexes: typed parameters in the schema, and a
 # non-numeric id never reaches a query.
@@ -15,5 +15,12 @@ router.register("patrols", views.PatrolViewSet, basename="patrol")
 router.register("shifts", views.ShiftViewSet, basename="shift")
 router.register("areas", views.AreaViewSet, basename="area")
 router.register("categories", views.CategoryViewSet, basename="category")
+router.register("taskforce/groups", taskforce.WorkingGroupViewSet, basename="taskforce-group")
+router.register("taskforce/goals", taskforce.GoalViewSet, basename="taskforce-goal")
+router.register("taskforce/milestones", taskforce.MilestoneViewSet, basename="taskforce-milestone")
+router.register(
+    "taskforce/recommendations", taskforce.RecommendationViewSet, basename="taskforce-recommendation"
+)
+router.register("taskforce/meetings", taskforce.MeetingViewSet, basename="taskforce-meeting")
 
 urlpatterns = router.urls + analytics.urlpatterns

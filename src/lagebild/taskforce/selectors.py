@@ -146,3 +146,16 @@ def groups_of(user: Any, task_forces: Iterable[TaskForce]) -> QuerySet[WorkingGr
     return WorkingGroup.objects.filter(
         Q(lead=user) | Q(members=user), task_force__in=list(task_forces)
     ).distinct()
+
+
+def visible_task_forces(user: Any) -> QuerySet[TaskForce]:
+    """The task forces whose workspace ``user`` sees (members of it or of its groups; observing roles)."""
+    from .rules import OBSERVING_ROLES
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return TaskForce.objects.none()
+    if user.role in OBSERVING_ROLES:
+        return TaskForce.objects.all()
+    return TaskForce.objects.filter(
+        Q(members__user=user) | Q(working_groups__lead=user) | Q(working_groups__members=user)
+    ).distinct()
