@@ -427,3 +427,106 @@ class ActionItem(models.Model):
     @property
     def is_open(self) -> bool:
         return self.done_at is None
+
+
+# --- calendar feed and notifications (issue 12, points 6 and 8) --------------------------------
+
+
+class CalendarToken(models.Model):
+    """The secret in a user's calendar feed URL (``/sonderstab/kalender/<token>.ics``); no login there."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Person",
+        on_delete=models.CASCADE,
+        related_name="calendar_token",
+    )
+    token = models.CharField("Schlüssel", max_length=64, unique=True)
+    created = models.DateTimeField("Angelegt", default=timezone.now)
+
+    class Meta:
+        verbose_name = "Kalender-Abo"
+        verbose_name_plural = "Kalender-Abos"
+
+    def __str__(self) -> str:
+        return f"Kalender von {self.user}"
+
+
+class NotificationKind(models.TextChoices):
+    MILESTONE = "milestone", "Meilensteine fällig oder überfällig"
+    GOAL_STATUS = "goal_status", "Ziele mit neuem Stand"
+    DECISION = "decision", "Entscheidungen des Verwaltungsvorstands"
+    ACTION = "action", "Aufgaben aus Sitzungen"
+
+
+class Notification(models.Model):
+    """One message to one user; ``key`` names its occasion, so nothing is sent twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Person",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    task_force = models.ForeignKey(
+        TaskForce, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField("Art", max_length=20, choices=NotificationKind.choices)
+    key = models.CharField("Anlass", max_length=200)
+    subject = models.CharField("Betreff", max_length=300)
+    body = models.TextField("Text")
+    url = models.CharField("Link", max_length=300, blank=True)
+    in_app = models.BooleanField("In Lagebild anzeigen", default=True)
+    email = models.BooleanField("Per E-Mail", default=False)
+    created_at = models.DateTimeField("Erstellt", default=timezone.now)
+    read_at = models.DateTimeField("Gelesen", null=True, blank=True)
+    emailed_at = models.DateTimeField("Gemailt", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Benachrichtigung"
+        verbose_name_plural = "Benachrichtigungen"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="taskforce_notification_once")]
+        indexes = [models.Index(fields=["user", "read_at"], name="taskforce_notif_unread")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NotificationPreference(models.Model):
+    """What a user wants of one kind; without a row both in-app and e-mail are on."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="Person",
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField("Art", max_length=20, choices=NotificationKind.choices)
+    in_app = models.BooleanField("In Lagebild", default=True)
+    email = models.BooleanField("Per E-Mail", default=True)
+
+    class Meta:
+        verbose_name = "Benachrichtigungswunsch"
+        verbose_name_plural = "Benachrichtigungswünsche"
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="taskforce_notification_pref")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()}"
+
+
+class NotifiedGoalStatus(models.Model):
+    """The status of a goal as last notified; a different status is a change worth a message."""
+
+    goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="notified_status")
+    status = models.CharField("Stand", max_length=20)
+    changes = models.PositiveIntegerField("Wechsel", default=0)
+    as_of = models.DateField("Stichtag")
+    updated_at = models.DateTimeField("Geändert", default=timezone.now)
+
+    class Meta:
+        verbose_name = "Gemeldeter Stand eines Ziels"
+        verbose_name_plural = "Gemeldete Stände der Ziele"
+
+    def __str__(self) -> str:
+        return f"{self.goal}: {self.status}"
