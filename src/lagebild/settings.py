@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "lagebild.core.middleware.AuthorityScopeMiddleware",
+    "lagebild.core.middleware.GermanNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "lagebild.urls"

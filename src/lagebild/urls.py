@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from lagebild.core.forms import LoginForm
+from lagebild.core.views import favicon
 
 urlpatterns = [
     path(
@@ -11,6 +12,7 @@ urlpatterns = [
         name="login",
     ),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/", include("lagebild.api.urls")),
     path("geo/", include("lagebild.geo.urls")),

@@ -20,6 +20,10 @@ def login(page, base_url: str, username: str) -> None:
 
 
 def logout(page) -> None:
+    # On a phone "Abmelden" is folded behind the "Menü" button, as a user finds it.
+    menu = page.get_by_role("button", name="Menü")
+    if menu.is_visible() and menu.get_attribute("aria-expanded") == "false":
+        menu.click()
     page.get_by_role("button", name="Abmelden").click()
     page.wait_for_url(re.compile(r".*/anmelden/.*"))
 
