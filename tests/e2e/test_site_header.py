@@ -147,3 +147,20 @@ def test_unknown_address_and_hidden_record_get_the_german_404_page(
     assert page.get_by_role("heading", name="Seite nicht gefunden").is_visible()
     assert "Nur für die Stadt" not in page.content() and "Traceback" not in page.content()
     assert page.get_by_role("button", name="Menü").is_visible()
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_expired_form_and_not_found_pages_are_accessible(request, live_server, world, axe_script, viewport):
+    page = request.getfixturevalue(viewport)
+    login(page, live_server.url, "kod")
+    response = page.goto(f"{live_server.url}/gibt-es-nicht/")
+    assert response.status == 404
+    assert not axe_violations(page, axe_script)
+    page.goto(f"{live_server.url}/feststellungen/neu/")
+    # The form's token no longer matches (as after a long pause or a new login in another tab).
+    page.context.clear_cookies(name="csrftoken")
+    with page.expect_navigation():
+        page.locator("#incident-form").evaluate("form => form.submit()")
+    assert page.get_by_role("heading", name="Formular abgelaufen").is_visible()
+    assert "CSRF" not in page.locator("body").inner_text()
+    assert not axe_violations(page, axe_script)
