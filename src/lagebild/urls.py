@@ -20,6 +20,7 @@ urlpatterns = [
     path("hinweise/", include("lagebild.citizen.urls_office")),
     path("open311/v2/", include("lagebild.citizen.open311.urls")),
     path("auswertung/", include("lagebild.analytics.urls")),
+    path("sonderstab/", include("lagebild.taskforce.urls")),
     path("offene-daten/", include("lagebild.analytics.urls_public")),
     path("", include("lagebild.field.urls")),
 ]

@@ -1,0 +1,142 @@
+"""Sonderstab pages: members of either authority work in them, outsiders get 403, another task
+force's records 404; steps and forms show German messages at the field, nothing half-written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from lagebild.taskforce import services
+from lagebild.taskforce.models import Meeting, Recommendation, TaskForce, WorkingGroup
+
+from .taskforce_fixtures import *  # noqa: F403
+from .taskforce_fixtures import _record_begging
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_members_see_the_workspace_and_outsiders_do_not(task_force, group, staff, indicators):
+    for name in ("lead", "member", "president", "board"):
+        page = _client(staff[name]).get("/sonderstab/")
+        assert page.status_code == 200, name
+        text = page.content.decode()
+        assert "Belästigungen bekämpfen" in text and 'href="/sonderstab/"' in text
+    for name in ("outsider_city", "outsider_police"):
+        assert _client(staff[name]).get("/sonderstab/").status_code == 403
+        assert ">Sonderstab<" not in _client(staff[name]).get("/").content.decode()
+    other = TaskForce.objects.create(code="x", name="Anderer Stab")
+    foreign = WorkingGroup.objects.create(task_force=other, code="x", name="Fremde AG")
+    assert _client(staff["lead"]).get(f"/sonderstab/ag/{foreign.pk}/").status_code == 404
+    assert _client(staff["board"]).get(f"/sonderstab/ag/{foreign.pk}/").status_code == 200
+
+
+def test_a_goal_is_set_in_the_form_and_its_page_explains_the_status(
+    task_force, group, staff, indicators, kod
+):
+    today = timezone.localdate()
+    client = _client(staff["lead"])
+    payload = {
+        "title": "Betteln senken",
+        "kind": "indicator",
+        "indicator": "begging-observed",
+        "direction": "decrease",
+        "baseline_start": str(today - dt.timedelta(days=40)),
+        "baseline_end": str(today - dt.timedelta(days=13)),
+        "target_value": "12",
+        "target_date": str(today + dt.timedelta(days=90)),
+    }
+    bad = client.post(
+        f"/sonderstab/ag/{group.pk}/ziel/neu/",
+        payload,
+    )
+    assert bad.status_code == 200
+    text = bad.content.decode()
+    assert (
+        "Für diesen Basiszeitraum gibt es keinen Wert der Kennzahl." in text
+        or "muss unter dem Basiswert" in text
+    )
+    _record_begging(kod, today - dt.timedelta(days=20), 20)
+    response = client.post(
+        f"/sonderstab/ag/{group.pk}/ziel/neu/",
+        payload,
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "So wird der Stand bestimmt" in page and "erreicht" in page
+    assert "20,0" in page or "20.0" in page
+
+
+def test_a_recommendation_shows_only_the_steps_the_user_may_take(task_force, group, staff, indicators):
+    recommendation = services.recommendation_create(group, staff["member"], title="Alkoholverbot", text="…")
+    url = f"/sonderstab/empfehlungen/{recommendation.pk}/"
+    assert "Beim Verwaltungsvorstand einreichen" in _client(staff["lead"]).get(url).content.decode()
+    assert "Beim Verwaltungsvorstand einreichen" not in _client(staff["board"]).get(url).content.decode()
+    forbidden = _client(staff["member"]).post(f"{url}schritt/", {"target": "submitted"})
+    assert forbidden.status_code == 403
+    assert _client(staff["lead"]).post(f"{url}schritt/", {"target": "submitted"}).status_code == 302
+    board = _client(staff["board"])
+    page = board.post(f"{url}schritt/", {"target": "rejected", "rationale": ""})
+    assert page.status_code == 400
+    assert "Für „Ablehnen“ ist eine Begründung nötig." in page.content.decode()
+    assert board.post(f"{url}schritt/", {"target": "approved"}).status_code == 302
+    recommendation.refresh_from_db()
+    assert recommendation.state == "approved"
+    page = _client(staff["lead"]).get(url).content.decode()
+    assert "Durch neue Empfehlung ersetzen" in page and "Bearbeiten</a>" not in page
+    assert _client(staff["lead"]).get(f"{url}bearbeiten/").status_code == 200  # the form
+    post = _client(staff["lead"]).post(f"{url}bearbeiten/", {"title": "Neu", "text": "Neu"})
+    assert "nicht mehr änderbar" in post.content.decode()
+    assert Recommendation.objects.get(pk=recommendation.pk).title == "Alkoholverbot"
+
+
+def test_a_meeting_from_agenda_to_minutes_in_the_browser_forms(task_force, group, staff, indicators, kod):
+    day = timezone.localdate() + dt.timedelta(days=1)
+    _record_begging(kod, day - dt.timedelta(days=2), 30)
+    secretary = _client(staff["secretary"])
+    assert secretary.post("/sonderstab/sitzungen/", {"date": "", "location": "Rathaus"}).status_code == 200
+    response = secretary.post(
+        "/sonderstab/sitzungen/", {"date": str(day), "starts_at": "10:00", "location": "Rathaus"}
+    )
+    assert response.status_code == 302
+    meeting = Meeting.objects.get()
+    page = secretary.get(response["Location"]).content.decode()
+    assert "Kennzahlen mit auffälliger Veränderung" in page and "Aggressives Betteln (festgestellt)" in page
+    assert _client(staff["lead"]).post(f"/sonderstab/sitzungen/{meeting.pk}/eroeffnen/").status_code == 403
+    secretary.post(f"/sonderstab/sitzungen/{meeting.pk}/eroeffnen/")
+    _record_begging(kod, day - dt.timedelta(days=2), 2)  # entered after the meeting opened
+    page = secretary.get(f"/sonderstab/sitzungen/{meeting.pk}/").content.decode()
+    assert "wie die Sitzung sie sah" in page
+    assert "(+2)" in re.sub(r"<[^>]+>", "", page)  # today's value next to the frozen one
+    bad = secretary.post(
+        f"/sonderstab/sitzungen/{meeting.pk}/aufgabe/", {"title": "", "owner": "", "due": ""}
+    )
+    assert bad.status_code == 400 and "Bitte die Aufgabe benennen." in bad.content.decode()
+    secretary.post(
+        f"/sonderstab/sitzungen/{meeting.pk}/aufgabe/",
+        {"title": "Lagebericht Nordmarkt", "owner": staff["lead"].pk, "due": str(day + dt.timedelta(days=7))},
+    )
+    closed = secretary.post(f"/sonderstab/sitzungen/{meeting.pk}/schliessen/", {"minutes": ""})
+    assert closed.status_code == 400 and "Bitte die Anwesenden angeben." in closed.content.decode()
+    secretary.post(
+        f"/sonderstab/sitzungen/{meeting.pk}/schliessen/",
+        {"minutes": "TOP 1 Lage", "attendees": [staff["mayor"].pk, staff["lead"].pk]},
+    )
+    assert Meeting.objects.get().state == "closed"
+    secretary.post("/sonderstab/sitzungen/", {"date": str(day + dt.timedelta(days=7)), "starts_at": "10:00"})
+    second = Meeting.objects.get(number=2)
+    assert "Lagebericht Nordmarkt" in secretary.get(f"/sonderstab/sitzungen/{second.pk}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/sonderstab/ziele/999999/", "/sonderstab/empfehlungen/999999/", "/sonderstab/sitzungen/999999/"]
+)
+def test_unknown_records_answer_404(task_force, staff, path):
+    assert _client(staff["mayor"]).get(path).status_code == 404
