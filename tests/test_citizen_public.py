@@ -376,6 +376,60 @@ def test_status_page_shows_public_notes_but_never_internal_notes_or_reporter_dat
     assert client.get("/melden/status/unbekannt/").status_code == 404
 
 
+def state_of(client, report) -> tuple[str, list[str], str]:
+    """Label, state sentences and the status card of a reporter's status page."""
+    html = client.get(f"/melden/status/{report.public_token}/").content.decode()
+    card = re.search(r'<section class="card status-card".*?</section>', html, re.S).group(0)
+    label = re.search(r'<span class="report-status[^"]*">([^<]*)</span>', card).group(1)
+    return label, re.findall(r'<p class="state-sentence">([^<]*)</p>', card), card
+
+
+def test_status_page_states_one_thing_for_forwarded_closed_and_forwarded_then_closed_reports(
+    client, services, kod_lead, as_user, after_november_2026_reports
+):
+    def submit(service):
+        return intake.report_create(
+            service=service,
+            channel="web",
+            lat=INSIDE[0],
+            lon=INSIDE[1],
+            attributes={"personen": 2},
+            requested_at=NOON,
+        )
+
+    forwarded = submit(services["waste"])  # routed to the EDG, outside Lagebild: forwarded on receipt
+    label, sentences, card = state_of(client, forwarded)
+    assert label == "Weitergeleitet" and len(sentences) == 1
+    assert sentences[0] == (
+        "Ihre Meldung wurde am 20. November 2026 an die zuständige Stelle weitergeleitet "
+        "(EDG Entsorgung) und wird dort weiter bearbeitet."
+    )
+    # Forwarded is not done: no closing date beside it, nothing that says "erledigt".
+    assert "Abgeschlossen" not in card and "erledigt" not in card
+    # The page shown after sending names the office as the history does.
+    done = client.get(f"/melden/eingegangen/{forwarded.public_token}/").content.decode()
+    assert "Für dieses Anliegen ist eine andere Stelle zuständig: EDG Entsorgung." in done
+    assert (
+        "Weitergeleitet an: EDG Entsorgung."
+        in client.get(f"/melden/status/{forwarded.public_token}/").content.decode()
+    )
+
+    closed = submit(services["begging"])
+    with as_user(kod_lead):
+        intake.report_transition(user=kod_lead, report=closed, to_status="resolved")
+        # The EDG reports back: the forwarded report is closed as resolved.
+        intake.report_transition(user=kod_lead, report=forwarded, to_status="resolved")
+    label, sentences, card = state_of(client, closed)
+    assert (label, sentences) == ("Erledigt", ["Ihre Meldung wurde am 27. November 2026 erledigt."])
+    assert "weitergeleitet" not in card
+    label, sentences, card = state_of(client, forwarded)
+    assert label == "Erledigt" and sentences == [
+        "Ihre Meldung wurde an die zuständige Stelle weitergeleitet (EDG Entsorgung) "
+        "und am 27. November 2026 erledigt."
+    ]
+    assert "Das heißt nicht" not in card and "Abgeschlossen" not in card
+
+
 def test_hidden_precision_publishes_no_location(client, services):
     services["begging"].publish_precision = ServiceType.Precision.HIDDEN
     services["begging"].save()

@@ -7,12 +7,20 @@ import math
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from lagebild.core.scoping import unscoped
 from lagebild.geo.points import to_utm32
 
-from .models import OPEN_STATUSES, Report, ReportArea, ServiceType, StatusChange
+from .models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Report,
+    ReportArea,
+    ReportStatus,
+    ServiceType,
+    StatusChange,
+)
 
 
 @dataclass
@@ -103,6 +111,83 @@ def report_by_token(token: str) -> Report | None:
 def public_history(report: Report) -> list[StatusChange]:
     """The status history as the reporter may see it (no internal notes, no staff names)."""
     return list(StatusChange.objects.filter(report=report).only("at", "to_status", "public_note"))
+
+
+@dataclass
+class PublicState:
+    """What the reporter reads at the top of the status page: one label, one sentence."""
+
+    label: str
+    sentence: str
+    closed: bool
+
+
+def _long_date(value: dt.datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "j. F Y")
+
+
+def forwarded_to(report: Report, history: list[StatusChange]) -> str:
+    """The office a report was forwarded to, by the name the history gives the reporter.
+
+    Forwarding by a routing rule or by assignment sets the target outside Lagebild (the
+    history says "Weitergeleitet an: <target>."); a forward set by hand names the office in
+    its public note only, so then the note is the name's source.
+    """
+    forwards = [change for change in history if change.to_status == ReportStatus.FORWARDED]
+    if not forwards:
+        return ""
+    target = report.target if report.target_id else None
+    if target is not None and target.authority_id is None:
+        return target.name
+    note = forwards[-1].public_note.strip().rstrip(".")
+    prefix = "Weitergeleitet an:"
+    return note.removeprefix(prefix).strip() if note.startswith(prefix) else ""
+
+
+def public_state(report: Report, history: list[StatusChange]) -> PublicState:
+    """The current status in plain words, never contradicting itself: "Weitergeleitet" is
+    not "done", so it has no closing date; a forwarded report that is closed later says both
+    where it went and how it ended. ``history`` is ``public_history(report)``."""
+    label = report.get_status_display()
+    closed = report.status in CLOSED_STATUSES
+    office = forwarded_to(report, history)
+    # The day of the change to the current status: ``closed_at`` keeps the first closing,
+    # which for a forwarded report closed later is the day it was forwarded.
+    reached = [change.at for change in history if change.to_status == report.status]
+    since = reached[-1] if reached else report.closed_at
+    on = f" am {_long_date(since)}" if since and closed else ""
+    went = f"an die zuständige Stelle weitergeleitet ({office})" if office else ""
+    status = report.status
+    if status == ReportStatus.NEW:
+        sentence = "Ihre Meldung ist eingegangen und wird in Kürze geprüft."
+    elif status == ReportStatus.TRIAGE:
+        sentence = "Ihre Meldung wird geprüft."
+    elif status == ReportStatus.ASSIGNED:
+        name = report.target.name if report.target_id else ""
+        sentence = (
+            f"Eine zuständige Stelle ist beauftragt ({name})."
+            if name
+            else "Eine zuständige Stelle ist beauftragt."
+        )
+    elif status == ReportStatus.IN_PROGRESS:
+        sentence = "Ihre Meldung wird bearbeitet."
+    elif status == ReportStatus.FORWARDED:
+        where = went or "an eine andere zuständige Stelle weitergeleitet"
+        sentence = f"Ihre Meldung wurde{on} {where} und wird dort weiter bearbeitet."
+    elif status == ReportStatus.RESOLVED:
+        sentence = (
+            f"Ihre Meldung wurde {went} und{on} erledigt." if went else f"Ihre Meldung wurde{on} erledigt."
+        )
+    elif status == ReportStatus.NOT_RESOLVABLE:
+        ended = f"{went} und{on} abgeschlossen" if went else f"{on.strip()} abgeschlossen".strip()
+        sentence = f"Ihre Meldung wurde {ended}; das Anliegen konnte leider nicht gelöst werden."
+    elif status == ReportStatus.DUPLICATE:
+        sentence = "Dasselbe Anliegen wurde schon gemeldet; es wird in der anderen Meldung weiter bearbeitet."
+    elif status == ReportStatus.REJECTED:
+        sentence = f"Ihre Meldung wurde{on} abgeschlossen, ohne weiter bearbeitet zu werden."
+    else:
+        sentence = ""
+    return PublicState(label=label, sentence=sentence, closed=closed)
 
 
 # --- back office reads (scoped: only reports of the user's authority and joint ones) ----------

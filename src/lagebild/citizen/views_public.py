@@ -23,7 +23,7 @@ from lagebild.geo.selectors import area_list, areas_feature_collection, place_se
 
 from . import mail, photos, ratelimit, selectors, services
 from .forms_public import PublicReportForm
-from .models import CLOSED_STATUSES, Photo, ReportStatus, ServiceType
+from .models import Photo, ReportStatus, ServiceType
 from .open311.serialize import coarsen
 
 logger = logging.getLogger(__name__)
@@ -34,22 +34,6 @@ KOD_HOTLINE = "0231 50-28888"
 KOD_HOTLINE_TEL = "+492315028888"
 NEARBY_RADIUS_M = 250
 NEARBY_DAYS = 30
-
-# What a reporter reads about each status (plain language; "forwarded" is not "done").
-STATUS_EXPLANATIONS = {
-    ReportStatus.NEW: "Ihre Meldung ist eingegangen und wird in Kürze geprüft.",
-    ReportStatus.TRIAGE: "Ihre Meldung wird geprüft.",
-    ReportStatus.ASSIGNED: "Eine zuständige Stelle ist beauftragt.",
-    ReportStatus.IN_PROGRESS: "Ihre Meldung wird bearbeitet.",
-    ReportStatus.RESOLVED: "Die Meldung ist erledigt.",
-    ReportStatus.NOT_RESOLVABLE: "Die Meldung ist abgeschlossen, das Anliegen konnte aber "
-    "nicht gelöst werden.",
-    ReportStatus.FORWARDED: "Die Meldung wurde an eine andere zuständige Stelle weitergegeben. "
-    "Das heißt nicht, dass sie schon erledigt ist.",
-    ReportStatus.DUPLICATE: "Dasselbe Anliegen wurde schon gemeldet; es wird in der anderen "
-    "Meldung bearbeitet.",
-    ReportStatus.REJECTED: "Die Meldung wurde nicht weiterbearbeitet.",
-}
 
 
 def _private(response: HttpResponse, **extra: Any) -> HttpResponse:
@@ -279,6 +263,7 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
                 "status_url": status_url,
                 "mailed": request.GET.get("mail") == "1",
                 "forwarded": report.status == ReportStatus.FORWARDED,
+                "forwarded_to": selectors.forwarded_to(report, selectors.public_history(report)),
             },
         ),
         no_store=True,
@@ -319,9 +304,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "citizen/public/status.html",
             {
                 "report": report,
-                "status_label": report.get_status_display(),
-                "status_explanation": STATUS_EXPLANATIONS.get(report.status, ""),
-                "closed": report.status in CLOSED_STATUSES,
+                "state": selectors.public_state(report, history),
                 "history": [
                     {"at": change.at, "label": change.get_to_status_display(), "note": change.public_note}
                     for change in history
