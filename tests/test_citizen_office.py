@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -130,6 +131,169 @@ def test_city_triage_never_sees_police_routed_reports(client, services, kod_lead
     assert ids_in(client.get(reverse("office:queue")).content.decode()) == {night.pk}
     assert client.get(reverse("office:report-detail", args=[day.pk])).status_code == 404
     assert client.get(reverse("office:report-detail", args=[night.pk])).status_code == 200
+
+
+def ids_in_order(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr id="hinweis-(\d+)"', html)]
+
+
+def test_queue_puts_overdue_reports_first_and_keeps_newest_first_as_a_bookmarkable_choice(
+    client, services, kod_lead
+):
+    fresh = report(services["begging"], when=at_noon(1))
+    oldest = report(services["begging"], when=at_noon(30))  # overdue the longest
+    older = report(services["begging"], when=at_noon(12))  # overdue
+    middle = report(services["begging"], when=at_noon(2))
+    forwarded = report(services["waste"], when=at_noon(40))  # closed: never ahead of open ones
+    login(client, kod_lead)
+
+    page = client.get(reverse("office:queue")).content.decode()
+    assert ids_in_order(page) == [oldest.pk, older.pk, middle.pk, fresh.pk]
+    assert "Dringlichkeit (überfällige zuerst)" in page
+    assert ids_in_order(client.get(reverse("office:queue"), {"status": "alle"}).content.decode()) == [
+        oldest.pk,
+        older.pk,
+        middle.pk,
+        fresh.pk,
+        forwarded.pk,
+    ]
+    # Newest first stays selectable, in the URL (so a bookmark keeps it), with the filters kept.
+    newest = client.get(reverse("office:queue"), {"sort": "eingang", "status": "alle"}).content.decode()
+    assert ids_in_order(newest) == [fresh.pk, middle.pk, older.pk, oldest.pk, forwarded.pk]
+    assert 'href="?sort=eingang"' in page
+    assert "status=alle" in re.search(r'<a href="([^"]*sort=faellig[^"]*)"', newest).group(1)
+    # A bad sort value falls back to urgency, never a 500.
+    odd = client.get(reverse("office:queue"), {"sort": "kaputt"})
+    assert odd.status_code == 200 and ids_in_order(odd.content.decode())[0] == oldest.pk
+
+
+def test_queue_row_says_how_overdue_and_how_old_in_one_line(client, services, kod_lead):
+    old = report(services["begging"], when=at_noon(20))
+    login(client, kod_lead)
+    html = client.get(reverse("office:queue")).content.decode()
+    row = re.search(rf'<tr id="hinweis-{old.pk}".*?</tr>', html, re.S).group(0)
+    overdue_days = (timezone.localdate() - timezone.localdate(old.due_at)).days
+    assert f"{overdue_days} Tage überfällig" in row and "vor 20 Tagen" in row
+    assert "Aggressives Betteln" in row and "In Prüfung" in row  # next step offered in the row
+
+
+def test_one_click_step_changes_the_status_logs_it_and_returns_to_the_list(client, services, kod_lead):
+    item = report(services["begging"])
+    login(client, kod_lead)
+    back = reverse("office:queue") + "?sort=eingang"
+    response = client.post(
+        reverse("office:report-step", args=[item.pk]), {"status": "triage", "von": "new", "zurueck": back}
+    )
+    assert response.status_code == 302 and response["Location"] == f"{back}#hinweis-{item.pk}"
+    item.refresh_from_db()
+    assert item.status == ReportStatus.TRIAGE
+    change = StatusChange.objects.filter(report=item).order_by("-at", "-id").first()
+    assert (change.from_status, change.to_status, change.user) == ("new", "triage", kod_lead)
+    assert AuditEvent.objects.filter(action="citizen.report.status", object_id=str(item.pk)).exists()
+    assert f"Nr. {item.pk}: Status jetzt „In Prüfung“." in client.get(response["Location"]).content.decode()
+
+    # With htmx the row comes back in place, with the message for the live region.
+    response = client.post(
+        reverse("office:report-step", args=[item.pk]),
+        {"status": "in_progress", "von": "triage", "zurueck": back},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith("<tr")
+    assert f'id="hinweis-{item.pk}"' in html and ">In Bearbeitung</span>" in html
+    assert 'hx-swap-oob="innerHTML:#queue-announce"' in html and "Status jetzt „In Bearbeitung“" in html
+    item.refresh_from_db()
+    assert item.status == ReportStatus.IN_PROGRESS
+
+
+def test_closing_step_is_confirmed_first_with_an_optional_note_for_the_reporter(client, services, kod):
+    item = report(services["begging"])
+    login(client, kod)
+    url = reverse("office:report-step", args=[item.pk])
+    page = client.get(url, {"status": "resolved", "von": "new", "zurueck": "/hinweise/"})
+    assert page.status_code == 200 and "als „Erledigt“ abschließen?" in page.content.decode()
+    # A POST without the confirmation shows the same question and changes nothing.
+    unconfirmed = client.post(url, {"status": "resolved", "von": "new", "zurueck": "/hinweise/"})
+    item.refresh_from_db()
+    assert unconfirmed.status_code == 200 and item.status == ReportStatus.NEW
+    too_long = client.post(
+        url, {"status": "resolved", "von": "new", "bestaetigt": "1", "public_note": "x" * 1001}
+    )
+    assert too_long.status_code == 400 and "Höchstens 1000 Zeichen." in too_long.content.decode()
+    done = client.post(
+        url,
+        {
+            "status": "resolved",
+            "von": "new",
+            "zurueck": "/hinweise/",
+            "bestaetigt": "1",
+            "public_note": "Die Personen wurden angesprochen.",
+        },
+    )
+    item.refresh_from_db()
+    assert done.status_code == 302 and item.status == ReportStatus.RESOLVED
+    assert selectors.public_history(item)[-1].public_note == "Die Personen wurden angesprochen."
+
+
+def test_step_is_refused_for_the_wrong_role_the_wrong_state_or_a_stale_page(
+    client, services, kod, kod_lead, analyst
+):
+    item = report(services["begging"])
+    url = reverse("office:report-step", args=[item.pk])
+    login(client, kod)  # field officer: rejecting is for the shift lead
+    assert client.post(url, {"status": "rejected", "von": "new", "bestaetigt": "1"}).status_code == 403
+    client.force_login(analyst)  # reads only
+    assert client.post(url, {"status": "triage", "von": "new"}).status_code == 403
+    item.refresh_from_db()
+    assert item.status == ReportStatus.NEW
+
+    client.force_login(kod_lead)
+    client.post(url, {"status": "resolved", "von": "new", "bestaetigt": "1"})
+    # Closed: no other closing without reopening first; the page says so in German.
+    refused = client.post(url, {"status": "rejected", "von": "resolved", "bestaetigt": "1"}, follow=True)
+    item.refresh_from_db()
+    assert item.status == ReportStatus.RESOLVED
+    assert "Von „Erledigt“ aus ist „Abgelehnt“ nicht möglich" in refused.content.decode()
+    with authority_scope(kod_lead.authority), pytest.raises(ValidationError, match="zuerst wieder öffnen"):
+        intake.report_transition(user=kod_lead, report=item, to_status="not_resolvable")
+    # A click on a stale list (a colleague reopened it meanwhile) does nothing unexpected.
+    client.post(url, {"status": "triage", "von": "resolved"})
+    stale = client.post(url, {"status": "in_progress", "von": "resolved"}, follow=True)
+    item.refresh_from_db()
+    assert item.status == ReportStatus.TRIAGE and "inzwischen geändert" in stale.content.decode()
+    # Bad input and foreign return addresses: a German message, never a 500 or an open redirect.
+    odd = client.post(url, {"status": "kaputt", "zurueck": "https://example.org/"})
+    assert odd.status_code == 302 and odd["Location"] == reverse("office:report-detail", args=[item.pk])
+    assert client.get(url, {"status": "x" * 5000}).status_code == 302
+
+
+def test_city_triage_cannot_see_or_step_police_reports(client, services, kod_lead, police_lead):
+    night = report(services["begging"], when=at_night(1))  # night rule: police
+    url = reverse("office:report-step", args=[night.pk])
+    login(client, kod_lead)
+    assert client.get(url, {"status": "resolved", "von": "new"}).status_code == 404
+    assert client.post(url, {"status": "triage", "von": "new"}).status_code == 404
+    night.refresh_from_db()
+    assert night.status == ReportStatus.NEW
+    client.force_login(police_lead)
+    assert f'id="hinweis-{night.pk}"' in client.get(reverse("office:queue")).content.decode()
+    assert client.post(url, {"status": "triage", "von": "new"}).status_code == 302
+    night.refresh_from_db()
+    assert night.status == ReportStatus.TRIAGE
+
+
+def test_detail_page_offers_the_next_steps_and_hides_the_status_form_for_duplicates(
+    client, services, kod_lead
+):
+    item = report(services["begging"])
+    login(client, kod_lead)
+    detail = client.get(reverse("office:report-detail", args=[item.pk])).content.decode()
+    assert "Nächster Schritt:" in detail and "In Prüfung<span" in detail
+    main = report(services["begging"], when=at_noon(2))
+    with authority_scope(kod_lead.authority):
+        intake.report_merge(user=kod_lead, duplicate=item, into=main)
+    detail = client.get(reverse("office:report-detail", args=[item.pk])).content.decode()
+    assert "Nächster Schritt:" not in detail and "Status ändern" not in detail
 
 
 # --- staff entry ------------------------------------------------------------------------------

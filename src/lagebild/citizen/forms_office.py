@@ -26,6 +26,7 @@ from lagebild.field.forms import (
     grouped_area_choices,
 )
 
+from . import services
 from .models import (
     OPEN_STATUSES,
     Channel,
@@ -50,6 +51,13 @@ def service_choices(services: list[ServiceType], empty_label: str) -> list[tuple
 # --- queue ------------------------------------------------------------------------------------
 
 STATUS_OPEN, STATUS_CLOSED, STATUS_ALL = "offen", "abgeschlossen", "alle"
+# Urgency first: a triager works from the overdue reports down; "newest first" stays a choice
+# (the value is in the URL, so a bookmark keeps it).
+SORT_URGENCY, SORT_NEWEST = "faellig", "eingang"
+SORT_CHOICES = [
+    (SORT_URGENCY, "Dringlichkeit (überfällige zuerst)"),
+    (SORT_NEWEST, "Neueste zuerst"),
+]
 
 
 class QueueFilterForm(LagebildForm):
@@ -78,7 +86,8 @@ class QueueFilterForm(LagebildForm):
     sort = forms.ChoiceField(
         label="Sortierung",
         required=False,
-        choices=[("eingang", "Neueste zuerst"), ("faellig", "Fälligkeit (früheste zuerst)")],
+        choices=SORT_CHOICES,
+        initial=SORT_URGENCY,
     )
 
     def __init__(self, *args: Any, services: list[ServiceType], **kwargs: Any) -> None:
@@ -302,19 +311,9 @@ NOTE_HELP_INTERNAL = "Nur für Mitarbeitende sichtbar."
 
 
 def status_choices(user: User, current: str) -> list[tuple[str, str]]:
-    """Statuses this user may set now (duplicates go through merging, never back to new)."""
-    triage_only = {
-        ReportStatus.FORWARDED,
-        ReportStatus.REJECTED,
-        ReportStatus.ASSIGNED,
-    }
-    triage = user.has_perm("citizen.triage")
-    return [
-        (value, label)
-        for value, label in ReportStatus.choices
-        if value not in (ReportStatus.NEW, ReportStatus.DUPLICATE, current)
-        and (triage or value not in triage_only)
-    ]
+    """Statuses this user may set now, by the rules of ``citizen.services``."""
+    labels = dict(ReportStatus.choices)
+    return [(status, labels[status]) for status in services.allowed_statuses(user, current)]
 
 
 class TransitionForm(LagebildForm):
@@ -343,6 +342,34 @@ class TransitionForm(LagebildForm):
                 "invalid_choice": "Diesen Status können Sie hier nicht setzen.",
             }
         )
+        self.mark_invalid_fields()
+
+
+class StepForm(LagebildForm):
+    """A one-click next step (queue row, detail page) and its confirmation page.
+
+    ``von`` is the status the user saw, ``zurueck`` the page to return to; the service
+    decides whether the step is allowed.
+    """
+
+    status = forms.ChoiceField(label="Neuer Status", choices=ReportStatus.choices)
+    von = forms.ChoiceField(required=False, choices=[("", ""), *ReportStatus.choices])
+    zurueck = forms.CharField(required=False, max_length=2000)
+    public_note = forms.CharField(
+        label="Rückmeldung an die meldende Person",
+        required=False,
+        max_length=1000,
+        help_text=NOTE_HELP_PUBLIC + " Freiwillig.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].error_messages.update(
+            {"required": "Bitte einen Status wählen.", "invalid_choice": "Unbekannter Status."}
+        )
+        self.fields["von"].error_messages["invalid_choice"] = "Unbekannter Status."
+        self.fields["public_note"].error_messages["max_length"] = "Höchstens 1000 Zeichen."
         self.mark_invalid_fields()
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import formats, timezone
 
 from lagebild.core.scoping import unscoped
@@ -64,6 +64,88 @@ def report_list(filters: ReportFilter | None = None) -> QuerySet[Report]:
 def is_overdue(report: Report, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     return report.status in OPEN_STATUSES and report.due_at is not None and report.due_at < now
+
+
+SORT_BY_URGENCY, SORT_BY_NEWEST = "faellig", "eingang"
+
+
+def sort_reports(
+    queryset: QuerySet[Report], sort: str = SORT_BY_URGENCY, now: dt.datetime | None = None
+) -> QuerySet[Report]:
+    """Urgency (default): overdue open reports first, then the other open ones, then closed
+    ones, each by due date; or newest first."""
+    if sort == SORT_BY_NEWEST:
+        return queryset.order_by("-requested_at", "-id")
+    now = now or timezone.now()
+    urgency = Case(
+        When(status__in=OPEN_STATUSES, due_at__lt=now, then=Value(0)),
+        When(status__in=OPEN_STATUSES, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(urgency=urgency).order_by(
+        "urgency", F("due_at").asc(nulls_last=True), "requested_at", "id"
+    )
+
+
+def place_label(report: Report) -> str:
+    """Where, in one line: the address, the focus area and the district (each once).
+
+    Needs ``area_links`` with their areas prefetched, or costs two queries per report.
+    """
+    from lagebild.geo.models import Area
+
+    links = list(report.area_links.all())
+    parts = [report.address_text] if report.address_text else []
+    for kind in (Area.Kind.FOCUS_AREA, Area.Kind.DISTRICT):
+        names = [link.area.name for link in links if link.area.kind == kind]
+        if names and names[0] not in parts:
+            parts.append(names[0])
+    if parts:
+        return " · ".join(parts)
+    if report.lat is not None:
+        return f"{report.lat:.5f}, {report.lon:.5f}"
+    return "ohne Ortsangabe"
+
+
+@dataclass
+class QueueRow:
+    """One report as the triage list shows it: what, where, how urgent, how old."""
+
+    report: Report
+    place: str
+    overdue: bool
+    # Calendar days in the city's time zone: from today to the due date (negative when it
+    # lies in the past) and from the day of receipt to today.
+    due_in_days: int | None
+    age_days: int
+    steps: list[dict]  # one-click next steps: {status, label, confirm}
+
+    @property
+    def overdue_days(self) -> int:
+        return -(self.due_in_days or 0)
+
+
+def queue_rows(
+    reports: list[Report], *, steps_for: dict[str, list[dict]], now: dt.datetime | None = None
+) -> list[QueueRow]:
+    """Rows of the triage list; ``steps_for`` maps a status to the one-click next steps."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rows = []
+    for report in reports:
+        due_in = (timezone.localdate(report.due_at) - today).days if report.due_at else None
+        rows.append(
+            QueueRow(
+                report=report,
+                place=place_label(report),
+                overdue=is_overdue(report, now),
+                due_in_days=due_in,
+                age_days=max((today - timezone.localdate(report.requested_at)).days, 0),
+                steps=steps_for.get(report.status, []),
+            )
+        )
+    return rows
 
 
 def nearby_open_reports(

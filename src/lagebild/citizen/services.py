@@ -437,10 +437,72 @@ def _visible(report: Report) -> bool:
     return Report.objects.filter(pk=report.pk).exists()
 
 
+# Statuses only the shift lead / control room may set (routing decisions and refusals).
+TRIAGE_ONLY_STATUSES = frozenset(
+    {ReportStatus.FORWARDED, ReportStatus.REJECTED, ReportStatus.DUPLICATE, ReportStatus.ASSIGNED}
+)
+_CLOSING = (ReportStatus.RESOLVED, ReportStatus.NOT_RESOLVABLE, ReportStatus.FORWARDED, ReportStatus.REJECTED)
+_REOPEN = (ReportStatus.TRIAGE, ReportStatus.IN_PROGRESS)
+# Which status may follow which when staff set it by hand (intake, assignment, merging and
+# the Open311 sync have their own rules). A closed report is reopened before it is closed
+# another way, so the reporter never reads "Erledigt" turning into "Abgelehnt"; a forwarded
+# one may still be closed with the receiving office's result. Nothing leads back to "Neu",
+# and duplicates are made by merging and stay with the report they were merged into.
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ReportStatus.NEW: (ReportStatus.TRIAGE, ReportStatus.ASSIGNED, ReportStatus.IN_PROGRESS, *_CLOSING),
+    ReportStatus.TRIAGE: (ReportStatus.ASSIGNED, ReportStatus.IN_PROGRESS, *_CLOSING),
+    ReportStatus.ASSIGNED: (ReportStatus.TRIAGE, ReportStatus.IN_PROGRESS, *_CLOSING),
+    ReportStatus.IN_PROGRESS: (ReportStatus.TRIAGE, ReportStatus.ASSIGNED, *_CLOSING),
+    ReportStatus.RESOLVED: _REOPEN,
+    ReportStatus.NOT_RESOLVABLE: _REOPEN,
+    ReportStatus.REJECTED: _REOPEN,
+    ReportStatus.FORWARDED: (*_REOPEN, ReportStatus.RESOLVED, ReportStatus.NOT_RESOLVABLE),
+    ReportStatus.DUPLICATE: (),
+}
+# The usual next steps, offered as one-click buttons in the queue and on the detail page.
+NEXT_STEPS: dict[str, tuple[str, ...]] = {
+    ReportStatus.NEW: (ReportStatus.TRIAGE, ReportStatus.IN_PROGRESS),
+    ReportStatus.TRIAGE: (ReportStatus.IN_PROGRESS, ReportStatus.RESOLVED),
+    ReportStatus.ASSIGNED: (ReportStatus.IN_PROGRESS, ReportStatus.RESOLVED),
+    ReportStatus.IN_PROGRESS: (ReportStatus.RESOLVED, ReportStatus.NOT_RESOLVABLE),
+}
+
+
+def allowed_statuses(user: User, current: str) -> list[str]:
+    """The statuses ``user`` may set by hand on a report that has status ``current`` now."""
+    if not user.has_perm("citizen.handle"):
+        return []
+    triage = user.has_perm("citizen.triage")
+    return [
+        status
+        for status in ALLOWED_TRANSITIONS.get(current, ())
+        if triage or status not in TRIAGE_ONLY_STATUSES
+    ]
+
+
+def next_steps(user: User, current: str) -> list[str]:
+    """The usual next statuses from ``current`` that ``user`` may set (one-click buttons)."""
+    allowed = set(allowed_statuses(user, current))
+    return [status for status in NEXT_STEPS.get(current, ()) if status in allowed]
+
+
+def step_needs_confirmation(to_status: str) -> bool:
+    """Closing ends the case and tells the reporter the outcome: asked once more, with a note."""
+    return to_status in CLOSED_STATUSES
+
+
 @transaction.atomic
 def report_transition(
-    *, user: User, report: Report, to_status: str, public_note: str = "", internal_note: str = ""
+    *,
+    user: User,
+    report: Report,
+    to_status: str,
+    public_note: str = "",
+    internal_note: str = "",
+    expected_status: str = "",
 ) -> Report:
+    """Set a status by hand; ``expected_status`` is the status the user saw, so a click on a
+    page that a colleague's change has made stale does nothing unexpected."""
     if not user.has_perm("citizen.handle"):
         raise PermissionDenied("Ihre Rolle erlaubt diese Aktion nicht.")
     if not _visible(report):
@@ -448,20 +510,31 @@ def report_transition(
     report.refresh_from_db()
     if to_status not in ReportStatus.values:
         raise ValidationError({"status": "Unbekannter Status."})
+    if expected_status and expected_status != report.status:
+        raise ValidationError(
+            {
+                "status": f"Die Meldung wurde inzwischen geändert: Sie ist jetzt "
+                f"„{STATUS_LABELS[report.status]}“. Bitte prüfen Sie den neuen Stand."
+            }
+        )
     if to_status == report.status:
         raise ValidationError({"status": "Die Meldung hat diesen Status bereits."})
-    triage_only = {
-        ReportStatus.FORWARDED,
-        ReportStatus.REJECTED,
-        ReportStatus.DUPLICATE,
-        ReportStatus.ASSIGNED,
-    }
-    if to_status in triage_only and not user.has_perm("citizen.triage"):
+    if to_status in TRIAGE_ONLY_STATUSES and not user.has_perm("citizen.triage"):
         raise PermissionDenied("Diesen Status darf nur die Schichtleitung / Leitstelle setzen.")
     if to_status == ReportStatus.DUPLICATE:
         raise ValidationError({"status": "Doppelmeldungen bitte über „Zusammenführen“ markieren."})
     if to_status == ReportStatus.NEW:
         raise ValidationError({"status": "Eine Meldung kann nicht wieder auf „Neu“ gesetzt werden."})
+    if to_status not in ALLOWED_TRANSITIONS.get(report.status, ()):
+        current = STATUS_LABELS[report.status]
+        if report.status == ReportStatus.DUPLICATE:
+            message = "Eine Doppelmeldung wird in der Meldung bearbeitet, in die sie zusammengeführt wurde."
+        else:
+            message = (
+                f"Von „{current}“ aus ist „{STATUS_LABELS[to_status]}“ nicht möglich. "
+                "Bitte die Meldung zuerst wieder öffnen („In Prüfung“ oder „In Bearbeitung“)."
+            )
+        raise ValidationError({"status": message})
     public, public_too_long = clean_text(public_note, 1000)
     internal, internal_too_long = clean_text(internal_note, 1000)
     if public_too_long or internal_too_long:

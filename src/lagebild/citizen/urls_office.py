@@ -11,6 +11,7 @@ urlpatterns = [
     path("statistik/", views.statistics, name="statistics"),
     path("<int:pk>/", views.report_detail, name="report-detail"),
     path("<int:pk>/status/", views.report_transition, name="report-transition"),
+    path("<int:pk>/schritt/", views.report_step, name="report-step"),
     path("<int:pk>/zuweisen/", views.report_assign, name="report-assign"),
     path("<int:pk>/zusammenfuehren/", views.report_merge, name="report-merge"),
     path("<int:pk>/feststellung/", views.report_link_incident, name="report-link-incident"),

@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lagebild.core import audit
@@ -30,6 +31,8 @@ from lagebild.geo.models import Area
 
 from . import selectors, services, stats
 from .forms_office import (
+    SORT_CHOICES,
+    SORT_URGENCY,
     AreaChoiceForm,
     AssignForm,
     NumberForm,
@@ -37,6 +40,7 @@ from .forms_office import (
     RedactForm,
     StaffReportForm,
     StatsFilterForm,
+    StepForm,
     TransitionForm,
 )
 from .models import (
@@ -65,19 +69,6 @@ def _services(active_only: bool = True) -> list[ServiceType]:
     return list(queryset.order_by("group", "sort_order", "name"))
 
 
-def _place_label(report: Report) -> str:
-    links = list(report.area_links.all())
-    districts = [link.area.name for link in links if link.area.kind == Area.Kind.DISTRICT]
-    focus = [link.area.name for link in links if link.area.kind == Area.Kind.FOCUS_AREA]
-    parts = [report.address_text] if report.address_text else []
-    parts += focus[:1] + districts[:1]
-    if parts:
-        return " · ".join(parts)
-    if report.lat is not None:
-        return f"{report.lat:.5f}, {report.lon:.5f}"
-    return "ohne Ortsangabe"
-
-
 def _query_without_page(request: HttpRequest) -> str:
     query = QueryDict(mutable=True)
     for key, values in request.GET.lists():
@@ -97,7 +88,30 @@ def _filters_from(form: QueueFilterForm) -> tuple[ReportFilter, str]:
         channel=data.get("channel") or "",
         overdue=overdue,
     )
-    return filters, data.get("sort") or "eingang"
+    return filters, data.get("sort") or SORT_URGENCY
+
+
+def _steps(user: Any, status: str) -> list[dict]:
+    """The one-click next steps from ``status`` for the templates (``_steps.html``)."""
+    return [
+        {"status": step, "label": ReportStatus(step).label, "confirm": services.step_needs_confirmation(step)}
+        for step in services.next_steps(user, status)
+    ]
+
+
+def _steps_by_status(user: Any) -> dict[str, list[dict]]:
+    return {status: _steps(user, status) for status in ReportStatus.values}
+
+
+def _sort_links(request: HttpRequest, current: str) -> list[dict]:
+    """The sorts as links that keep the filters (a bookmark keeps the choice)."""
+    links = []
+    for value, label in SORT_CHOICES:
+        query = request.GET.copy()
+        query.pop("seite", None)
+        query["sort"] = value
+        links.append({"label": label, "url": f"?{query.urlencode()}", "active": value == current})
+    return links
 
 
 # --- queue ------------------------------------------------------------------------------------
@@ -110,18 +124,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     services_ = _services(active_only=False)
     form = QueueFilterForm(request.GET or None, services=services_)
     filters, sort = _filters_from(form)
-    queryset = selectors.report_list(filters).prefetch_related(
+    now = timezone.now()
+    queryset = selectors.sort_reports(selectors.report_list(filters), sort, now).prefetch_related(
         Prefetch("area_links", queryset=ReportArea.objects.select_related("area"))
     )
-    if sort == "faellig":
-        queryset = queryset.order_by("due_at", "requested_at", "id")
     paginator = Paginator(queryset, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("seite"))
-    now = timezone.now()
-    rows = [
-        {"report": report, "place": _place_label(report), "overdue": selectors.is_overdue(report, now)}
-        for report in page.object_list
-    ]
+    rows = selectors.queue_rows(list(page.object_list), steps_for=_steps_by_status(request.user), now=now)
     filter_query = _query_without_page(request)
     return render(
         request,
@@ -133,6 +142,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             "total": paginator.count,
             "page_query": f"{filter_query}&" if filter_query else "",
             "can_enter": request.user.has_perm("citizen.enter_report"),
+            "can_handle": request.user.has_perm("citizen.handle"),
+            "sort_links": _sort_links(request, sort),
+            "back_url": request.get_full_path(),
+            "filters_active": bool(set(request.GET) - {"sort", "seite"}),
         },
     )
 
@@ -321,10 +334,13 @@ def _detail_context(request: HttpRequest, report: Report, **forms_: Any) -> dict
         "anonymised": report.anonymised_at is not None,
     }
     if can_handle:
-        context["transition_form"] = forms_.get("transition_form") or TransitionForm(
-            user=user,  # type: ignore[arg-type]
-            current=report.status,
-        )
+        context["steps"] = _steps(user, report.status)
+        context["back_url"] = reverse("office:report-detail", args=[report.pk])
+        if services.allowed_statuses(user, report.status):  # type: ignore[arg-type]
+            context["transition_form"] = forms_.get("transition_form") or TransitionForm(
+                user=user,  # type: ignore[arg-type]
+                current=report.status,
+            )
         context["link_form"] = forms_.get("link_form") or NumberForm(
             label="Nummer der Feststellung", prefix="link"
         )
@@ -388,6 +404,103 @@ def report_transition(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Status auf „{report.get_status_display()}“ gesetzt.")
             return _back(report, "verlauf")
     return _rerender(request, report, transition_form=form)
+
+
+def _safe_back(request: HttpRequest, value: str, report: Report) -> str:
+    """The page to return to after a step: a path on this site, else the report's page."""
+    if (
+        value.startswith("/")
+        and not value.startswith("//")
+        and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()})
+    ):
+        return value
+    return reverse("office:report-detail", args=[report.pk])
+
+
+def _step_row(request: HttpRequest, report: Report, back: str, message: str, *, error: bool) -> HttpResponse:
+    """htmx answer to a one-click step: the report's row as it is now, and the message for
+    the list's live region (out of band, so screen readers announce it)."""
+    fresh = (
+        selectors.report_list()
+        .prefetch_related(Prefetch("area_links", queryset=ReportArea.objects.select_related("area")))
+        .get(pk=report.pk)
+    )
+    (row,) = selectors.queue_rows([fresh], steps_for=_steps_by_status(request.user))
+    return render(
+        request,
+        "citizen/office/_step_result.html",
+        {"row": row, "back_url": back, "can_handle": True, "message": message, "error": error},
+    )
+
+
+@login_required
+@permission_required("citizen.handle", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def report_step(request: HttpRequest, pk: int) -> HttpResponse:
+    """A next step in one click (queue row, detail page). Closing steps, which end the case
+    and tell the reporter the outcome, first show a confirmation page with an optional
+    note for the reporter; so does every GET, which makes the step work without JavaScript."""
+    report = _get_report_or_404(pk)
+    form = StepForm(request.POST if request.method == "POST" else request.GET)
+    form.is_valid()
+    back = _safe_back(request, form.cleaned_data.get("zurueck") or "", report)
+    if "status" in form.errors or "von" in form.errors:
+        messages.error(request, f"Nr. {report.pk}: Dieser Schritt ist nicht möglich (unbekannter Status).")
+        return redirect(back)
+    to_status = form.cleaned_data["status"]
+    confirmed = request.method == "POST" and (
+        request.POST.get("bestaetigt") == "1" or not services.step_needs_confirmation(to_status)
+    )
+    if not confirmed or form.errors:
+        if to_status not in services.allowed_statuses(request.user, report.status):  # type: ignore[arg-type]
+            messages.error(
+                request,
+                f"Nr. {report.pk} ist jetzt „{report.get_status_display()}“; "
+                f"„{ReportStatus(to_status).label}“ ist von dort aus nicht möglich.",
+            )
+            return redirect(back)
+        if request.method == "GET":
+            form = StepForm(
+                initial={
+                    "status": to_status,
+                    "von": form.cleaned_data.get("von") or report.status,
+                    "zurueck": back,
+                }
+            )
+        return render(
+            request,
+            "citizen/office/step_confirm.html",
+            {
+                "report": report,
+                "form": form,
+                "to_status": to_status,
+                "to_label": ReportStatus(to_status).label,
+                "closing": services.step_needs_confirmation(to_status),
+                "overdue": selectors.is_overdue(report),
+                "place": selectors.place_label(report),
+                "back_url": back,
+            },
+            status=400 if form.is_bound and form.errors and request.method == "POST" else 200,
+        )
+    try:
+        services.report_transition(
+            user=request.user,  # type: ignore[arg-type]
+            report=report,
+            to_status=to_status,
+            public_note=form.cleaned_data.get("public_note") or "",
+            expected_status=form.cleaned_data.get("von") or "",
+        )
+    except ValidationError as exc:
+        message = f"Nr. {report.pk}: " + " ".join(exc.messages)
+        if request.htmx:
+            return _step_row(request, report, back, message, error=True)
+        messages.error(request, message)
+        return redirect(back + f"#hinweis-{report.pk}")
+    message = f"Nr. {report.pk}: Status jetzt „{report.get_status_display()}“."
+    if request.htmx:
+        return _step_row(request, report, back, message, error=False)
+    messages.success(request, message)
+    return redirect(back + f"#hinweis-{report.pk}")
 
 
 @login_required
@@ -587,17 +700,12 @@ def patrol_reports(request: HttpRequest) -> HttpResponse:
     total = 0
     points_url = ""
     if area is not None:
-        queryset = (
-            selectors.report_list(ReportFilter(status=sorted(OPEN_STATUSES), area_id=area.pk))
-            .prefetch_related(Prefetch("area_links", queryset=ReportArea.objects.select_related("area")))
-            .order_by("due_at", "requested_at", "id")
-        )
+        queryset = selectors.report_list(
+            ReportFilter(status=sorted(OPEN_STATUSES), area_id=area.pk)
+        ).prefetch_related(Prefetch("area_links", queryset=ReportArea.objects.select_related("area")))
+        queryset = selectors.sort_reports(queryset, SORT_URGENCY)
         total = queryset.count()
-        now = timezone.now()
-        rows = [
-            {"report": r, "place": _place_label(r), "overdue": selectors.is_overdue(r, now)}
-            for r in queryset[:200]
-        ]
+        rows = selectors.queue_rows(list(queryset[:200]), steps_for=_steps_by_status(request.user))
         points_url = reverse("office:report-points") + "?" + urlencode({"status": "offen", "area": area.pk})
     if not form.is_bound and area is not None:
         form = AreaChoiceForm(initial={"area": area.pk})
@@ -612,6 +720,8 @@ def patrol_reports(request: HttpRequest) -> HttpResponse:
             "total": total,
             "points_url": points_url,
             "from_patrol": area is not None and not chosen and patrol is not None,
+            "can_handle": request.user.has_perm("citizen.handle"),
+            "back_url": request.get_full_path(),
         },
     )
 
