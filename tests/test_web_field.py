@@ -434,7 +434,9 @@ def test_list_filters_by_category_measure_area_date_and_authority(client, world,
 
     # Exports get the same filter query string.
     page = client.get(url, {"category": cats["begging"].pk, "area": ""}).content.decode()
-    assert f'{reverse("field:incident-export-csv")}?category={cats["begging"].pk}"' in page
+    assert f'{reverse("field:incident-export-table")}?category={cats["begging"].pk}"' in page
+    import_format = reverse("field:incident-export-csv")
+    assert f'{import_format}?delimiter=semicolon&amp;category={cats["begging"].pk}"' in page
     assert f'{reverse("field:incident-export-geojson")}?category={cats["begging"].pk}"' in page
 
 
