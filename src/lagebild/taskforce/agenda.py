@@ -18,7 +18,7 @@ from lagebild.analytics.models import CITY_AREA
 
 from . import selectors
 from .models import ActionItem, AgendaItem, FrozenFigure, Goal, Meeting, Operation
-from .progress import STATUS_LABELS
+from .progress import STATUS_LABELS, Progress
 
 COCKPIT_WINDOWS = ("week", "28d", "ytd")
 FLAGGED_WINDOWS = ("week", "28d")  # what the agenda raises; the year to date moves slowly
@@ -87,11 +87,18 @@ def cockpit_figures(meeting: Meeting, cockpit: Cockpit | None = None) -> list[Fi
     return found
 
 
-def goal_figures(meeting: Meeting, goals: Iterable[Goal] | None = None) -> list[FigureValue]:
+def goal_figures(
+    meeting: Meeting, goals: Iterable[Goal] | None = None, progress: dict[int, Progress] | None = None
+) -> list[FigureValue]:
+    """Each quantitative goal's current value on the meeting's Stichtag (``progress``: computed already)."""
     found = []
     wanted = goals if goals is not None else Goal.objects.filter(working_group__task_force=meeting.task_force)
     for goal in wanted:
-        result = selectors.goal_progress(goal, as_of=meeting.as_of)
+        result = (
+            progress.get(goal.pk)
+            if progress is not None
+            else selectors.goal_progress(goal, as_of=meeting.as_of)
+        )
         if result is None:
             continue
         found.append(
@@ -108,8 +115,10 @@ def goal_figures(meeting: Meeting, goals: Iterable[Goal] | None = None) -> list[
     return found
 
 
-def figures(meeting: Meeting) -> list[FigureValue]:
-    return cockpit_figures(meeting) + goal_figures(meeting)
+def figures(
+    meeting: Meeting, *, cockpit: Cockpit | None = None, progress: dict[int, Progress] | None = None
+) -> list[FigureValue]:
+    return cockpit_figures(meeting, cockpit) + goal_figures(meeting, progress=progress)
 
 
 def live_values(meeting: Meeting) -> dict[str, float | None]:

@@ -69,37 +69,45 @@ def last_complete_day() -> dt.date:
 
 def goal_progress(goal: Goal, as_of: dt.date | None = None) -> progress_rules.Progress | None:
     """Status and projection of a quantitative goal on ``as_of`` (default: yesterday)."""
-    if goal.kind != Goal.Kind.INDICATOR or goal.baseline_value is None or goal.target_value is None:
-        return None
-    if goal.baseline_end is None or goal.window_days <= 0:
-        return None
     day = as_of or last_complete_day()
+    return goal_progress_on(goal, [day]).get(day)
+
+
+def goal_progress_on(goal: Goal, days: Iterable[dt.date]) -> dict[dt.date, progress_rules.Progress]:
+    """The goal's progress on each of ``days``, from one query (a year of weekly meetings at once)."""
+    wanted = sorted(set(days))
+    if goal.kind != Goal.Kind.INDICATOR or goal.baseline_value is None or goal.target_value is None:
+        return {}
+    if goal.baseline_end is None or goal.window_days <= 0 or not wanted:
+        return {}
     length = goal.window_days
-    windows = {"current": (day - dt.timedelta(days=length - 1), day)}
+    windows = {f"current:{day.isoformat()}": (day - dt.timedelta(days=length - 1), day) for day in wanted}
     # Weekly values (Monday–Sunday) after the baseline, up to the last complete week.
-    first_monday = goal.baseline_end + dt.timedelta(days=7 - goal.baseline_end.weekday())
-    monday = first_monday
-    while monday + dt.timedelta(days=6) <= day:
-        windows[monday.isoformat()] = (monday, monday + dt.timedelta(days=6))
+    monday = goal.baseline_end + dt.timedelta(days=7 - goal.baseline_end.weekday())
+    while monday + dt.timedelta(days=6) <= wanted[-1]:
+        windows[f"week:{monday.isoformat()}"] = (monday, monday + dt.timedelta(days=6))
         monday += dt.timedelta(days=7)
     values = figures(goal, windows)
     definition = indicator_definition(goal)
     scale = 1.0 if definition is not None and definition.per_100_staff_hours else length / 7
-    weekly = [
-        (dt.date.fromisoformat(name) + dt.timedelta(days=6), value * scale)
+    weekly = sorted(
+        (dt.date.fromisoformat(name.removeprefix("week:")) + dt.timedelta(days=6), value * scale)
         for name, value in values.items()
-        if name != "current" and value is not None
-    ]
-    return progress_rules.assess(
-        direction=goal.direction,  # type: ignore[arg-type]
-        baseline=goal.baseline_value,
-        target=goal.target_value,
-        baseline_end=goal.baseline_end,
-        target_date=goal.target_date,
-        as_of=day,
-        current=values["current"],
-        weekly=weekly,
+        if name.startswith("week:") and value is not None
     )
+    return {
+        day: progress_rules.assess(
+            direction=goal.direction,  # type: ignore[arg-type]
+            baseline=goal.baseline_value,
+            target=goal.target_value,
+            baseline_end=goal.baseline_end,
+            target_date=goal.target_date,
+            as_of=day,
+            current=values[f"current:{day.isoformat()}"],
+            weekly=[(sunday, value) for sunday, value in weekly if sunday <= day],
+        )
+        for day in wanted
+    }
 
 
 def milestone_share_done(goal: Goal) -> float | None:

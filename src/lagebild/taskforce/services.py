@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from lagebild.analytics.cockpit import Cockpit
 from lagebild.analytics.models import Indicator
 from lagebild.core import audit
 from lagebild.geo.models import Area
@@ -442,10 +443,20 @@ def meeting_schedule(
     return meeting
 
 
-def meeting_freeze(meeting: Meeting) -> int:
-    """Store the agenda and every figure it shows, as of now. Returns the number of figures."""
-    entries = agenda.build(meeting)
-    values = agenda.figures(meeting)
+def meeting_freeze(
+    meeting: Meeting,
+    *,
+    entries: list[agenda.Entry] | None = None,
+    cockpit: Cockpit | None = None,
+    progress: dict[int, progress_rules.Progress] | None = None,
+) -> int:
+    """Store the agenda and every figure it shows, as of now. Returns the number of figures.
+
+    ``entries``, ``cockpit`` and ``progress`` are the agenda, the cockpit of the meeting's Stichtag and
+    the goals' progress on it when the caller has them already (the demo freezes a year of meetings).
+    """
+    entries = agenda.build(meeting) if entries is None else entries
+    values = agenda.figures(meeting, cockpit=cockpit, progress=progress)
     with transaction.atomic():
         meeting.agenda_items.all().delete()
         meeting.figures.all().delete()

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('field_officer', 'Außendienst'), ('shift_lead', 'Schichtleitung / Leitstelle'), ('analyst', 'Analyse'), ('taskforce', 'Sonderstab / Arbeitsgruppe'), ('leadership', 'Leitung (nur lesen)'), ('executive_board', 'Verwaltungsvorstand (entscheidet Empfehlungen)'), ('admin', 'Administration')], default='field_officer', max_length=20, verbose_name='Rolle'),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("field_officer", "Außendienst"),
+                    ("shift_lead", "Schichtleitung / Leitstelle"),
+                    ("analyst", "Analyse"),
+                    ("taskforce", "Sonderstab / Arbeitsgruppe"),
+                    ("leadership", "Leitung (nur lesen)"),
+                    ("executive_board", "Verwaltungsvorstand (entscheidet Empfehlungen)"),
+                    ("admin", "Administration"),
+                ],
+                default="field_officer",
+                max_length=20,
+                verbose_name="Rolle",
+            ),
         ),
     ]
