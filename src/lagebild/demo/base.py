@@ -52,6 +52,16 @@ DEMO_LOGINS = [
     DemoLogin("analyse", CITY, Role.ANALYST, "Elif", "Yılmaz"),
     DemoLogin("sonderstab", CITY, Role.TASKFORCE, "Sabine", "Overbeck"),
     DemoLogin("leitung", CITY, Role.LEADERSHIP, "Thomas", "Westermann"),
+    DemoLogin(
+        "ob", CITY, Role.EXECUTIVE_BOARD, "Jens", "Hartmann"
+    ),  # Oberbürgermeister, chairs the Sonderstab
+    DemoLogin("pp", POLICE, Role.LEADERSHIP, "Birgit", "Lehmkuhl"),  # Polizeipräsidentin, chairs it too
+    DemoLogin(
+        "vorstand", CITY, Role.EXECUTIVE_BOARD, "Norbert", "Dahlmann"
+    ),  # Dezernent im Verwaltungsvorstand
+    DemoLogin(
+        "ag-polizei", POLICE, Role.TASKFORCE, "Murat", "Demir"
+    ),  # leads the group "Belästigungen bekämpfen"
     DemoLogin("admin", CITY, Role.ADMIN, "Andreas", "Hülsmann", admin=True),
 ]
 

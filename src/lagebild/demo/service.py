@@ -16,6 +16,7 @@ from lagebild.core.models import Authority, User
 
 from . import base, citizen
 from . import calibration as cal
+from . import taskforce as demo_taskforce
 from .generator import DemoConfig, DemoResult, generate
 
 __all__ = ["DemoConfig", "DemoReport", "setup_demo"]
@@ -38,6 +39,7 @@ class DemoReport:
     logins: list[LoginRow] = field(default_factory=list)
     balances: list[str] = field(default_factory=list)
     citizen: citizen.CitizenResult = field(default_factory=citizen.CitizenResult)
+    taskforce: demo_taskforce.TaskForceResult = field(default_factory=demo_taskforce.TaskForceResult)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -61,6 +63,7 @@ class DemoReport:
             )
         lines.extend(self.balances)
         lines.append(self.citizen.line())
+        lines.append(self.taskforce.line())
         lines.append("Open311-Schnittstelle: /open311/v2/discovery.xml (API-Key für Demo-Clients: demo-key).")
         return lines
 
@@ -82,6 +85,12 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
     aggregates.rebuild()
     if not report.data.skipped:
         report.balances = balances(report.data, authorities)
+    report.taskforce = demo_taskforce.generate_task_force(
+        config.last_day,
+        operation=report.data.operation,
+        police_window=report.data.police_window,
+        log=log,
+    )
     names = {a.pk: a.name for a in Authority.objects.all()}
     users = {
         u.username: u

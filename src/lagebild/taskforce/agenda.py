@@ -126,24 +126,27 @@ def live_values(meeting: Meeting) -> dict[str, float | None]:
     return {figure.key: figure.value for figure in figures(meeting)}
 
 
+def build_figures(cockpit: Cockpit) -> list[Entry]:
+    """Agenda items for the cockpit's indicators whose week or 28-day figure is flagged."""
+    entries = []
+    for row in cockpit.rows:
+        flagged = [(w, cockpit.figure(row.code, w.key)) for w in cockpit.windows if w.key in FLAGGED_WINDOWS]
+        flagged = [(w, f) for w, f in flagged if f.flag]
+        if flagged:
+            text = "; ".join(
+                f"{w.label}: {number_de(f.current or 0)} gegenüber {number_de(f.prior or 0)} "
+                f"({_percent(f.percent)}, {f.flag_label})"
+                for w, f in flagged
+            )
+            entries.append(Entry(AgendaItem.Kind.FIGURES, row.name, text))
+    return entries
+
+
 def build(meeting: Meeting) -> list[Entry]:
     """The generated agenda, in the order the task force works through it."""
     task_force = meeting.task_force
-    entries: list[Entry] = []
     cockpit = _cockpit(meeting)
-    if cockpit is not None:
-        for row in cockpit.rows:
-            flagged = [
-                (w, cockpit.figure(row.code, w.key)) for w in cockpit.windows if w.key in FLAGGED_WINDOWS
-            ]
-            flagged = [(w, f) for w, f in flagged if f.flag]
-            if flagged:
-                text = "; ".join(
-                    f"{w.label}: {number_de(f.current or 0)} gegenüber {number_de(f.prior or 0)} "
-                    f"({_percent(f.percent)}, {f.flag_label})"
-                    for w, f in flagged
-                )
-                entries.append(Entry(AgendaItem.Kind.FIGURES, row.name, text))
+    entries: list[Entry] = build_figures(cockpit) if cockpit is not None else []
     before = previous_meeting(meeting)
     since = before.date if before else meeting.date - dt.timedelta(days=7)
     operations = Operation.objects.filter(

@@ -1,0 +1,89 @@
+"""The demo Sonderstab: five working groups with goals, milestones and recommendations, and a year of
+weekly meetings whose frozen figures equal what the cockpit showed on each day (recomputed here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from lagebild.analytics.cockpit import build_cockpit
+from lagebild.analytics.models import CITY_AREA
+from lagebild.demo.service import setup_demo
+from lagebild.taskforce import selectors
+from lagebild.taskforce.models import (
+    ActionItem,
+    Goal,
+    Meeting,
+    Milestone,
+    Recommendation,
+    TaskForce,
+)
+
+from .test_demo import SHORT
+
+
+@pytest.fixture(autouse=True)
+def fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db):
+    return setup_demo(SHORT)
+
+
+def test_the_demo_sonderstab_has_five_groups_goals_and_a_year_of_meetings(demo):
+    task_force = TaskForce.objects.get()
+    assert [g.name for g in task_force.working_groups.all()] == [
+        "Stadtbild verschönern",
+        "Campieren reduzieren",
+        "Belästigungen bekämpfen",
+        "Sucht vermeiden",
+        "Suchthilfe weiterentwickeln",
+    ]
+    assert {g.lead.authority.kind for g in task_force.working_groups.all()} == {"city", "police"}
+    assert Goal.objects.filter(kind="indicator").count() == 3
+    assert Goal.objects.filter(kind="qualitative").count() == 2
+    assert (
+        Milestone.objects.filter(status="done").exists() and Milestone.objects.filter(status="open").exists()
+    )
+    states = set(Recommendation.objects.values_list("state", flat=True))
+    assert {"implemented", "rejected", "submitted"} <= states
+    meetings = Meeting.objects.order_by("date")
+    held = [m for m in meetings if m.state == "closed"]
+    assert len(held) == 52 and meetings.last().state == "planned"
+    assert all(m.date.weekday() == 0 and m.as_of == m.date - dt.timedelta(days=1) for m in meetings)
+    assert all(m.date <= SHORT.last_day for m in held) and meetings.last().date > SHORT.last_day
+    assert ActionItem.objects.filter(done_at__isnull=False).exists()
+    assert demo.taskforce.line().startswith("Sonderstab „Ordnung und Stadtleben“: 5 Arbeitsgruppen")
+
+
+def test_frozen_figures_equal_the_cockpit_of_that_day_recomputed(demo):
+    held = list(Meeting.objects.filter(state="closed").order_by("date"))
+    for meeting in (held[0], held[len(held) // 2], held[-1]):
+        cockpit = build_cockpit(CITY_AREA, "wochenlage", meeting.as_of)
+        frozen = {f.key: f for f in meeting.figures.all()}
+        compared = 0
+        for row in cockpit.rows:
+            for window in ("week", "28d", "ytd"):
+                figure = cockpit.figure(row.code, window)
+                stored = frozen[f"cockpit:wochenlage:{CITY_AREA}:{row.code}:{window}"]
+                assert (stored.value, stored.prior, stored.flag) == (
+                    figure.current,
+                    figure.prior,
+                    figure.flag,
+                )
+                compared += 1
+        assert compared == 3 * len(cockpit.rows) == 51
+        for goal in Goal.objects.filter(kind="indicator"):
+            result = selectors.goal_progress(goal, as_of=meeting.as_of)
+            assert frozen[f"goal:{goal.pk}"].value == result.current
+            assert frozen[f"goal:{goal.pk}"].note == result.status_label
+    assert held[-1].agenda_items.exists() and held[-1].minutes.startswith("Lage nach Stichtag")
+
+
+def test_a_second_run_adds_no_second_sonderstab(demo):
+    again = setup_demo(SHORT)
+    assert again.taskforce.skipped
+    assert TaskForce.objects.count() == 1 and Meeting.objects.count() == 53
