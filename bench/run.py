@@ -27,6 +27,7 @@ BENCHES = {
     "open311": "bench.open311",
     "cockpit": "bench.cockpit",
     "hotspots": "bench.hotspots",
+    "taskforce": "bench.taskforce",
 }
 # Pure numeric benchmarks: run once, without a database.
 WITHOUT_DATABASE = {"hotspots"}
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     per_db = {
         ("cockpit", "sqlite"): ["--measures", str(args.cockpit_measures_sqlite)],
         ("cockpit", "postgres"): ["--measures", str(args.cockpit_measures_postgres)],
+        ("taskforce", "sqlite"): ["--measures", str(args.measures)],
+        ("taskforce", "postgres"): ["--measures", str(args.measures)],
     }
     ok = True
     for bench in [b.strip() for b in args.only.split(",") if b.strip()]:

@@ -1,0 +1,174 @@
+"""Benchmark: the Sonderstab's meeting agenda, freezing a meeting's figures and the mayor's brief.
+
+``python -m bench.taskforce [--measures 1000000] [--runs 20]`` with ``DATABASE_URL`` pointing at
+a throw-away database (``bench.run`` does that). Two years of records are seeded like the cockpit
+bench (``bench.cockpit.seed``: ``--measures`` measures inside the database, count tables rebuilt),
+then the demo Sonderstab is built on them (``lagebild.demo.taskforce``: five groups, goals, a year
+of weekly meetings with frozen figures; the next meeting planned).
+
+Figures (one JSON line each):
+
+* ``taskforce_setup``: seconds to build the demo Sonderstab (52 meetings frozen), no target.
+* ``taskforce_agenda_page``: ``GET /sonderstab/sitzungen/<next>/`` as the secretary through the full
+  stack: the planned meeting's agenda is generated from live data on every view (cockpit flags,
+  goals' progress, milestones, recommendations, actions). ``--runs`` timed requests after 3
+  warm-ups. Target p95 < 300 ms.
+* ``taskforce_frozen_page``: ``GET`` of the last held meeting (frozen agenda and figures, plus today's
+  value of every frozen figure to show differences). No target, for orientation.
+* ``taskforce_freeze``: ``services.meeting_freeze`` of the planned meeting (agenda and every figure
+  computed and stored), ``--freeze-runs`` runs. Target p95 < 1 s.
+* ``taskforce_brief_pdf``: the mayor's brief as PDF (``taskforce.briefs.brief_pdf``), ``--brief-runs``
+  runs, with its page count. Target max < 2 s, at most 2 pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import time
+
+from .common import base_world, db_vendor, emit, log, migrate, percentile, prepare_like_a_server, setup
+
+TARGET_AGENDA_P95_MS = 300.0
+TARGET_FREEZE_P95_S = 1.0
+TARGET_BRIEF_S = 2.0
+
+
+def _timings(runs: int, action) -> list[float]:  # type: ignore[no-untyped-def]
+    values = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        values.append(time.perf_counter() - started)
+    return values
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--measures", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--freeze-runs", type=int, default=5)
+    parser.add_argument("--brief-runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    setup()
+
+    from django.db import connection
+    from django.test import Client
+
+    from lagebild.analytics import aggregates
+    from lagebild.analytics.services import load_indicators
+    from lagebild.core.models import User
+    from lagebild.demo.taskforce import generate_task_force
+    from lagebild.taskforce import agenda, services
+    from lagebild.taskforce.models import Meeting, TaskForce
+
+    from .cockpit import seed
+
+    vendor = db_vendor()
+    migrate()
+    base_world()
+    load_indicators()
+    counts = seed(args.measures, args.days, args.seed)
+    aggregates.rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if vendor == "postgres" else "ANALYZE")
+    last_day = dt.date.fromisoformat(str(counts["last_day"]))
+    log(f"{counts['measures']:,} Maßnahmen gesät, Zähltabellen aufgebaut")
+
+    started = time.perf_counter()
+    result = generate_task_force(last_day, log=log)
+    setup_seconds = time.perf_counter() - started
+    emit(
+        bench="taskforce_setup",
+        db=vendor,
+        stored_measures=counts["measures"],
+        meetings=result.meetings,
+        frozen_figures=result.figures,
+        seconds=round(setup_seconds, 2),
+        ok=True,
+    )
+
+    task_force = TaskForce.objects.get()
+    planned = Meeting.objects.filter(task_force=task_force, state=Meeting.State.PLANNED).get()
+    held = Meeting.objects.filter(task_force=task_force, state=Meeting.State.CLOSED).order_by("-date").first()
+    secretary = User.objects.get(username="sonderstab")
+    prepare_like_a_server()
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(secretary)
+
+    def page(meeting: Meeting) -> None:
+        response = client.get(f"/sonderstab/sitzungen/{meeting.pk}/")
+        assert response.status_code == 200, response.status_code
+
+    for _ in range(3):
+        page(planned)
+        page(held)
+    load_before = os.getloadavg()[0]
+    agenda_ms = [t * 1000 for t in _timings(args.runs, lambda: page(planned))]
+    p95 = percentile(agenda_ms, 95)
+    emit(
+        bench="taskforce_agenda_page",
+        db=vendor,
+        stored_measures=counts["measures"],
+        n=args.runs,
+        agenda_items=len(agenda.build(planned)),
+        p50_ms=round(percentile(agenda_ms, 50), 1),
+        p95_ms=round(p95, 1),
+        max_ms=round(max(agenda_ms), 1),
+        load_1min=round(load_before, 2),
+        target_p95_ms=TARGET_AGENDA_P95_MS,
+        ok=p95 < TARGET_AGENDA_P95_MS,
+    )
+    frozen_ms = [t * 1000 for t in _timings(max(5, args.runs // 2), lambda: page(held))]
+    emit(
+        bench="taskforce_frozen_page",
+        db=vendor,
+        stored_measures=counts["measures"],
+        n=len(frozen_ms),
+        p50_ms=round(percentile(frozen_ms, 50), 1),
+        p95_ms=round(percentile(frozen_ms, 95), 1),
+        ok=True,
+    )
+
+    freeze_s = _timings(args.freeze_runs, lambda: services.meeting_freeze(planned))
+    figures = planned.figures.count()
+    emit(
+        bench="taskforce_freeze",
+        db=vendor,
+        stored_measures=counts["measures"],
+        n=args.freeze_runs,
+        figures=figures,
+        agenda_items=planned.agenda_items.count(),
+        p50_s=round(percentile(freeze_s, 50), 3),
+        p95_s=round(percentile(freeze_s, 95), 3),
+        target_p95_s=TARGET_FREEZE_P95_S,
+        ok=percentile(freeze_s, 95) < TARGET_FREEZE_P95_S,
+    )
+
+    try:
+        from lagebild.taskforce import briefs
+    except ImportError:
+        emit(bench="taskforce_brief_pdf", db=vendor, ok=False, error="taskforce.briefs fehlt")
+        return
+    pdf: list[bytes] = []
+    brief_s = _timings(args.brief_runs, lambda: pdf.append(briefs.brief_pdf(task_force, as_of=last_day)))
+    pages = pdf[-1].count(b"/Type /Page") - pdf[-1].count(b"/Type /Pages")
+    emit(
+        bench="taskforce_brief_pdf",
+        db=vendor,
+        stored_measures=counts["measures"],
+        n=args.brief_runs,
+        bytes=len(pdf[-1]),
+        pages=pages,
+        p50_s=round(percentile(brief_s, 50), 3),
+        max_s=round(max(brief_s), 3),
+        target_max_s=TARGET_BRIEF_S,
+        ok=max(brief_s) < TARGET_BRIEF_S and pages <= 2,
+    )
+
+
+if __name__ == "__main__":
+    main()
