@@ -54,3 +54,15 @@ def to_utm32_many(lats: np.ndarray, lons: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def h3_cell(lat: float, lon: float, resolution: int = H3_RESOLUTION) -> str:
     return h3.latlng_to_cell(lat, lon, resolution)
+
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine); within a city it is exact to centimetres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = math.radians(lon2 - lon1) / 2
+    a = math.sin(half_dphi) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_dlambda) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
