@@ -141,6 +141,27 @@ def test_invalid_input_answers_400_with_german_messages_per_field(
     assert _count_incidents() == 0
 
 
+def test_every_error_comes_in_one_answer(world, kod, polizei, now):
+    payload = incident_payload(
+        now,
+        category="gibt-es-nicht",
+        lat=52.52,
+        lon=13.405,
+        measures=[{"type": "caution_fee", "amount": "80"}],
+    )
+    del payload["occurred_at"]
+    response = token_client(kod).post(URL, payload, format="json")
+    assert response.status_code == 400
+    errors = response.json()
+    assert set(errors) == {"category", "occurred_at", "lat", "measures"}, errors
+    assert "außerhalb des Stadtgebiets" in errors["lat"][0]
+    assert "zwischen 5 und 55 €" in errors["measures"][0]
+    assert _count_incidents() == 0
+    # The same for the police; nothing was written for anyone.
+    assert token_client(polizei).post(URL, payload, format="json").status_code == 400
+    assert _count_incidents() == 0
+
+
 def test_duplicate_external_id_is_a_validation_error(world, kod, now):
     client = token_client(kod)
     first = client.post(URL, incident_payload(now, external_id="X-1"), format="json")

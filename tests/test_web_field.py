@@ -257,6 +257,100 @@ def test_missing_location_and_category_are_reported_in_german(client, world, kod
     assert "Bitte prüfen Sie Ihre Angaben" in text_of(response)
 
 
+def summary_items(response) -> list[str]:
+    box = re.search(
+        r'<div class="form-errors" role="alert" id="form-errors">(.*?)</div>', text_of(response), re.S
+    )
+    assert box, "no error summary"
+    return [
+        re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", box.group(1), re.S)
+    ]
+
+
+def test_an_empty_submit_names_every_missing_field_at_once_in_plain_words(client, world, kod):
+    client.force_login(kod)
+    prefilled_time = local_input(timezone.now())
+    response = client.post(
+        reverse("field:incident-create"),
+        {"occurred_at": prefilled_time, "source": "patrol", "lat": "", "lon": "", "address_text": ""},
+    )
+    assert response.status_code == 200
+    assert summary_items(response) == [
+        "Sachverhalt: Bitte einen Sachverhalt wählen.",
+        "Bitte den Ort wählen: auf die Karte tippen, Standort verwenden oder eine Ortsangabe eingeben.",
+    ]
+    assert "Bitte den Ort wählen" in error_text(response, "location")
+    page = text_of(response)
+    assert "Breite fehlt" not in page and "Länge fehlt" not in page and "Breite (WGS84):" not in page
+    assert '<a href="#entry-map">' in page  # the summary leads to the map
+    assert not re.search(r'<details class="coordinates" open>', page)  # nothing typed there
+    with unscoped():
+        assert Incident.objects.count() == 0
+
+
+def test_form_checks_and_business_rules_are_reported_in_one_round(client, world, kod, polizei):
+    client.force_login(kod)
+    data = entry_data(
+        world["categories"]["begging"],
+        lat=str(OUTSIDE[0]),
+        lon=str(OUTSIDE[1]),
+        measure_types=["caution_fee"],
+        caution_amount="70",
+    )
+    data["category"] = ""
+    response = client.post(reverse("field:incident-create"), data)
+    items = summary_items(response)
+    assert "Sachverhalt: Bitte einen Sachverhalt wählen." in items
+    assert any("außerhalb des Stadtgebiets" in item for item in items)
+    assert "zwischen 5 und 55 €" in error_text(response, "id_caution_amount")
+    # A form message is not repeated by the rule behind it.
+    response = client.post(
+        reverse("field:incident-create"),
+        entry_data(
+            world["categories"]["begging"],
+            occurred_at="",
+            measure_types=["caution_fee"],
+            caution_amount="viel",
+        ),
+    )
+    assert error_text(response, "id_caution_amount").strip() == "Der Betrag ist keine Zahl."
+    assert error_text(response, "id_occurred_at").strip() == "Bitte den Zeitpunkt angeben."
+    # A typed half coordinate is named as such, not as a missing place.
+    response = client.post(
+        reverse("field:incident-create"), entry_data(world["categories"]["begging"], lon="")
+    )
+    assert "Bitte Breite und Länge angeben" in error_text(response, "location")
+    assert re.search(r'<details class="coordinates" open>', text_of(response))
+    # The police see no trace of the refused entries.
+    client.force_login(polizei)
+    with unscoped():
+        assert Incident.objects.count() == 0
+
+
+def test_quick_time_offset_keeps_the_hour_that_occurs_twice(client, world, kod, clock):
+    # 02:20 winter time, the second 02:20 of the night; "vor 1 h" is the first 02:20 (summer time).
+    clock.move_to("2027-10-31T02:20:00+01:00")
+    client.force_login(kod)
+    data = entry_data(
+        world["categories"]["begging"], occurred_at="2027-10-31T02:20", occurred_at_offset="+02:00"
+    )
+    assert client.post(reverse("field:incident-create"), data).status_code == 302
+    # Typed by hand (no offset), or an offset the zone did not have: the usual reading.
+    typed = entry_data(world["categories"]["begging"], occurred_at="2027-10-31T02:20", occurred_at_offset="")
+    assert client.post(reverse("field:incident-create"), typed).status_code == 302
+    forged = entry_data(
+        world["categories"]["begging"], occurred_at="2027-10-31T02:20", occurred_at_offset="+05:00"
+    )
+    assert client.post(reverse("field:incident-create"), forged).status_code == 302
+    with authority_scope(kod.authority):
+        times = list(Incident.objects.order_by("pk").values_list("occurred_at", flat=True))
+    assert [t.isoformat() for t in times] == [
+        "2027-10-31T00:20:00+00:00",
+        "2027-10-31T01:20:00+00:00",
+        "2027-10-31T01:20:00+00:00",
+    ]
+
+
 def test_caution_amount_out_of_range_is_shown_at_the_amount(client, world, kod):
     client.force_login(kod)
     response = client.post(

@@ -21,6 +21,7 @@ from lagebild.core.models import Role
 from lagebild.core.scoping import authority_scope, unscoped
 from lagebild.field import services as field
 from lagebild.field.measures import MeasureInput
+from lagebild.geo.models import Place
 
 from ..citizen_fixtures import *  # noqa: F403
 from ..test_import_export import csv_file, row
@@ -107,9 +108,19 @@ def records(world, kod, kod_lead, polizei, services, settings, tmp_path) -> dict
             measures=[MeasureInput(type="dispersal_order"), MeasureInput(type="caution")],
         )
         shift = field.shift_create(user=kod_lead, date=timezone.localdate(now), kind="late")
+        # Running now, with an area: the start screen's "Meine Streife" shows its buttons and
+        # the entry map its area and the gazetteer's place names.
         patrol = field.patrol_create(
-            user=kod_lead, shift=shift, name="Doppelstreife City 1", members=[kod, polizei]
+            user=kod_lead,
+            shift=shift,
+            name="Doppelstreife City 1",
+            members=[kod, polizei],
+            area_id=world["areas"]["centre"].pk,
+            planned_start=now - dt.timedelta(minutes=30),
+            planned_end=now + dt.timedelta(hours=3),
         )
+    Place.objects.create(name="Hansaplatz", kind="place", lat=51.514, lon=7.464)
+    Place.objects.create(name="Kampstraße", kind="street", lat=51.5155, lon=7.4655)
     # Received yesterday at noon: the test world routes night-time reports to the police,
     # and the shift lead of the city must see this one whatever time the suite runs at.
     noon_yesterday = dt.datetime.combine(

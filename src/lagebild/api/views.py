@@ -6,6 +6,7 @@ so records of the other authority answer 404 exactly like records that do not ex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError
@@ -15,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.fields import SkipField
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -117,6 +119,38 @@ class BaseViewSet(ScopedAPIMixin, viewsets.GenericViewSet):
 # --- incidents ------------------------------------------------------------------------------
 
 
+def _all_incident_errors(serializer: s.IncidentCreateSerializer, user: Any) -> dict[str, Any]:
+    """The serializer's errors plus what the service would refuse in the fields that passed
+    (place outside the city, measure rules, ...), so a client gets every error in one answer."""
+    errors: dict[str, Any] = dict(serializer.errors)
+    if not isinstance(serializer.initial_data, Mapping):
+        return errors  # not an object at all: nothing more to check
+    valid: dict[str, Any] = {}
+    for name, field in serializer.fields.items():
+        if name in errors:
+            continue
+        try:
+            valid[name] = field.run_validation(field.get_value(serializer.initial_data))
+        except (serializers.ValidationError, SkipField):
+            continue
+    checked = services.incident_check(
+        user=user,
+        category=valid.get("category"),
+        occurred_at=valid.get("occurred_at"),
+        lat=valid.get("lat", ""),
+        lon=valid.get("lon", ""),
+        measures=valid.get("measures") or [],
+        source=valid.get("source") or Incident.Source.PATROL,
+        description=valid.get("description") or "",
+        address_text=valid.get("address_text") or "",
+        patrol=valid.get("patrol"),
+        external_id=valid.get("external_id") or "",
+    )
+    for key, messages in checked.items():
+        errors.setdefault(key, messages)
+    return errors
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Feststellungen auflisten",
@@ -167,7 +201,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            raise serializers.ValidationError(_all_incident_errors(serializer, request.user))
         data = serializer.validated_data
         try:
             incident = services.incident_create(

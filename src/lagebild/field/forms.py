@@ -8,6 +8,7 @@ are put back onto the form fields by :func:`add_service_errors`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from lagebild.catalog.selectors import category_list
 from lagebild.core.forms import LocalDateTimeField
 from lagebild.core.models import Authority, Role, User
 from lagebild.geo.models import Area
-from lagebild.geo.selectors import area_list
+from lagebild.geo.selectors import area_list, place_by_name
 
 from .filters import filters_from_querydict
 from .measures import MEASURE_LABELS, MeasureInput, parse_decimal
@@ -154,6 +155,16 @@ class LagebildForm(forms.Form):
 
 # --- incident entry ---------------------------------------------------------------------------
 
+# The place is one thing to an officer: latitude and longitude are details of it.
+LOCATION_FIELDS = ("lat", "lon")
+LOCATION_MISSING = (
+    "Bitte den Ort wählen: auf die Karte tippen, Standort verwenden oder eine Ortsangabe eingeben."
+)
+LOCATION_HALF_MISSING = (
+    "Bitte Breite und Länge angeben – oder den Ort auf der Karte, mit dem Standort oder als Ortsangabe "
+    "wählen."
+)
+
 
 class IncidentForm(LagebildForm):
     category = forms.TypedChoiceField(label="Sachverhalt", coerce=int, empty_value=None)
@@ -209,7 +220,8 @@ class IncidentForm(LagebildForm):
         label="Ortsangabe (Straße, Platz)",
         required=False,
         max_length=200,
-        help_text="Tippen Sie mindestens zwei Buchstaben; ein Vorschlag setzt den Punkt.",
+        help_text="Ein Tipp auf die Karte trägt die nächste Straße oder den nächsten Platz ein; "
+        "Sie können das ändern. Beim Eintippen (ab zwei Buchstaben) setzt ein Vorschlag den Punkt.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
     )
     lat = forms.CharField(
@@ -237,6 +249,10 @@ class IncidentForm(LagebildForm):
             "invalid": "Bitte Datum und Uhrzeit angeben.",
         },
     )
+    # Set by the quick buttons ("jetzt", "vor 15 min", "vor 1 h") with the UTC offset of the
+    # instant they chose, so the hour that occurs twice in October keeps its meaning; typing
+    # in the field clears it (see quick-times.js).
+    occurred_at_offset = forms.CharField(required=False, max_length=6, widget=forms.HiddenInput)
     source = forms.ChoiceField(
         label="Quelle", choices=Incident.Source.choices, initial=Incident.Source.PATROL
     )
@@ -313,7 +329,49 @@ class IncidentForm(LagebildForm):
             self.add_error(
                 "create_person", "Bitte mindestens eine Maßnahme wählen, der die Person zugeordnet wird."
             )
+        self._clean_location(data)
+        self._apply_offset(data)
         return data
+
+    def _clean_location(self, data: dict[str, Any]) -> None:
+        """The place in the officer's words: a missing place is one message, not two about
+        coordinates; a typed gazetteer name (without JavaScript, or without picking the
+        suggestion) gives the point."""
+        lat = (data.get("lat") or "").strip()
+        lon = (data.get("lon") or "").strip()
+        if lat and lon:
+            return
+        if lat or lon:
+            self.add_error("lon" if lat else "lat", LOCATION_HALF_MISSING)
+            return
+        address = (data.get("address_text") or "").strip()
+        if not address:
+            self.add_error("lat", LOCATION_MISSING)
+            return
+        place = place_by_name(address)
+        if place is None:
+            self.add_error(
+                "lat",
+                f"„{address}“ steht nicht im Ortsverzeichnis. Bitte einen Vorschlag aus der Liste nehmen, "
+                "auf die Karte tippen oder den Standort verwenden.",
+            )
+            return
+        data["lat"], data["lon"] = str(place.lat), str(place.lon)
+
+    def _apply_offset(self, data: dict[str, Any]) -> None:
+        """A quick button's exact instant: the wall time as shown, with the offset it had."""
+        offset = (data.get("occurred_at_offset") or "").strip()
+        moment = data.get("occurred_at")
+        typed = str(self.data.get("occurred_at", "")).strip()
+        if moment is None or not re.fullmatch(r"[+-]\d\d:\d\d", offset):
+            return
+        try:
+            exact = dt.datetime.fromisoformat(f"{typed}{offset}")
+        except ValueError:
+            return
+        if exact.tzinfo is None or local_input_value(exact) != typed:
+            return  # edited by hand, or an offset the city's zone did not have then
+        data["occurred_at"] = exact
 
     def category_object(self) -> Category | None:
         return self.categories.get(self.cleaned_data.get("category"))  # type: ignore[arg-type]
@@ -370,6 +428,73 @@ class IncidentForm(LagebildForm):
                 for label in MEASURE_LABELS.values():
                     text = text.removeprefix(f"{label}: ")
             self.add_error(field, text)
+
+    def service_arguments(self) -> dict[str, Any]:
+        """What ``services.incident_create`` / ``incident_check`` get from the valid fields."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "category": self.category_object(),
+            "occurred_at": data.get("occurred_at"),
+            "lat": data.get("lat", ""),
+            "lon": data.get("lon", ""),
+            "source": data.get("source") or Incident.Source.PATROL,
+            "description": data.get("description") or "",
+            "address_text": data.get("address_text") or "",
+            "patrol": self.patrol_object(),
+        }
+
+    def show_service_errors(
+        self, errors: dict[str, list[str]], measures: list[MeasureInput], *, only_new: bool = False
+    ) -> None:
+        """Put a service's messages at the fields; ``only_new`` keeps fields the form already
+        flagged (its message says it better) and treats latitude and longitude as one place."""
+        flagged = set(self.errors) if only_new else set()
+        if flagged & set(LOCATION_FIELDS):
+            flagged |= set(LOCATION_FIELDS)
+        details = {key: list(messages) for key, messages in errors.items()}
+        measure_messages = details.pop("measures", [])
+        if measure_messages:
+            before = {name: list(self.errors[name]) for name in flagged if name in self.errors}
+            self.add_measure_errors(measure_messages, measures)
+            for name, messages in before.items():  # the form's own message stays alone
+                self.errors[name] = self.error_class(messages)
+        aliases = {"age_group": "person_age_group"}
+        for key, messages in details.items():
+            field = aliases.get(key, key)
+            if field in flagged:
+                continue
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message)
+
+    def error_summary(self) -> list[dict[str, str]]:
+        """The messages for the box above the form, in field order; the place is one item
+        (latitude and longitude are details of it) and links to the map."""
+        if not (self.is_bound and self.errors):
+            return []
+        items = [{"anchor": "", "label": "", "message": str(m)} for m in self.non_field_errors()]
+        location_done = False
+        for name in self.fields:
+            if name not in self.errors:
+                continue
+            if name in LOCATION_FIELDS:
+                if location_done:
+                    continue
+                location_done = True
+                for field_name in LOCATION_FIELDS:
+                    items += [
+                        {"anchor": "entry-map", "label": "", "message": str(message)}
+                        for message in self.errors.get(field_name, [])
+                    ]
+                continue
+            items += [
+                {"anchor": self[name].auto_id, "label": str(self.fields[name].label or ""), "message": str(m)}
+                for m in self.errors[name]
+            ]
+        return items
+
+    def location_errors(self) -> list[str]:
+        return [str(m) for name in LOCATION_FIELDS for m in self.errors.get(name, [])]
 
 
 def patrol_label(patrol: Patrol) -> str:

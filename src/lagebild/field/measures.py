@@ -41,9 +41,12 @@ def measure_errors(
     measure: MeasureInput,
     *,
     authority_is_police: bool,
-    caution_allowed: bool,
+    caution_allowed: bool | None,
 ) -> list[str]:
-    """German messages for everything wrong with one measure (empty list = valid)."""
+    """German messages for everything wrong with one measure (empty list = valid).
+
+    ``caution_allowed`` None means the catalogue rule is not known yet (no category or time
+    chosen): the caution checks that depend on it are then left out."""
     errors: list[str] = []
     if measure.type not in MEASURE_LABELS:
         return [f"Unbekannte Maßnahme {measure.type!r}."]
@@ -51,10 +54,11 @@ def measure_errors(
     if measure.type in POLICE_ONLY_MEASURES and not authority_is_police:
         errors.append(f"{label}: Diese Maßnahme darf nur die Polizei treffen.")
     if measure.type == MeasureType.CAUTION_FEE:
-        if not caution_allowed:
+        if caution_allowed is False:
             errors.append(f"{label}: Für diesen Sachverhalt ist kein Verwarnungsgeld vorgesehen.")
         if measure.amount is None:
-            errors.append(f"{label}: Bitte den Betrag angeben (5 bis 55 €).")
+            if caution_allowed is not None:  # an empty amount means the category's standard amount
+                errors.append(f"{label}: Bitte den Betrag angeben (5 bis 55 €).")
         elif not (CAUTION_MIN <= measure.amount <= CAUTION_MAX):
             errors.append(f"{label}: Der Betrag muss zwischen 5 und 55 € liegen (§ 56 OWiG).")
     elif measure.type == MeasureType.SEIZURE:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from lagebild.core.localtime import later
+from lagebild.core.localtime import later, utc
 from lagebild.core.models import Role, User
 from lagebild.geo.models import Area
 
@@ -155,16 +155,68 @@ def patrol_list(
     return queryset
 
 
+# An officer's own patrol counts as "now" from this long before its planned start until this
+# long after its planned end: briefings start early and patrols run over their plan. Without
+# it a patrol a few minutes over its plan silently dropped out of the entry form. Documented
+# in docs/field-entry.md.
+OWN_PATROL_TOLERANCE = dt.timedelta(minutes=60)
+# A started patrol that nobody ended is no longer "now" after the longest patrol there can be.
+RUNNING_PATROL_LIMIT = dt.timedelta(hours=16)
+# How far ahead the start screen looks for the officer's next patrol.
+NEXT_PATROL_HORIZON = dt.timedelta(hours=24)
+
+
+def _distance_from_plan(patrol: Patrol, at: dt.datetime) -> dt.timedelta:
+    """How far ``at`` lies outside the planned window (zero inside it), in absolute time."""
+    now, start, end = utc(at), utc(patrol.planned_start), utc(patrol.planned_end)
+    if now < start:
+        return start - now
+    if now > end:
+        return now - end
+    return dt.timedelta(0)
+
+
+def _nowness(patrol: Patrol, at: dt.datetime) -> tuple:
+    """Sort key: a started patrol first, then the one whose plan is closest to ``at``."""
+    return (patrol.actual_start is None, _distance_from_plan(patrol, at), patrol.planned_start, patrol.pk)
+
+
 def current_patrol_for(user: User, at: dt.datetime | None = None) -> Patrol | None:
-    """The patrol the user is on now (started, or planned to be running), if any."""
+    """The user's own patrol now: started and not ended, or not yet started with ``at`` within
+    ``OWN_PATROL_TOLERANCE`` of its planned window. Scoped: only patrols the user may see."""
+    at = at or timezone.now()
+    candidates = (
+        Patrol.objects.select_related("area", "shift")
+        .filter(memberships__user=user, actual_end__isnull=True)
+        .filter(
+            Q(
+                actual_start__isnull=False,
+                actual_start__lte=at,
+                actual_start__gte=later(at, -RUNNING_PATROL_LIMIT),
+            )
+            | Q(
+                actual_start__isnull=True,
+                planned_start__lte=later(at, OWN_PATROL_TOLERANCE),
+                planned_end__gte=later(at, -OWN_PATROL_TOLERANCE),
+            )
+        )
+        .distinct()
+    )
+    return min(candidates, key=lambda patrol: _nowness(patrol, at), default=None)
+
+
+def next_patrol_for(user: User, at: dt.datetime | None = None) -> Patrol | None:
+    """The user's next own patrol that is not yet "now" (planned within the next day)."""
     at = at or timezone.now()
     return (
-        Patrol.objects.filter(memberships__user=user, actual_end__isnull=True)
+        Patrol.objects.select_related("area", "shift")
         .filter(
-            Q(actual_start__isnull=False, actual_start__lte=at)
-            | Q(planned_start__lte=later(at, dt.timedelta(hours=1)), planned_end__gte=at)
+            memberships__user=user,
+            actual_start__isnull=True,
+            planned_start__gt=later(at, OWN_PATROL_TOLERANCE),
+            planned_start__lte=later(at, NEXT_PATROL_HORIZON),
         )
-        .order_by("-actual_start", "planned_start")
+        .order_by("planned_start", "pk")
         .first()
     )
 
@@ -200,6 +252,35 @@ def patrols_for_entry(user: User, at: dt.datetime | None = None) -> QuerySet[Pat
         )
         .order_by("-planned_start", "name")
     )
+
+
+@dataclass
+class EntryPatrols:
+    """The patrol choice of the entry form: the officer's own patrols first, then the others."""
+
+    own: list[Patrol]
+    others: list[Patrol]
+    current: Patrol | None
+
+    @property
+    def all(self) -> list[Patrol]:
+        return self.own + self.others
+
+
+def entry_patrols(user: User, at: dt.datetime | None = None) -> EntryPatrols:
+    at = at or timezone.now()
+    current = current_patrol_for(user, at)
+    patrols = list(patrols_for_entry(user, at))
+    if current is not None and current.pk not in {p.pk for p in patrols}:
+        patrols.append(current)
+    own_ids = set(
+        PatrolMember.objects.filter(user=user, patrol_id__in=[p.pk for p in patrols]).values_list(
+            "patrol_id", flat=True
+        )
+    )
+    own = sorted((p for p in patrols if p.pk in own_ids), key=lambda patrol: _nowness(patrol, at))
+    others = [p for p in patrols if p.pk not in own_ids]
+    return EntryPatrols(own=own, others=others, current=current)
 
 
 def patrols_of_user(user: User, *, date_from: dt.date, date_to: dt.date) -> QuerySet[Patrol]:

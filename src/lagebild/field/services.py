@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,13 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from lagebild.analytics import aggregates
-from lagebild.catalog.models import Category
+from lagebild.catalog.models import Category, CategoryRule
 from lagebild.catalog.selectors import rule_for
 from lagebild.core import audit
 from lagebild.core.localtime import elapsed
 from lagebild.core.models import Authority, User
 from lagebild.core.scoping import unscoped
-from lagebild.geo.services import locate
+from lagebild.geo.selectors import describe_point
+from lagebild.geo.services import LocatedPoint, locate
 
 from .measures import MeasureInput, measure_errors
 from .models import Incident, IncidentArea, Measure, Patrol, PatrolMember, Person, Shift
@@ -68,24 +70,29 @@ def _external_id_taken(authority_id: int, external_id: str) -> bool:
         return Incident.objects.filter(authority_id=authority_id, external_id=external_id).exists()
 
 
-@transaction.atomic
-def incident_create(
+@dataclass
+class _CheckedIncident:
+    errors: dict[str, list[str]]
+    located: LocatedPoint | None
+    rule: CategoryRule | None
+    persons: dict[str, Person]
+
+
+def _check_incident(
     *,
     user: User,
     category: Category | None,
     occurred_at: dt.datetime | None,
     lat: object,
     lon: object,
-    measures: Sequence[MeasureInput] = (),
-    source: str = Incident.Source.PATROL,
-    description: str = "",
-    address_text: str = "",
-    joint: bool | None = None,
-    patrol: Patrol | None = None,
-    external_id: str = "",
-) -> Incident:
-    """Record an incident with its measures; all or nothing, German messages per field."""
-    _require(user, "field.record_incident")
+    measures: Sequence[MeasureInput],
+    source: str,
+    description: str,
+    address_text: str,
+    patrol: Patrol | None,
+    external_id: str,
+) -> _CheckedIncident:
+    """Every rule an incident must meet, each broken one as a German message per field."""
     errors: dict[str, list[str]] = {}
     if category is None:
         errors.setdefault("category", []).append("Bitte einen Sachverhalt wählen.")
@@ -113,8 +120,11 @@ def incident_create(
         if not visible:
             errors.setdefault("patrol", []).append("Diese Streife ist nicht sichtbar.")
     rule = None
-    if category is not None and occurred_at is not None and "occurred_at" not in errors:
-        rule = rule_for(category, timezone.localdate(occurred_at))
+    # Without a category and a valid time the catalogue rule is unknown: whether a caution
+    # is allowed and its standard amount are then not judged (the record is refused anyway).
+    rule_known = category is not None and occurred_at is not None and "occurred_at" not in errors
+    if rule_known:
+        rule = rule_for(category, timezone.localdate(occurred_at))  # type: ignore[arg-type]
     authority: Authority = user.authority
     persons: dict[str, Person] = {}
     measure_messages: list[str] = []
@@ -124,7 +134,7 @@ def incident_create(
         for message in measure_errors(
             measure,
             authority_is_police=authority.is_police,
-            caution_allowed=bool(rule and rule.caution_allowed),
+            caution_allowed=bool(rule and rule.caution_allowed) if rule_known else None,
         ):
             measure_messages.append(f"Maßnahme {number}: {message}")
         if measure.person_pseudonym:
@@ -137,22 +147,94 @@ def incident_create(
                 persons[measure.person_pseudonym] = person
     if measure_messages:
         errors["measures"] = measure_messages
-    if errors:
-        raise ValidationError(errors)
+    return _CheckedIncident(errors=errors, located=located, rule=rule, persons=persons)
+
+
+def incident_check(
+    *,
+    user: User,
+    category: Category | None,
+    occurred_at: dt.datetime | None,
+    lat: object,
+    lon: object,
+    measures: Sequence[MeasureInput] = (),
+    source: str = Incident.Source.PATROL,
+    description: str = "",
+    address_text: str = "",
+    patrol: Patrol | None = None,
+    external_id: str = "",
+) -> dict[str, list[str]]:
+    """What :func:`incident_create` would refuse, without writing anything.
+
+    Forms and the API call it when their own input checks already failed, so a user gets
+    every message at once instead of one round per layer."""
+    return _check_incident(
+        user=user,
+        category=category,
+        occurred_at=occurred_at,
+        lat=lat,
+        lon=lon,
+        measures=[replace(m) for m in measures],  # the check fills in default amounts
+        source=source,
+        description=description,
+        address_text=address_text,
+        patrol=patrol,
+        external_id=external_id,
+    ).errors
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    user: User,
+    category: Category | None,
+    occurred_at: dt.datetime | None,
+    lat: object,
+    lon: object,
+    measures: Sequence[MeasureInput] = (),
+    source: str = Incident.Source.PATROL,
+    description: str = "",
+    address_text: str = "",
+    joint: bool | None = None,
+    patrol: Patrol | None = None,
+    external_id: str = "",
+) -> Incident:
+    """Record an incident with its measures; all or nothing, German messages per field.
+
+    Without an address text the nearest street or place of the offline gazetteer is stored
+    (``geo.selectors.describe_point``), so a map tap never leaves the place unnamed."""
+    _require(user, "field.record_incident")
+    checked = _check_incident(
+        user=user,
+        category=category,
+        occurred_at=occurred_at,
+        lat=lat,
+        lon=lon,
+        measures=measures,
+        source=source,
+        description=description,
+        address_text=address_text,
+        patrol=patrol,
+        external_id=external_id,
+    )
+    if checked.errors:
+        raise ValidationError(checked.errors)
+    located = checked.located
     assert located is not None and occurred_at is not None and category is not None
     if joint is None:
         joint = bool(patrol and patrol.joint)
+    address = address_text.strip() or describe_point(located.lat, located.lon, area_ids=located.area_ids).text
     incident = Incident.objects.create(
-        authority=authority,
+        authority=user.authority,
         joint=joint,
         occurred_at=occurred_at,
         recorded_by=user,
         patrol=patrol,
         category=category,
-        category_rule=rule,
+        category_rule=checked.rule,
         source=source,
         description=description.strip(),
-        address_text=address_text.strip(),
+        address_text=address[:200],
         lat=located.lat,
         lon=located.lon,
         x_utm=located.x_utm,
@@ -161,6 +243,7 @@ def incident_create(
         external_id=external_id,
     )
     IncidentArea.objects.bulk_create(IncidentArea(incident=incident, area_id=a) for a in located.area_ids)
+    persons = checked.persons
     Measure.objects.bulk_create(_measure_row(incident, m, user=user, persons=persons) for m in measures)
     audit.log("field.incident.created", user=user, obj=incident, measures=[m.type for m in measures])
     aggregates.apply_incidents([incident.pk])  # last: the shared count rows stay locked until commit

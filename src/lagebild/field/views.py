@@ -12,6 +12,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,11 +23,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import category_list, pick_rule
 from lagebild.core import audit
+from lagebild.core.localtime import elapsed
+from lagebild.core.models import Authority, Role
 from lagebild.geo.models import Area
 
 from . import selectors, services
@@ -87,6 +91,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "field/overview.html",
         {
+            "my_patrol": _my_patrol(request),
             "form": form,
             "period": period,
             "presets": OverviewFilterForm.PRESETS,
@@ -102,6 +107,44 @@ def overview(request: HttpRequest) -> HttpResponse:
             "list_url": reverse("field:incident-list") + "?" + points_query,
         },
     )
+
+
+PARTNER_WORD = {Authority.Kind.POLICE: "Polizei", Authority.Kind.CITY: "Ordnungsamt"}
+
+
+def _my_patrol(request: HttpRequest) -> dict[str, Any] | None:
+    """The start screen's card "Meine Streife": the officer's patrol now (or the next one)
+    with one-tap start and end; None for roles that neither patrol nor are on a patrol."""
+    user = request.user
+    now = timezone.now()
+    patrol = selectors.current_patrol_for(user, now)  # type: ignore[arg-type]
+    upcoming = None if patrol is not None else selectors.next_patrol_for(user, now)  # type: ignore[arg-type]
+    can_record = user.has_perm("field.record_incident")
+    if patrol is None and upcoming is None and getattr(user, "role", "") != Role.FIELD_OFFICER:
+        return None
+    shown = patrol or upcoming
+    members = selectors.patrol_members(shown) if shown is not None else []
+    return {
+        "patrol": patrol,
+        "upcoming": upcoming,
+        "members": [
+            {
+                "name": m.user.get_full_name() or m.user.username,
+                # Partners are named by their authority's kind, as officers would say it.
+                "partner": ""
+                if m.authority_id == user.authority_id
+                else PARTNER_WORD.get(m.authority.kind, ""),
+            }
+            for m in members
+            if m.user_id != user.pk
+        ],
+        "can_record": can_record,
+        "over_plan_minutes": (
+            int(elapsed(patrol.planned_end, now).total_seconds() // 60)
+            if patrol is not None and patrol.actual_start is None and now > patrol.planned_end
+            else 0
+        ),
+    }
 
 
 @login_required
@@ -218,12 +261,11 @@ def _category_options(categories: list[Category], today: dt.date) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def incident_create(request: HttpRequest) -> HttpResponse:
     user = request.user
+    now = timezone.now()
     categories = list(category_list())
-    patrols = list(selectors.patrols_for_entry(user))  # type: ignore[arg-type]
-    current = selectors.current_patrol_for(user)  # type: ignore[arg-type]
-    if current is not None and current.pk not in {p.pk for p in patrols}:
-        patrols.insert(0, current)
-    form_kwargs = {"user": user, "categories": categories, "patrols": patrols}
+    choice = selectors.entry_patrols(user, now)  # type: ignore[arg-type]
+    current = choice.current
+    form_kwargs = {"user": user, "categories": categories, "patrols": choice.all}
     if request.method == "POST":
         form = IncidentForm(request.POST, **form_kwargs)
         if form.is_valid():
@@ -234,31 +276,61 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 
                 link_pending_report(request, incident)
                 return redirect("field:incident-detail", pk=incident.pk)
+        else:
+            # The form's own checks failed; the service's rules are checked too, so the
+            # officer gets every message in one go (e.g. category and place).
+            measures = form.measure_inputs()
+            errors = services.incident_check(user=user, measures=measures, **form.service_arguments())  # type: ignore[arg-type]
+            form.show_service_errors(errors, measures, only_new=True)
     else:
         form = IncidentForm(
             initial={
-                "occurred_at": timezone.now(),
+                "occurred_at": now,
                 "patrol": current.pk if current else None,
                 "joint": bool(current and current.joint),
                 **_prefill(request, categories),
             },
             **form_kwargs,
         )
-    show_coordinates = bool(form.is_bound and (form.errors.get("lat") or form.errors.get("lon")))
+    selected_patrol = str(form["patrol"].value() or "")
+    map_patrol = next((p for p in choice.all if str(p.pk) == selected_patrol), None) or current
+    typed_coordinates = bool(str(form["lat"].value() or "").strip() or str(form["lon"].value() or "").strip())
     return render(
         request,
         "field/incident_form.html",
         {
             "form": form,
-            "category_groups": _category_options(categories, timezone.localdate()),
+            "category_groups": _category_options(categories, timezone.localdate(now)),
             "selected_category": str(form["category"].value() or ""),
             "selected_measures": [str(v) for v in (form["measure_types"].value() or [])],
-            "patrol_options": [{"patrol": p, "label": patrol_label(p)} for p in patrols],
-            "selected_patrol": str(form["patrol"].value() or ""),
-            "show_coordinates": show_coordinates,
+            "own_patrol_options": [{"patrol": p, "label": patrol_label(p)} for p in choice.own],
+            "other_patrol_options": [{"patrol": p, "label": patrol_label(p)} for p in choice.others],
+            "selected_patrol": selected_patrol,
+            "show_coordinates": bool(form.location_errors() and typed_coordinates),
             "has_errors": bool(form.is_bound and form.errors),
+            "error_summary": form.error_summary(),
+            "location_errors": form.location_errors(),
+            "map_area": _map_area(map_patrol),
+            "now_iso": now.isoformat(),
+            "time_zone": settings.TIME_ZONE,
         },
     )
+
+
+def _map_area(patrol: Patrol | None) -> dict[str, Any] | None:
+    """The patrol's area for the entry map: it opens there (GeoJSON for the outline)."""
+    area = patrol.area if patrol is not None and patrol.area_id else None
+    if area is None or not area.active:
+        return None
+    return {
+        "name": area.name,
+        "feature": {
+            "type": "Feature",
+            "geometry": area.geometry,
+            "properties": {"name": area.name, "kind": area.kind, "kind_label": area.get_kind_display()},
+        },
+        "bounds": [[area.min_lat, area.min_lon], [area.max_lat, area.max_lon]],
+    }
 
 
 def _prefill(request: HttpRequest, categories: list[Category]) -> dict[str, Any]:
@@ -288,7 +360,8 @@ def _create_incident(request: HttpRequest, form: IncidentForm) -> Any:
     """Creates the incident (and optionally a person) in one transaction; None on errors."""
     data = form.cleaned_data
     measures = form.measure_inputs()
-    patrol = form.patrol_object()
+    arguments = form.service_arguments()
+    patrol = arguments["patrol"]
     try:
         with transaction.atomic():
             if data.get("create_person"):
@@ -299,25 +372,15 @@ def _create_incident(request: HttpRequest, form: IncidentForm) -> Any:
                     measure.person_pseudonym = person.pseudonym
             return services.incident_create(
                 user=request.user,  # type: ignore[arg-type]
-                category=form.category_object(),
-                occurred_at=data.get("occurred_at"),
-                lat=data.get("lat", ""),
-                lon=data.get("lon", ""),
                 measures=measures,
-                source=data.get("source") or "patrol",
-                description=data.get("description") or "",
-                address_text=data.get("address_text") or "",
                 joint=bool(data.get("joint") or (patrol is not None and patrol.joint)),
-                patrol=patrol,
+                **arguments,
             )
     except ValidationError as exc:
         if not hasattr(exc, "error_dict"):
             add_service_errors(form, exc)
             return None
-        details = exc.message_dict
-        form.add_measure_errors(details.pop("measures", []), measures)
-        if details:
-            add_service_errors(form, ValidationError(details), aliases={"age_group": "person_age_group"})
+        form.show_service_errors(exc.message_dict, measures)
         return None
 
 
@@ -597,6 +660,10 @@ def _patrol_transition(request: HttpRequest, pk: int, *, start: bool) -> HttpRes
         local = timezone.localtime(patrol.actual_start if start else patrol.actual_end)
         verb = "begonnen" if start else "beendet"
         messages.success(request, f"Streife {patrol.name} um {local:%H:%M} Uhr {verb}.")
+    # The start screen's buttons come back to the start screen; only local addresses.
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(back)
     return redirect("field:patrol-detail", pk=patrol.pk)
 
 

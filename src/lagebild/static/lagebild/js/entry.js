@@ -100,11 +100,69 @@
     if (zoom) { handle.map.setView([lat, lon], Math.max(handle.map.getZoom(), zoom)); }
   }
 
-  function setPoint(lat, lon, how, zoom) {
+  // --- place name for a point (offline gazetteer, geo app) ---------------------------------
+  // The address field gets the nearest street or place unless the officer typed their own;
+  // a name filled in here is replaced by the next tap, a typed one never.
+  var autoAddress = null;
+  var lookup = 0;
+  function nameThePoint(lat, lon, how) {
+    var url = mapEl && mapEl.dataset.reverseUrl;
+    if (!url || !addressInput) { return; }
+    var ticket = ++lookup;
+    fetch(url + "?lat=" + lat.toFixed(6) + "&lon=" + lon.toFixed(6), {
+      credentials: "same-origin", headers: { Accept: "application/json" }
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (data) {
+      if (ticket !== lookup || !data.address_text) { return; }
+      var typed = addressInput.value.trim();
+      if (typed === "" || typed === autoAddress) {
+        addressInput.value = data.address_text;
+        autoAddress = data.address_text;
+        say("Ort gesetzt (" + how + "): " + data.address_text + ". Die Ortsangabe können Sie ändern.");
+      }
+    }).catch(function () { /* the coordinates are set; the name is a convenience */ });
+  }
+
+  function setPoint(lat, lon, how, zoom, named) {
+    opened = true;  // the officer has chosen: the map no longer moves by itself
     latInput.value = lat.toFixed(6);
     lonInput.value = lon.toFixed(6);
     showPoint(lat, lon, zoom);
     say("Ort gesetzt (" + how + "): " + lat.toFixed(5).replace(".", ",") + " / " + lon.toFixed(5).replace(".", ","));
+    if (!named) { nameThePoint(lat, lon, how); }
+  }
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    if (!el) { return null; }
+    try { return JSON.parse(el.textContent); } catch (error) { return null; }
+  }
+
+  // Where the map opens: the point already set, else the officer's patrol area, else the
+  // current position (only when the browser already allows it: no question on page load),
+  // else the focus areas, where most of the work is, else the whole city.
+  var opened = false;
+  function fitFocusAreas() {
+    if (opened || !handle.areas) { return; }
+    var bounds = L.latLngBounds([]);
+    handle.areas.eachLayer(function (layer) {
+      if (layer.feature && layer.feature.properties.kind === "focus_area") { bounds.extend(layer.getBounds()); }
+    });
+    if (bounds.isValid()) { handle.map.fitBounds(bounds, { padding: [8, 8] }); } else { handle.fitAreas(); }
+  }
+
+  function openAtPosition() {
+    if (!navigator.geolocation || !navigator.permissions || !navigator.permissions.query) { return; }
+    navigator.permissions.query({ name: "geolocation" }).then(function (permission) {
+      if (permission.state !== "granted") { return; }
+      navigator.geolocation.getCurrentPosition(function (position) {
+        if (opened) { return; }
+        opened = true;
+        handle.map.setView([position.coords.latitude, position.coords.longitude], 16);
+      }, function () { /* stays at the focus areas */ }, { maximumAge: 60000, timeout: 10000 });
+    }).catch(function () { /* no permissions API: stays at the focus areas */ });
   }
 
   if (mapEl && window.L && window.Lagebild) {
@@ -112,11 +170,32 @@
       areasUrl: mapEl.dataset.areasUrl,
       interactiveAreas: false,
       onAreasLoaded: function () {
-        var lat = parse(latInput.value);
-        var lon = parse(lonInput.value);
-        if (lat === null || lon === null) { handle.fitAreas(); }
+        if (ownArea) { ownArea.bringToFront(); }
+        fitFocusAreas();
       }
     });
+    var area = readJson("entry-map-area");
+    var ownArea = null;
+    if (area && area.feature) {
+      ownArea = L.geoJSON(area.feature, {
+        interactive: false,
+        style: function () { return L.extend({ interactive: false }, window.Lagebild.areaStyles.own_area); }
+      }).addTo(handle.map);
+    }
+    var startLat = parse(latInput.value);
+    var startLon = parse(lonInput.value);
+    if (startLat !== null && startLon !== null) {
+      opened = true;
+      showPoint(startLat, startLon, 0);
+      handle.map.setView([startLat, startLon], 16);
+    } else if (area && area.bounds) {
+      opened = true;
+      handle.map.fitBounds(area.bounds, { padding: [4, 4] });
+    } else {
+      openAtPosition();
+    }
+    if (mapEl.dataset.placesUrl) { window.Lagebild.showPlaces(handle, mapEl.dataset.placesUrl); }
+    window.Lagebild.entryMap = handle.map;  // for browser tests and the console
     handle.map.on("click", function (event) {
       setPoint(event.latlng.lat, event.latlng.lng, "Karte", 0);
     });
@@ -128,9 +207,6 @@
         setPoint(centre.lat, centre.lng, "Kartenmitte", 0);
       }
     });
-    var startLat = parse(latInput.value);
-    var startLon = parse(lonInput.value);
-    if (startLat !== null && startLon !== null) { showPoint(startLat, startLon, 16); }
   }
 
   function typedPoint() {
@@ -174,7 +250,8 @@
       var lon = parse(button.dataset.lon);
       if (lat === null || lon === null) { return; }
       addressInput.value = button.dataset.name;
-      setPoint(lat, lon, button.dataset.name, 17);
+      autoAddress = null;
+      setPoint(lat, lon, button.dataset.name, 17, true);
       suggestions.innerHTML = "";
       addressInput.focus();
     });

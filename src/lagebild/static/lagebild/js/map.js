@@ -1,7 +1,8 @@
 /* Lagebild maps: one place that creates Leaflet maps for every page.
  *
  * Tiles come only from the configured URL (body data-tile-url); without it the map
- * shows area outlines and points on a light background, which is still useful offline.
+ * shows area outlines and points on a light background, which is still useful offline;
+ * the entry map adds the patrol's area and named places of the gazetteer (showPlaces).
  * Containers marked with data-lagebild-map="points" or "point" are set up automatically;
  * the entry form calls Lagebild.createMap itself.
  */
@@ -14,6 +15,7 @@
     district: { color: "#4b5563", weight: 1.5, fill: false, dashArray: "" },
     focus_area: { color: "#b45309", weight: 2, fillColor: "#f59e0b", fillOpacity: 0.08, dashArray: "6 4" },
     patrol_zone: { color: "#0e7490", weight: 2, fillOpacity: 0.05, dashArray: "2 4" },
+    own_area: { color: "#0e7490", weight: 3, fillColor: "#22d3ee", fillOpacity: 0.08 },
     video_area: { color: "#7c3aed", weight: 2, fillOpacity: 0.08 },
     statistical_district: { color: "#9ca3af", weight: 1, fill: false },
     custom: { color: "#374151", weight: 1.5, fillOpacity: 0.05 }
@@ -80,6 +82,63 @@
       });
     }
     return handle;
+  }
+
+  /* Named places of the gazetteer (streets, squares, stations) as small labelled dots, for
+   * orientation on maps without tiles. Loaded for the visible part of the map from `url`
+   * (GeoJSON, ?bbox=); labels from zoom PLACE_LABEL_ZOOM on, where they no longer pile up.
+   * Not interactive: a tap on a label still reaches the map (e.g. to set a point). */
+  var PLACE_LABEL_ZOOM = 14;
+  function showPlaces(handle, url) {
+    var map = handle.map;
+    var layer = L.layerGroup().addTo(map);
+    var shown = {};
+    var timer = null;
+    // Where labels would overlap, the earlier one (places and stations before streets, as the
+    // server orders them) keeps its label; the others keep their dot.
+    function declutter() {
+      var taken = [];
+      layer.eachLayer(function (marker) {
+        var tooltip = marker.getTooltip();
+        var el = tooltip && tooltip.getElement();
+        if (!el) { return; }
+        el.style.visibility = "";
+        var r = el.getBoundingClientRect();
+        var clash = taken.some(function (t) {
+          return r.left < t.right && r.right > t.left && r.top < t.bottom && r.bottom > t.top;
+        });
+        if (clash) { el.style.visibility = "hidden"; } else { taken.push(r); }
+      });
+    }
+    function load() {
+      if (map.getZoom() < PLACE_LABEL_ZOOM) {
+        layer.clearLayers();
+        shown = {};
+        return;
+      }
+      declutter();
+      var b = map.getBounds().pad(0.2);
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+      fetchJson(url + "?bbox=" + bbox).then(function (data) {
+        if (map.getZoom() < PLACE_LABEL_ZOOM) { return; }
+        data.features.forEach(function (feature) {
+          if (shown[feature.id]) { return; }
+          shown[feature.id] = true;
+          var c = feature.geometry.coordinates;
+          L.circleMarker([c[1], c[0]], { radius: 3, color: "#374151", weight: 1, fillColor: "#374151", fillOpacity: 1, interactive: false })
+            .bindTooltip(feature.properties.name, { permanent: true, direction: "right", offset: [4, 0], className: "place-label", interactive: false })
+            .addTo(layer);
+        });
+        declutter();
+      }).catch(function () { /* orientation only: the map works without the names */ });
+    }
+    map.on("moveend zoomend", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(load, 150);
+    });
+    load();
+    handle.places = layer;
+    return layer;
   }
 
   function pointMarker(latlng, style) {
@@ -154,6 +213,8 @@
   window.Lagebild = window.Lagebild || {};
   window.Lagebild.createMap = createMap;
   window.Lagebild.pointMarker = pointMarker;
+  window.Lagebild.showPlaces = showPlaces;
+  window.Lagebild.areaStyles = AREA_STYLES;
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {
