@@ -87,3 +87,16 @@ def test_a_second_run_adds_no_second_sonderstab(demo):
     again = setup_demo(SHORT)
     assert again.taskforce.skipped
     assert TaskForce.objects.count() == 1 and Meeting.objects.count() == 53
+
+
+def test_demo_operations_are_evaluated_and_on_the_agenda_of_the_following_meeting(demo):
+    from lagebild.taskforce.models import AgendaItem, Operation
+
+    for operation in Operation.objects.all():
+        assert operation.evaluation is not None and operation.evaluated_at is not None
+        titles = AgendaItem.objects.filter(kind="operation", object_id=operation.pk).values_list(
+            "title", "meeting__date"
+        )
+        assert any(title == f"Auswertung: {operation.name}" for title, _ in titles)
+        first = min(day for _, day in titles)
+        assert first > operation.end and first.weekday() == 0

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.utils import timezone
 
 from lagebild.analytics.cockpit import Cockpit, build_cockpit
 from lagebild.analytics.models import CITY_AREA, Indicator
@@ -372,8 +371,10 @@ def generate_task_force(
 
         recommendations = _recommendations(groups, goals, operations, people, day, last_day)
         result.recommendations = len(recommendations)
-        result.meetings, result.figures = _meetings(task_force, goals, people, first_meeting, last_day, log)
-    _evaluate(operations, log)
+        evaluated = _evaluate(operations, last_day, log)
+        result.meetings, result.figures = _meetings(
+            task_force, goals, people, first_meeting, last_day, evaluated, log
+        )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -487,6 +488,7 @@ def _meetings(
     people: dict[str, User],
     first_meeting: dt.date,
     last_day: dt.date,
+    evaluated: list[tuple[Operation, dt.date, str]],
     log: Callable[[str], None],
 ) -> tuple[int, int]:
     """A closed meeting every Monday to the last day, figures frozen as on that day; the next one planned."""
@@ -528,7 +530,20 @@ def _meetings(
             continue  # the next meeting: planned; its agenda is generated until it opens
         cockpit = build_cockpit(CITY_AREA, meeting.set_code, as_of)
         progress = {pk: by_day[as_of] for pk, by_day in progress_by_goal.items() if as_of in by_day}
-        entries = _historical_agenda(meeting, cockpit, goals, progress, milestones, events, open_actions)
+        previous = meeting_day - dt.timedelta(days=7)
+        operation_entries = [
+            agenda.Entry(
+                AgendaItem.Kind.OPERATION,
+                f"{heading}: {item.name}",
+                f"{item.start:%d.%m.} – {item.end:%d.%m.%Y}, {item.area.name}",
+                item.pk,
+            )
+            for item, day, heading in evaluated
+            if previous < day <= meeting_day
+        ]
+        entries = _historical_agenda(
+            meeting, cockpit, goals, progress, milestones, events, open_actions, operation_entries
+        )
         figures += services.meeting_freeze(meeting, entries=entries, cockpit=cockpit, progress=progress)
         opened = _at(meeting_day)
         done_now = [a for a in open_actions if a.due <= meeting_day]
@@ -583,9 +598,10 @@ def _historical_agenda(
     milestones: list[Milestone],
     events: list[RecommendationEvent],
     open_actions: list[ActionItem],
+    operation_entries: list[agenda.Entry],
 ) -> list[agenda.Entry]:
     """The agenda as it would have been generated on the meeting's day (not from today's states)."""
-    entries = [e for e in agenda.build_figures(cockpit)]
+    entries = agenda.build_figures(cockpit) + operation_entries
     for goal in goals:
         result = progress.get(goal.pk)
         if result is not None and result.status in ("at_risk", "off_track"):
@@ -637,15 +653,23 @@ def _historical_agenda(
     return entries
 
 
-def _evaluate(operations: list[Operation], log: Callable[[str], None]) -> None:
-    """Evaluate the demo operations with the task force's evaluation, where it is installed."""
-    try:
-        from lagebild.taskforce import operations as evaluation
-    except ImportError:  # pragma: no cover - the evaluation arrives with its own change
-        return
-    evaluate = getattr(evaluation, "evaluate_operation", None)
-    if evaluate is None:
-        return
+def _evaluate(
+    operations: list[Operation], last_day: dt.date, log: Callable[[str], None]
+) -> list[tuple[Operation, dt.date, str]]:
+    """Evaluate the demo operations on the days the scheduler would have: the Monday after each
+    ends, and again once the period after it has passed. Returns (operation, day, agenda heading)."""
+    from lagebild.taskforce import evaluation as ev
+    from lagebild.taskforce.operations import evaluate_operation
+
+    done = []
     for item in operations:
         log(f"Auswertung: {item.name} …")
-        evaluate(item, today=timezone.localdate(), force=True)
+        for day, stage in (
+            (ev.evaluation_day(item.end), ev.STAGE_FIRST),
+            (ev.completion_day(item.start, item.end), ev.STAGE_FINAL),
+        ):
+            if day > last_day + dt.timedelta(days=1):
+                continue
+            evaluate_operation(item, today=day, force=True)
+            done.append((item, day, agenda.operation_heading({"stage": stage})))
+    return done

@@ -126,6 +126,11 @@ def live_values(meeting: Meeting) -> dict[str, float | None]:
     return {figure.key: figure.value for figure in figures(meeting)}
 
 
+def operation_heading(evaluation: dict | None) -> str:
+    """ "Auswertung" after the operation, "Auswertung vervollständigt" once the period after it has passed."""
+    return "Auswertung vervollständigt" if (evaluation or {}).get("stage") == "final" else "Auswertung"
+
+
 def build_figures(cockpit: Cockpit) -> list[Entry]:
     """Agenda items for the cockpit's indicators whose week or 28-day figure is flagged."""
     entries = []
@@ -156,7 +161,7 @@ def build(meeting: Meeting) -> list[Entry]:
         entries.append(
             Entry(
                 AgendaItem.Kind.OPERATION,
-                f"Auswertung: {operation.name}",
+                f"{operation_heading(operation.evaluation)}: {operation.name}",
                 f"{operation.start:%d.%m.} – {operation.end:%d.%m.%Y}, {operation.area.name}",
                 operation.pk,
             )
