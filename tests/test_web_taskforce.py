@@ -140,3 +140,34 @@ def test_a_meeting_from_agenda_to_minutes_in_the_browser_forms(task_force, group
 )
 def test_unknown_records_answer_404(task_force, staff, path):
     assert _client(staff["mayor"]).get(path).status_code == 404
+
+
+def test_an_evaluated_operation_has_its_page_and_the_agenda_links_to_it(
+    task_force, group, staff, indicators, world, kod
+):
+    from lagebild.taskforce.models import Operation
+    from lagebild.taskforce.operations import evaluate_operation
+
+    today = timezone.localdate()
+    operation = Operation.objects.create(
+        task_force=task_force,
+        working_group=group,
+        code="zentrum",
+        name="Schwerpunkt Zentrum",
+        area=world["areas"]["centre"],
+        start=today - dt.timedelta(days=20),
+        end=today - dt.timedelta(days=8),
+    )
+    _record_begging(kod, today - dt.timedelta(days=15), 5)
+    url = f"/sonderstab/einsaetze/{operation.pk}/"
+    assert "Noch nicht ausgewertet" in _client(staff["member"]).get(url).content.decode()
+    evaluate_operation(operation, force=True)
+    page = _client(staff["lead"]).get(url).content.decode()  # the police lead reads a city area's figures
+    assert "Einsatzbilanz" in page and "Problemzahlen vorher, während, danach" in page
+    assert "Schwerpunkt Zentrum" in _client(staff["board"]).get("/sonderstab/einsaetze/").content.decode()
+    assert _client(staff["outsider_police"]).get(url).status_code == 403
+    other = TaskForce.objects.create(code="y", name="Y")
+    foreign = Operation.objects.create(
+        task_force=other, code="f", name="F", area=world["areas"]["centre"], start=today, end=today
+    )
+    assert _client(staff["lead"]).get(f"/sonderstab/einsaetze/{foreign.pk}/").status_code == 404

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from lagebild.taskforce import services
-from lagebild.taskforce.models import Meeting, Recommendation
+from lagebild.taskforce.models import Meeting, Operation, Recommendation
+from lagebild.taskforce.operations import evaluate_operation
 
 from ..taskforce_fixtures import *  # noqa: F403
 from .test_accessibility import Audit
@@ -20,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_recommendation_from_draft_to_the_boards_approval(
-    live_server, phone, axe_script, task_force, group, staff, indicators
+    live_server, phone, axe_script, task_force, group, staff, indicators, world
 ):
     check = Audit(phone, live_server.url, axe_script)
     page = phone
@@ -31,9 +32,20 @@ def test_a_recommendation_from_draft_to_the_boards_approval(
         kind="qualitative",
         target_date=timezone.localdate() + dt.timedelta(days=90),
     )
+    operation = Operation.objects.create(
+        task_force=task_force,
+        working_group=group,
+        code="zentrum",
+        name="Schwerpunkt Zentrum",
+        area=world["areas"]["centre"],
+        start=timezone.localdate() - dt.timedelta(days=20),
+        end=timezone.localdate() - dt.timedelta(days=8),
+    )
+    evaluate_operation(operation, force=True)
     login(page, live_server.url, staff["member"].username)
-    check.visit("/sonderstab/")
     check.visit(f"/sonderstab/ziele/{goal.pk}/")
+    check.visit(f"/sonderstab/einsaetze/{operation.pk}/")
+    check.visit("/sonderstab/")
     page.get_by_role("link", name="Belästigungen bekämpfen").click()
     check.check("Arbeitsgruppe")
     page.get_by_role("link", name="Neue Empfehlung").click()

@@ -22,4 +22,6 @@ urlpatterns = [
     path("sitzungen/<int:pk>/aufgabe/", views.meeting_action, name="meeting-action"),
     path("sitzungen/<int:pk>/schliessen/", views.meeting_close, name="meeting-close"),
     path("aufgaben/<int:pk>/erledigt/", views.action_done, name="action-done"),
+    path("einsaetze/", views.operation_list, name="operation-list"),
+    path("einsaetze/<int:pk>/", views.operation_detail, name="operation-detail"),
 ]

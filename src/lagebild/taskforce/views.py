@@ -27,7 +27,7 @@ from .forms import (
     TransitionForm,
     add_service_errors,
 )
-from .models import ActionItem, Goal, Meeting, Milestone, Recommendation, WorkingGroup
+from .models import ActionItem, Goal, Meeting, Milestone, Operation, Recommendation, WorkingGroup
 from .progress import CONFIDENCE, MIN_WEEKS_FOR_TREND, STATUS_LABELS, TREND_WEEKS
 
 workspace_required = permission_required("taskforce.view_workspace", raise_exception=True)
@@ -438,6 +438,18 @@ def _figure_sections(meeting: Meeting) -> list[tuple[str, list[dict[str, Any]]]]
     return list(sections.items())
 
 
+AGENDA_LINKS = {
+    "operation": "taskforce:operation-detail",
+    "goal": "taskforce:goal-detail",
+    "recommendation": "taskforce:recommendation-detail",
+}
+
+
+def _agenda_link(kind: str, object_id: int | None) -> str:
+    name = AGENDA_LINKS.get(kind)
+    return reverse(name, args=[object_id]) if name and object_id else ""
+
+
 @login_required
 @workspace_required
 def meeting_detail(
@@ -446,21 +458,18 @@ def meeting_detail(
     meeting = _meeting(request, pk)
     task_force = meeting.task_force
     can_run = rules.can_run_meetings(request.user, task_force)
-    if meeting.state == Meeting.State.PLANNED:
-        items = [
-            {
-                "kind": e.kind,
-                "kind_label": dict(agenda.AgendaItem.Kind.choices)[e.kind],
-                "title": e.title,
-                "detail": e.detail,
-            }
-            for e in agenda.build(meeting)
-        ]
-    else:
-        items = [
-            {"kind": i.kind, "kind_label": i.get_kind_display(), "title": i.title, "detail": i.detail}
-            for i in meeting.agenda_items.all()
-        ]
+    labels = dict(agenda.AgendaItem.Kind.choices)
+    source = agenda.build(meeting) if meeting.state == Meeting.State.PLANNED else meeting.agenda_items.all()
+    items = [
+        {
+            "kind": item.kind,
+            "kind_label": labels[item.kind],
+            "title": item.title,
+            "detail": item.detail,
+            "url": _agenda_link(item.kind, item.object_id),
+        }
+        for item in source
+    ]
     grouped: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         grouped.setdefault(item["kind_label"], []).append(item)
@@ -581,4 +590,34 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
     target = request.POST.get("next") or reverse("taskforce:workspace")
     return redirect(
         target if target.startswith("/") and not target.startswith("//") else reverse("taskforce:workspace")
+    )
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+
+@login_required
+@workspace_required
+def operation_list(request: HttpRequest) -> HttpResponse:
+    task_forces = selectors.visible_task_forces(request.user)
+    operations = Operation.objects.filter(task_force__in=task_forces).select_related("area", "working_group")
+    return render(request, "taskforce/operation_list.html", {"operations": operations.order_by("-start")})
+
+
+@login_required
+@workspace_required
+def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    operation = _visible(
+        request, Operation.objects.select_related("area", "working_group", "task_force"), "task_force", pk
+    )
+    snapshot = operation.evaluation or {}
+    return render(
+        request,
+        "taskforce/operation_detail.html",
+        {
+            "operation": operation,
+            "snapshot": snapshot,
+            "heading": agenda.operation_heading(snapshot),
+            "authorities": operation.authorities.all(),
+        },
     )
