@@ -286,6 +286,13 @@ def test_a_brief_without_anything_and_with_a_strange_evaluation_does_not_fail(
     assert "Für den Stichtag gibt es keine Kennzahlen" in text  # no indicator set loaded
 
 
+def test_a_brief_for_a_day_that_is_no_date_is_refused_in_german(task_force):
+    for bad in ({"as_of": "gestern"}, {"as_of": dt.date(1900, 1, 1)}, {"since": 5}):
+        with pytest.raises(ValidationError) as caught:
+            briefs.brief_pdf(task_force, **bad)
+        assert "Datum" in " ".join(caught.value.message_dict[next(iter(bad))])
+
+
 def test_an_explicit_since_takes_older_feedback_in(sonderstab, task_force):
     brief = briefs.build_brief(task_force, since=_days(-30))
     texts = [f.what for f in brief.feedback]

@@ -473,7 +473,12 @@ def build_brief(
     task_force: TaskForce, *, as_of: dt.date | None = None, since: dt.date | None = None
 ) -> Brief:
     """The brief's content on ``as_of`` (default today; figures up to the day before)."""
+    for name, value in (("as_of", as_of), ("since", since)):
+        if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+            raise _error(name, "Bitte ein Datum angeben.")
     day = as_of or timezone.localdate()
+    if not balance_module.FIRST_DAY < day <= balance_module.LAST_DAY:
+        raise _error("as_of", f"Bitte ein Datum nach dem {doc.date_de(balance_module.FIRST_DAY)} angeben.")
     figures_day = day - dt.timedelta(days=1)
     since_day = since if since is not None and since < day else _default_since(task_force, day)
     meeting = (
@@ -560,7 +565,7 @@ def _flag_text(flag: int) -> str:
 def _brief_story(brief: Brief, limits: Limits) -> list[Flowable]:
     source = brief.headline_source
     if brief.week_label:
-        source += f" Woche: {brief.week_label}."
+        source += f" Woche: {brief.week_label.removeprefix('Woche ')}."
     story: list[Flowable] = [doc.heading("Lage in Zahlen"), doc.paragraph(source, small=True)]
     if brief.headline:
         flagged = [r for r in brief.headline if r.flag]
@@ -568,7 +573,7 @@ def _brief_story(brief: Brief, limits: Limits) -> list[Flowable]:
         shown = [r for r in brief.headline if r in shown]  # back in the cockpit's order
         rows, highlight = [], {}
         for index, row in enumerate(shown):
-            decimals = 0 if row.unit in ("", "Anzahl") else 1
+            decimals = 0 if row.unit in ("", "Anzahl", "€") else 1
             if row.flag:
                 highlight[(index, 5)] = FLAG_COLOURS.get(row.flag, "#fde68a")
             rows.append(
@@ -666,7 +671,10 @@ def _brief_story(brief: Brief, limits: Limits) -> list[Flowable]:
 
     story.append(doc.heading(f"Rückmeldungen seit dem {doc.date_de(brief.since + dt.timedelta(days=1))}"))
     if brief.feedback:
-        shown_feedback = brief.feedback[: limits.feedback]
+        # Decisions before reports of work done, the newest of each; shown in date order.
+        keep = sorted(range(len(brief.feedback)), key=lambda i: (brief.feedback[i].rank, -i))
+        kept = set(keep[: limits.feedback])
+        shown_feedback = [f for i, f in enumerate(brief.feedback) if i in kept]
         story.append(
             doc.table(
                 ["Datum", "Was geschah"],
