@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from docx import Document
+from PIL import Image
 from pypdf import PdfReader
 
 from lagebild.core.scoping import authority_scope
@@ -339,6 +340,9 @@ def test_council_report_pdf_and_docx_show_the_same_headline_numbers(sonderstab, 
     assert "Verwaltungsvorstand: Beschlossen am" in text
     document = Document(io.BytesIO(docx))
     assert len(document.inline_shapes) == 3  # operations, goals, milestones as charts
+    images = [part.blob for part in document.part.related_parts.values() if part.content_type == "image/png"]
+    assert len(images) == 3
+    assert Image.open(io.BytesIO(images[0])).size == (1600, 720)
     body = "\n".join(p.text for p in document.paragraphs)
     assert "Das Wichtigste in Kürze" in body and "tagte der Sonderstab 2-mal" in body
 

@@ -192,3 +192,13 @@ def test_reading_marks_only_ones_own_notifications(occasions, people):
     assert list(notifications.unread(member)) == []
     assert len(notifications.recent(member)) == len(mine)
     assert _notify() == "Keine neuen Benachrichtigungen. 5 E-Mails versandt."  # --no-email left them
+
+
+def test_mails_link_to_the_page_with_the_sites_address(occasions, people):
+    with override_settings(LAGEBILD_SITE_URL="https://lagebild.example/"):
+        _notify()
+    member_mail = next(m for m in mail.outbox if m.to == ["member@example.org"])
+    number = occasions["recommendation"].number
+    stored = Notification.objects.get(user=people["member"], kind="decision")
+    assert stored.url.startswith("/") and f"https://lagebild.example{stored.url}" in member_mail.body
+    assert f"Verwaltungsvorstand: {number} – Beschlossen" in member_mail.body

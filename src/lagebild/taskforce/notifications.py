@@ -409,7 +409,8 @@ def _mail_body(user: Any, notifications: list[Notification]) -> str:
         lines.append(f"• {notification.subject}")
         lines.append(f"  {notification.body}")
         if notification.url:
-            lines.append(f"  {links.absolute(notification.url)}")
+            url = links.absolute(notification.url)
+            lines.append(f"  {url}" if url.startswith("http") else f"  In Lagebild: {url}")
         lines.append("")
     lines += [
         "Welche Benachrichtigungen Sie in Lagebild und per E-Mail erhalten, legen Sie in Lagebild "
@@ -448,7 +449,7 @@ def send_pending_emails(result: RunResult | None = None) -> RunResult:
             continue
         user = mine[0].user
         subject = (
-            f"Sonderstab: {mine[0].subject}"
+            f"Sonderstab – {mine[0].subject}"
             if len(mine) == 1
             else f"Sonderstab: {len(mine)} neue Benachrichtigungen"
         )
