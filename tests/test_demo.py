@@ -64,7 +64,19 @@ def _snapshot() -> tuple[dict[str, int], list[tuple]]:
 
 def test_demo_logins_exist_with_roles_and_password_demo(short_demo, client):
     expected = {login.username: login for login in DEMO_LOGINS}
-    assert set(expected) == {"kod", "kod-lead", "polizei", "analyse", "sonderstab", "leitung", "admin"}
+    assert set(expected) == {
+        "kod",
+        "kod-lead",
+        "polizei",
+        "analyse",
+        "sonderstab",
+        "leitung",
+        "ob",
+        "pp",
+        "vorstand",
+        "ag-polizei",
+        "admin",
+    }
     for user in User.objects.filter(username__in=expected):
         login = expected[user.username]
         assert user.authority.code == login.authority

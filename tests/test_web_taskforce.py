@@ -171,3 +171,41 @@ def test_an_evaluated_operation_has_its_page_and_the_agenda_links_to_it(
         task_force=other, code="f", name="F", area=world["areas"]["centre"], start=today, end=today
     )
     assert _client(staff["lead"]).get(f"/sonderstab/einsaetze/{foreign.pk}/").status_code == 404
+
+
+def test_brief_council_report_calendar_and_notifications_pages(task_force, group, staff, indicators):
+    from lagebild.taskforce.models import CalendarToken
+
+    today = timezone.localdate()
+    client = _client(staff["lead"])  # a police member of the Sonderstab
+    brief = client.get("/sonderstab/kurzbericht.pdf")
+    assert brief.status_code == 200 and brief["Content-Type"] == "application/pdf"
+    assert brief.content.startswith(b"%PDF")
+    bad = client.get(
+        "/sonderstab/zwischenbilanz/",
+        {"start": str(today), "end": str(today - dt.timedelta(days=9)), "format": "pdf"},
+    )
+    assert bad.status_code == 200 and "form-errors" in bad.content.decode()
+    docx = client.get(
+        "/sonderstab/zwischenbilanz/",
+        {
+            "start": str(today - dt.timedelta(days=90)),
+            "end": str(today - dt.timedelta(days=1)),
+            "format": "docx",
+        },
+    )
+    assert docx.status_code == 200 and docx.content.startswith(b"PK")
+    assert "attachment;" in docx["Content-Disposition"]
+    page = client.get("/sonderstab/kalender/").content.decode()
+    token = CalendarToken.objects.get(user=staff["lead"]).token
+    assert f"/sonderstab/kalender/{token}.ics" in page
+    assert (
+        Client().get(f"/sonderstab/kalender/{token}.ics").status_code == 200
+    )  # no login: the token is the key
+    client.post("/sonderstab/kalender/")
+    assert Client().get(f"/sonderstab/kalender/{token}.ics").status_code == 404
+    assert client.post("/sonderstab/benachrichtigungen/", {"in_app_milestone": "on"}).status_code == 302
+    page = client.get("/sonderstab/benachrichtigungen/").content.decode()
+    assert "Was Sie bekommen möchten" in page
+    for path in ("/sonderstab/kurzbericht.pdf", "/sonderstab/zwischenbilanz/", "/sonderstab/kalender/"):
+        assert _client(staff["outsider_city"]).get(path).status_code == 403

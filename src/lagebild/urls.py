@@ -21,6 +21,7 @@ urlpatterns = [
     path("open311/v2/", include("lagebild.citizen.open311.urls")),
     path("auswertung/", include("lagebild.analytics.urls")),
     path("sonderstab/", include("lagebild.taskforce.urls")),
+    path("sonderstab/", include("lagebild.taskforce.urls_feeds")),
     path("offene-daten/", include("lagebild.analytics.urls_public")),
     path("", include("lagebild.field.urls")),
 ]

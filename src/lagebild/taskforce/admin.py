@@ -3,6 +3,8 @@ from django.contrib import admin
 from .models import (
     Goal,
     Milestone,
+    Notification,
+    NotificationPreference,
     Operation,
     Recommendation,
     RecommendationEvent,
@@ -67,3 +69,26 @@ class RecommendationAdmin(admin.ModelAdmin):
     list_filter = ["state", "working_group"]
     readonly_fields = ["state", "number", "supersedes"]
     inlines = [EventInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["subject", "user", "kind", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    readonly_fields = [
+        "user",
+        "task_force",
+        "kind",
+        "key",
+        "subject",
+        "body",
+        "url",
+        "created_at",
+        "emailed_at",
+    ]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "in_app", "email"]
+    list_filter = ["kind"]

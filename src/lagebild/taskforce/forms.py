@@ -16,6 +16,7 @@ from .models import Goal, Milestone, Operation, TaskForce, WorkingGroup
 __all__ = [
     "ActionForm",
     "CloseMeetingForm",
+    "CouncilReportForm",
     "DecisionForm",
     "GoalForm",
     "MeetingForm",
@@ -152,3 +153,14 @@ class CloseMeetingForm(LagebildForm):
         self.fields["attendees"].label_from_instance = lambda u: (  # type: ignore[attr-defined]
             f"{u.get_full_name() or u.get_username()} ({u.authority.name})"
         )
+
+
+class CouncilReportForm(LagebildForm):
+    start = forms.DateField(label="Von", widget=DATE)
+    end = forms.DateField(label="Bis", widget=DATE)
+    format = forms.ChoiceField(
+        label="Format",
+        choices=[("pdf", "PDF"), ("docx", "Word (DOCX)")],
+        initial="pdf",
+        widget=forms.RadioSelect,
+    )

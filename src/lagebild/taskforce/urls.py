@@ -22,6 +22,10 @@ urlpatterns = [
     path("sitzungen/<int:pk>/aufgabe/", views.meeting_action, name="meeting-action"),
     path("sitzungen/<int:pk>/schliessen/", views.meeting_close, name="meeting-close"),
     path("aufgaben/<int:pk>/erledigt/", views.action_done, name="action-done"),
+    path("kurzbericht.pdf", views.brief_download, name="brief"),
+    path("zwischenbilanz/", views.council_report, name="council-report"),
+    path("kalender/", views.calendar_page, name="calendar"),
+    path("benachrichtigungen/", views.notification_list, name="notifications"),
     path("einsaetze/", views.operation_list, name="operation-list"),
     path("einsaetze/<int:pk>/", views.operation_detail, name="operation-detail"),
 ]

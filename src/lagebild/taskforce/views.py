@@ -18,6 +18,7 @@ from . import agenda, rules, selectors, services
 from .forms import (
     ActionForm,
     CloseMeetingForm,
+    CouncilReportForm,
     DecisionForm,
     GoalForm,
     MeetingForm,
@@ -619,5 +620,116 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "snapshot": snapshot,
             "heading": agenda.operation_heading(snapshot),
             "authorities": operation.authorities.all(),
+        },
+    )
+
+
+# --- documents, calendar, notifications ---------------------------------------------------------
+
+
+def _own_task_force(request: HttpRequest) -> Any:
+    task_force = selectors.visible_task_forces(request.user).order_by("name").first()
+    if task_force is None:
+        raise Http404("Sie gehören keinem Sonderstab an.")
+    return task_force
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@workspace_required
+def brief_download(request: HttpRequest) -> HttpResponse:
+    """The brief for the mayor and the police president (PDF, two pages at most)."""
+    from . import briefs
+
+    task_force = _own_task_force(request)
+    day = selectors.last_complete_day()
+    return _download(
+        briefs.brief_pdf(task_force, as_of=day), "application/pdf", f"kurzbericht-{day:%Y-%m-%d}.pdf"
+    )
+
+
+@login_required
+@workspace_required
+@require_http_methods(["GET"])
+def council_report(request: HttpRequest) -> HttpResponse:
+    """The council's interim report (Zwischenbilanz) for a chosen period, as PDF or DOCX."""
+    from . import briefs
+
+    task_force = _own_task_force(request)
+    form = CouncilReportForm(request.GET or None)
+    if request.GET and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        try:
+            if form.cleaned_data["format"] == "docx":
+                data, content_type, suffix = (
+                    briefs.council_docx(task_force, start, end),
+                    briefs.DOCX_TYPE,
+                    "docx",
+                )
+            else:
+                data, content_type, suffix = (
+                    briefs.council_pdf(task_force, start, end),
+                    "application/pdf",
+                    "pdf",
+                )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return _download(data, content_type, f"zwischenbilanz-{start:%Y-%m-%d}-{end:%Y-%m-%d}.{suffix}")
+    return render(request, "taskforce/council_report.html", {"form": form, "task_force": task_force})
+
+
+@login_required
+@workspace_required
+@require_http_methods(["GET", "POST"])
+def calendar_page(request: HttpRequest) -> HttpResponse:
+    """The personal calendar address (meetings, milestone due dates) and a button for a new one."""
+    from . import calendar
+
+    if request.method == "POST":
+        calendar.token_rotate(request.user)
+        messages.success(request, "Die Kalenderadresse ist neu; die alte gilt nicht mehr.")
+        return redirect("taskforce:calendar")
+    token = calendar.token_for(request.user)
+    address = request.build_absolute_uri(reverse("taskforce_feeds:calendar", args=[token.token]))
+    return render(request, "taskforce/calendar.html", {"address": address})
+
+
+@login_required
+@workspace_required
+@require_http_methods(["GET", "POST"])
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, marking them read, and which ones to get in Lagebild or by e-mail."""
+    from . import notifications
+    from .models import NotificationKind
+
+    if request.method == "POST":
+        if "read" in request.POST:
+            count = notifications.mark_read(request.user)
+            messages.success(request, f"{count} Benachrichtigungen als gelesen markiert.")
+        else:
+            for kind in NotificationKind.values:
+                notifications.preference_set(
+                    request.user,
+                    kind,
+                    in_app=f"in_app_{kind}" in request.POST,
+                    email=f"email_{kind}" in request.POST,
+                )
+            messages.success(request, "Ihre Auswahl ist gespeichert.")
+        return redirect("taskforce:notifications")
+    chosen = notifications.preferences(request.user)
+    kinds = [(kind, label, *chosen[kind]) for kind, label in NotificationKind.choices]
+    return render(
+        request,
+        "taskforce/notifications.html",
+        {
+            "items": notifications.recent(request.user),
+            "kinds": kinds,
+            "unread": notifications.unread(request.user).count(),
         },
     )
