@@ -64,7 +64,7 @@ TILE_URL = os.environ.get("LAGEBILD_TILE_URL", "").strip()
 TILE_ATTRIBUTION = os.environ.get("LAGEBILD_TILE_ATTRIBUTION", "").strip()
 # The Sonderstab's recommendation workflow (JSON, see docs/taskforce.md); empty: the German default.
 LAGEBILD_RECOMMENDATION_WORKFLOW = os.environ.get("LAGEBILD_RECOMMENDATION_WORKFLOW", "").strip()
-# The address of this installation for links in e-mails (e.g. https://lagebild.dortmund.de); empty: paths only.
+# This installation's address for links in e-mails (e.g. https://lagebild.dortmund.de); empty: paths only.
 LAGEBILD_SITE_URL = os.environ.get("LAGEBILD_SITE_URL", "").strip().rstrip("/")
 ADDR = os.environ.get("LAGEBILD_ADDR", "127.0.0.1:8000")
 CITY_NAME = os.environ.get("LAGEBILD_CITY_NAME", "Dortmund")
