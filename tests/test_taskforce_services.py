@@ -129,7 +129,8 @@ def test_only_members_of_the_group_set_its_goals(indicators, group, staff):
 def test_goal_progress_follows_the_records_and_a_correction_changes_it(indicators, group, staff, kod):
     today = timezone.localdate()
     yesterday = today - dt.timedelta(days=1)
-    base_end = yesterday - dt.timedelta(days=7 * 8 + yesterday.weekday() + 1)  # a Sunday, 8+ weeks back
+    last_sunday = yesterday - dt.timedelta(days=(yesterday.weekday() + 1) % 7)  # yesterday, if a Sunday
+    base_end = last_sunday - dt.timedelta(days=7 * 8)  # exactly 8 complete weeks since, whatever the weekday
     base_start = base_end - dt.timedelta(days=27)
     for week in range(4):
         _record_begging(kod, base_start + dt.timedelta(days=7 * week + 2), 10)  # 40 in the baseline
