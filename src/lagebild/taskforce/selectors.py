@@ -14,7 +14,7 @@ from django.utils import timezone
 from lagebild.analytics import indicators
 from lagebild.analytics import selectors as analytics_selectors
 from lagebild.analytics.cockpit import effort_normalised
-from lagebild.analytics.indicators import IndicatorDef
+from lagebild.analytics.indicators import STAFF_HOURS_FACT, IndicatorDef
 
 from . import progress as progress_rules
 from .models import Goal, Milestone, Recommendation, TaskForce, WorkingGroup
@@ -47,7 +47,9 @@ def figure(goal: Goal, start: dt.date, end: dt.date) -> float | None:
     definition = indicator_definition(goal)
     if definition is None:
         return None
-    totals = analytics_selectors.window_totals(goal.area_id_for_counts, {"w": _Window(start, end)})
+    facts = {definition.fact} | ({STAFF_HOURS_FACT} if definition.per_100_staff_hours else set())
+    window = {"w": _Window(start, end)}
+    totals = analytics_selectors.window_totals(goal.area_id_for_counts, window, facts=facts)
     return indicators.value(definition, totals["w"])
 
 
@@ -56,8 +58,10 @@ def figures(goal: Goal, windows: dict[str, tuple[dt.date, dt.date]]) -> dict[str
     definition = indicator_definition(goal)
     if definition is None or not windows:
         return {name: None for name in windows}
+    # Only the rows the indicator reads (and the staff hours of a rate): a year of windows at once.
+    facts = {definition.fact} | ({STAFF_HOURS_FACT} if definition.per_100_staff_hours else set())
     totals = analytics_selectors.window_totals(
-        goal.area_id_for_counts, {name: _Window(*bounds) for name, bounds in windows.items()}
+        goal.area_id_for_counts, {name: _Window(*bounds) for name, bounds in windows.items()}, facts=facts
     )
     return {name: indicators.value(definition, totals[name]) for name in windows}
 
@@ -82,8 +86,12 @@ def goal_progress_on(goal: Goal, days: Iterable[dt.date]) -> dict[dt.date, progr
         return {}
     length = goal.window_days
     windows = {f"current:{day.isoformat()}": (day - dt.timedelta(days=length - 1), day) for day in wanted}
-    # Weekly values (Monday–Sunday) after the baseline, up to the last complete week.
+    # Weekly values (Monday–Sunday) after the baseline, up to the last complete week; the trend
+    # reads at most the last TREND_WEEKS of them, so earlier weeks are not fetched.
     monday = goal.baseline_end + dt.timedelta(days=7 - goal.baseline_end.weekday())
+    earliest = wanted[0] - dt.timedelta(weeks=progress_rules.TREND_WEEKS + 1)
+    if monday < earliest:
+        monday += dt.timedelta(weeks=(earliest - monday).days // 7)
     while monday + dt.timedelta(days=6) <= wanted[-1]:
         windows[f"week:{monday.isoformat()}"] = (monday, monday + dt.timedelta(days=6))
         monday += dt.timedelta(days=7)
