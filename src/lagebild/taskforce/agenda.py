@@ -140,7 +140,7 @@ def build_figures(cockpit: Cockpit) -> list[Entry]:
         if flagged:
             text = "; ".join(
                 f"{w.label}: {number_de(f.current or 0)} gegenüber {number_de(f.prior or 0)} "
-                f"({_percent(f.percent)}, {f.flag_label})"
+                f"({', '.join(part for part in (_percent(f.percent), f.flag_label) if part)})"
                 for w, f in flagged
             )
             entries.append(Entry(AgendaItem.Kind.FIGURES, row.name, text))
