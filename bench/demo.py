@@ -57,6 +57,15 @@ def main() -> None:
             and figures["weapons"] == 18
             and figures["cash"] == 50000
         )
+    if data.november_operation:
+        city = Authority.objects.get(code="stadt")
+        zone = Area.objects.get(code=cal.NOVEMBER_AREA)
+        nov = cal.operation_figures(data.november_operation, authority_id=city.pk, area_id=zone.pk)
+        staff = cal.staff_per_day(data.november_operation, authority_id=city.pk)
+        checks["november"] = {**nov, "staff_per_day_max": max(staff.values())}
+        checks["november_ok"] = max(staff.values()) == 45 and all(
+            cal.within(nov[k], v, 0.05) for k, v in cal.november_targets().items()
+        )
     emit(
         bench="demo",
         db=db_vendor(),
@@ -74,7 +83,8 @@ def main() -> None:
         **checks,
         ok=migrate_seconds + report.seconds < TARGET_SECONDS
         and checks.get("operation_ok", True) is True
-        and checks.get("police_ok", True) is True,
+        and checks.get("police_ok", True) is True
+        and checks.get("november_ok", True) is True,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import numpy as np
@@ -31,6 +32,9 @@ from lagebild.geo.services import area_index
 
 END = dt.date(2026, 11, 22)
 SHORT = DemoConfig(end_date=END, months=1, scale=0.15, seed=7)
+# Holds all three operations: the police (1 Jul–25 Aug), the Wallring (17–30 Aug) and the
+# November operation in the City (2–15 Nov 2026) with the two weeks after it.
+NOVEMBER = DemoConfig(end_date=dt.date(2026, 12, 5), months=6, scale=0.15, seed=7)
 
 
 @pytest.fixture(autouse=True)
@@ -248,6 +252,61 @@ def test_operation_lies_in_the_last_august_that_ended_eight_weeks_ago():
     assert DemoConfig(end_date=dt.date(2026, 11, 22)).first_day == dt.date(2024, 11, 22)
 
 
+def test_november_plan_is_the_wallring_per_staff_hour_with_the_published_reasons():
+    assert cal.staff_days(cal.NOVEMBER_STAFF_PER_WEEKDAY, 14) == 602
+    assert cal.staff_days(cal.OPERATION_STAFF_PER_WEEKDAY, 14) == 620
+    assert max(cal.NOVEMBER_STAFF_PER_WEEKDAY) == 45 and min(cal.NOVEMBER_STAFF_PER_WEEKDAY) == 40
+    nov, wallring = cal.NOVEMBER_BLOCK, cal.OPERATION_BLOCK
+    assert cal.november_targets() == {"dispersal_order": 759, "offence_report": 953}
+    for measure_type, target in cal.november_targets().items():
+        assert nov.total(measure_type) == target
+        per_staff_day = nov.total(measure_type) / 602, wallring.total(measure_type) / 620
+        assert per_staff_day[0] == pytest.approx(per_staff_day[1], rel=0.002)
+    assert sum(nov.incidents.values()) == pytest.approx(
+        sum(wallring.incidents.values()) * 602 / 620, rel=0.01
+    )
+    # Begging and camping ("unerlaubtes Lagern") weigh more than in the Wallring, drugs stay first.
+    share = {
+        name: {code: n / sum(block.incidents.values()) for code, n in block.incidents.items()}
+        for name, block in (("nov", nov), ("wallring", wallring))
+    }
+    for code in ("aggressive-begging", "camping"):
+        assert share["nov"][code] > share["wallring"][code], code
+    assert max(nov.incidents, key=nov.incidents.__getitem__) == "drug-consumption-public"
+    for code, counts in nov.measures.items():
+        n = nov.incidents[code]
+        assert all(k <= n for k in counts.values()), code
+        assert counts.get("offence_report", 0) + counts.get("caution_fee", 0) <= n, code
+
+
+def test_november_operation_is_the_last_one_with_two_weeks_after_it_in_the_data():
+    from lagebild.analytics import balance as bal
+
+    assert cal.november_operation_start(dt.date(2026, 12, 6)) == dt.date(2026, 11, 2)
+    assert cal.november_operation_start(dt.date(2026, 11, 30)) == dt.date(2026, 11, 2)
+    assert cal.november_operation_start(dt.date(2026, 11, 29)) == dt.date(2025, 11, 2)
+    assert cal.november_operation_start(dt.date(2027, 3, 1)) == dt.date(2026, 11, 2)
+    assert NOVEMBER.november_operation == cal.Period(dt.date(2026, 11, 2), dt.date(2026, 11, 15))
+    assert SHORT.november_operation == cal.Period(dt.date(2025, 11, 2), dt.date(2025, 11, 15))
+    # The balance page offers it with the same dates (yearly rule of operations.json).
+    entries = json.loads(bal.OPERATIONS_FILE.read_text(encoding="utf-8"))["operations"]
+    for end_date in (dt.date(2026, 12, 6), dt.date(2026, 11, 30), dt.date(2026, 11, 29), dt.date(2027, 8, 1)):
+        resolved = dict(
+            (entry["code"], (period.start, period.end))
+            for entry, period in bal.resolve_operations(entries, end_date - dt.timedelta(days=1))
+        )
+        period = DemoConfig(end_date=end_date).november_operation
+        assert resolved["kod-city-november"] == (period.start, period.end), end_date
+    # The default 24 months always hold it with the two weeks before and after.
+    day = dt.date(2026, 1, 1)
+    while day < dt.date(2028, 1, 1):
+        config = DemoConfig(end_date=day)
+        period = config.november_operation
+        assert config.first_day <= period.start - dt.timedelta(days=14), day
+        assert period.end + dt.timedelta(days=14) <= config.last_day, day
+        day += dt.timedelta(days=1)
+
+
 AWKWARD_INSTANTS = [
     "2027-03-28T03:30:00+02:00",  # just after the switch to summer time
     "2027-10-31T02:30:00+02:00",  # the first 02:30 of the night the clocks go back
@@ -407,6 +466,71 @@ def test_police_eight_weeks_from_july_hit_the_published_balance(db):
     assert figures["cash"] == 50000
     assert cal.within(figures["offences"], 440)
     assert figures["contact"] >= 800
+
+
+def test_november_operation_in_the_city_with_up_to_45_kod_staff_a_day(db):
+    report = setup_demo(NOVEMBER)
+    period = report.data.november_operation
+    assert period == cal.Period(dt.date(2026, 11, 2), dt.date(2026, 11, 15))
+    assert report.data.operation and report.data.police_window  # the other two are still there
+    city = User.objects.get(username="kod").authority
+    zone = Area.objects.get(code=cal.NOVEMBER_AREA)
+
+    # Up to 45 KOD staff a day, 40–45 on every day, in the early and the late shift.
+    staff = cal.staff_per_day(period, authority_id=city.pk)
+    assert max(staff.values()) == 45 and min(staff.values()) >= 40
+    assert staff[dt.date(2026, 11, 6)] == 45  # Thursday, the evening the mayor came along
+    before = cal.Period(period.start - dt.timedelta(days=14), period.start - dt.timedelta(days=1))
+    assert max(cal.staff_per_day(before, authority_id=city.pk).values()) <= 38
+    with unscoped():
+        patrols = Patrol.objects.filter(authority=city, shift__date__range=(period.start, period.end))
+        assert set(patrols.values_list("shift__kind", flat=True)) == {"early", "late"}
+        in_city = patrols.filter(area=zone).count()
+        assert in_city > patrols.count() / 2
+        assert patrols.filter(clothing=Patrol.Clothing.PLAIN).exists()
+
+    # The planned balance (Wallring per staff hour), and more records in the City than before.
+    figures = cal.operation_figures(period, authority_id=city.pk, area_id=zone.pk)
+    targets = cal.november_targets()
+    assert cal.within(figures["dispersal_order"], targets["dispersal_order"], 0.03)
+    assert cal.within(figures["offence_report"], targets["offence_report"], 0.03)
+    with unscoped():
+        links = IncidentArea.objects.filter(area=zone)
+        during = links.filter(incident__occurred_at__date__range=(period.start, period.end)).count()
+        previous = links.filter(incident__occurred_at__date__range=(before.start, before.end)).count()
+    assert during > 3 * previous > 0
+    assert any(
+        line.startswith("Sondereinsatz KOD in der City 02.11.–15.11.2026 (40–45 Kräfte am Tag")
+        for line in report.balances
+    )
+    # The Wallring in August still hits its published balance, and per KOD staff hour (all the
+    # KOD's patrols on the operation's days) both operations have as many Platzverweise.
+    wallring = Area.objects.get(code="wallring")
+    op = cal.operation_figures(report.data.operation, authority_id=city.pk, area_id=wallring.pk)
+    assert all(cal.within(op[key], target) for key, target in cal.OPERATION_TARGETS.items())
+    kod_hours = {
+        name: cal.police_figures(p, authority_id=city.pk)["staff_hours"]
+        for name, p in (("november", period), ("wallring", report.data.operation))
+    }
+    assert kod_hours["november"] == pytest.approx(kod_hours["wallring"] * 602 / 620, rel=0.01)
+    assert figures["dispersal_order"] / kod_hours["november"] == pytest.approx(
+        op["dispersal_order"] / kod_hours["wallring"], rel=0.03
+    )
+
+
+def test_no_november_operation_when_the_data_do_not_hold_it(short_demo):
+    from lagebild.demo.generator import Planner, World
+    from lagebild.taskforce.models import Operation
+
+    # SHORT ends 22 November 2026: the November with two weeks after it is 2025, before its data.
+    assert short_demo.data.november_operation is None
+    assert not any("City" in line for line in short_demo.balances)
+    assert not Operation.objects.filter(code="kod-city-november").exists()
+    world = World.load()
+    starts_late = DemoConfig(end_date=dt.date(2026, 12, 5), start_date=dt.date(2026, 11, 3))
+    assert Planner(starts_late, world).november is None
+    holds_it = DemoConfig(end_date=dt.date(2026, 12, 5), start_date=dt.date(2026, 11, 2))
+    assert Planner(holds_it, world).november == cal.Period(dt.date(2026, 11, 2), dt.date(2026, 11, 15))
 
 
 def test_command_prints_the_logins_and_is_idempotent(db, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.management import call_command
 
 from lagebild.analytics.cockpit import build_cockpit
 from lagebild.analytics.models import CITY_AREA
@@ -20,7 +21,7 @@ from lagebild.taskforce.models import (
     TaskForce,
 )
 
-from .test_demo import SHORT
+from .test_demo import NOVEMBER, SHORT
 
 
 @pytest.fixture(autouse=True)
@@ -89,14 +90,62 @@ def test_a_second_run_adds_no_second_sonderstab(demo):
     assert TaskForce.objects.count() == 1 and Meeting.objects.count() == 53
 
 
+def _assert_evaluated_and_on_the_agenda_after_it(operation) -> None:
+    from lagebild.taskforce.models import AgendaItem
+
+    assert operation.evaluation is not None and operation.evaluated_at is not None
+    titles = AgendaItem.objects.filter(kind="operation", object_id=operation.pk).values_list(
+        "title", "meeting__date"
+    )
+    assert any(title == f"Auswertung: {operation.name}" for title, _ in titles), operation.code
+    first = min(day for _, day in titles)
+    assert first > operation.end and first.weekday() == 0
+    # The meeting right after the operation: the Monday after its last day.
+    assert first == operation.end + dt.timedelta(days=7 - operation.end.weekday())
+
+
 def test_demo_operations_are_evaluated_and_on_the_agenda_of_the_following_meeting(demo):
-    from lagebild.taskforce.models import AgendaItem, Operation
+    from lagebild.taskforce.models import Operation
 
     for operation in Operation.objects.all():
-        assert operation.evaluation is not None and operation.evaluated_at is not None
-        titles = AgendaItem.objects.filter(kind="operation", object_id=operation.pk).values_list(
-            "title", "meeting__date"
-        )
-        assert any(title == f"Auswertung: {operation.name}" for title, _ in titles)
-        first = min(day for _, day in titles)
-        assert first > operation.end and first.weekday() == 0
+        _assert_evaluated_and_on_the_agenda_after_it(operation)
+
+
+def test_three_demo_operations_with_the_november_one_when_the_data_hold_them(db, capsys):
+    from lagebild.taskforce.models import AgendaItem, Operation
+
+    end = NOVEMBER.end_date
+    call_command(
+        "demo", "--no-serve", "--months", "6", "--scale", "0.15", "--seed", "7", "--end-date", f"{end}"
+    )
+    out = capsys.readouterr().out
+    assert "Sondereinsatz KOD in der City 02.11.–15.11.2026 (40–45 Kräfte am Tag" in out
+    operations = list(Operation.objects.order_by("start").prefetch_related("authorities"))
+    assert [o.code for o in operations] == ["polizei-sommer", "kod-wallring", "kod-city-november"]
+    november = operations[-1]
+    assert (november.start, november.end) == (dt.date(2026, 11, 2), dt.date(2026, 11, 15))
+    assert november.name == "Sondereinsatz KOD in der City (November)"
+    assert november.planned_staff_per_day == 45 and november.area.code == "pz-city"
+    assert [a.kind for a in november.authorities.all()] == ["city"]
+    assert november.working_group.name == "Belästigungen bekämpfen"
+    for operation in operations:
+        _assert_evaluated_and_on_the_agenda_after_it(operation)
+        # The two weeks after each one are in the data: every evaluation is complete.
+        assert operation.evaluation["stage"] == "final", operation.code
+    # Completed once the two weeks after it have passed (29 November): on the meeting of 30 November.
+    assert AgendaItem.objects.filter(
+        kind="operation",
+        object_id=november.pk,
+        title=f"Auswertung vervollständigt: {november.name}",
+        meeting__date=dt.date(2026, 11, 30),
+    ).exists()
+    evaluation = november.evaluation
+    assert evaluation["operation"]["planned_staff_days"] == 14 * 45
+    balance = {line["key"]: line for line in evaluation["balance"]["lines"]}
+    # KOD only (the operation's authority): more Platzverweise than in the two weeks before.
+    assert balance["dispersal_order"]["current"] > 3 * balance["dispersal_order"]["previous"]
+    # More officers look: more incidents observed in the City, above all the published reasons.
+    rows = {row["code"]: row for row in evaluation["indicators"]["rows"]}
+    for code in ("incidents", "drug-consumption-observed", "begging-observed"):
+        assert rows[code]["during"] > 2 * rows[code]["before"], code
+    assert TaskForce.objects.get().operations.count() == 3

@@ -9,6 +9,12 @@ The seeds report two balances (see BRIEF "Figures from the seeds"):
   weapons and 50,000 € cash seized, almost 440 criminal and administrative offences
   recorded, 800+ conversations with citizens.
 
+A third operation has no published balance (seed 003, Stadt Dortmund, November 2025): since
+Sunday 2 November the KOD patrolled the city centre with reinforced patrols, up to 45 staff a
+day in two shifts, in uniform and partly in plain clothes, a "mehrtägiger Sondereinsatz"
+against aggressive begging, open drug consumption and unauthorised camping; the mayor joined
+on Thursday 6 November. Its figures are an assumption, documented at NOVEMBER_BLOCK.
+
 The generator plans these periods with exact counts (not random draws), so the demo
 shows the published orders of magnitude every time; everything else is drawn at random.
 """
@@ -27,6 +33,27 @@ from lagebild.field.models import Incident, Measure, Patrol, PatrolMember
 OPERATION_DAYS = 14
 POLICE_WINDOW_DAYS = 56
 OPERATION_AREA = "wallring"
+# KOD staff per day (Monday … Sunday) during the Wallring operation, all of the KOD that day.
+OPERATION_STAFF_PER_WEEKDAY = (45, 45, 45, 45, 45, 45, 40)
+
+# The KOD's November operation in the City: two weeks from 2 November (the published start,
+# a Sunday in 2025; like 17 August and 1 July the demo keeps the calendar date every year),
+# in the patrol zone "City" (the Wallring and 150 m around it, so the station forecourt on the
+# Königswall belongs to it). "Bis zu 45 Mitarbeitende täglich in zwei Schichten": 45 from
+# Thursday (the evening the mayor came along) to Saturday, 42 from Monday to Wednesday, 40 on
+# Sunday, always the early and the late shift; about a quarter of the patrols in plain clothes.
+NOVEMBER_DAYS = 14
+NOVEMBER_AREA = "pz-city"
+NOVEMBER_START = (11, 2)
+NOVEMBER_STAFF_PER_WEEKDAY = (42, 42, 42, 45, 45, 45, 40)
+NOVEMBER_PLAIN_CLOTHES = 0.25
+# The demo contains the latest November operation whose two weeks *after* it (the period the
+# evaluation compares with, as long as the operation) lie in the data: so its evaluation is
+# complete and on the agenda of the Sonderstab's meetings. The Wallring's eight weeks after
+# August serve its modelled displacement and relief, which the November operation does not
+# have; with them the default demo run in December would show the November a year earlier,
+# evaluated before the first of its 52 meetings.
+NOVEMBER_SETTLE_DAYS = 14
 
 # Published figures (targets) – the plans below must reproduce them.
 OPERATION_TARGETS = {
@@ -45,6 +72,22 @@ POLICE_TARGETS = {
 }
 CASH_SEIZED = Decimal("50000")
 CASH_SEIZURES = 23
+
+
+def staff_days(per_weekday: tuple[int, ...], days: int) -> int:
+    """Staff-days of an operation of ``days`` days (whole weeks: the same on any start day)."""
+    assert days % 7 == 0
+    return sum(per_weekday) * days // 7
+
+
+# No balance of the November operation was published. Assumption: per KOD staff hour it yields
+# as many Platzverweise and OWi reports as the Wallring operation (the same shifts, so staff
+# hours are in proportion to staff-days: 602 against 620); the mix follows the published reasons
+# (aggressive begging, open drug consumption, unauthorised camping: more begging and camping, less
+# littering, dogs and playgrounds in November). Planned: 759 Platzverweise and 953 OWi reports.
+NOVEMBER_STAFF_RATIO = staff_days(NOVEMBER_STAFF_PER_WEEKDAY, NOVEMBER_DAYS) / staff_days(
+    OPERATION_STAFF_PER_WEEKDAY, OPERATION_DAYS
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +138,41 @@ OPERATION_BLOCK = Block(
         "dog-off-leash": {"offence_report": 25, "caution_fee": 35, "contact": 20},
         "street-furniture-misuse": {"offence_report": 10, "contact": 30},
         "graffiti": {"criminal_complaint": 12, "contact": 8},
+    },
+)
+
+# KOD, two weeks from 2 November in the City (see NOVEMBER_STAFF_RATIO): 759 Platzverweise,
+# 953 OWi reports, 1,580 incidents (the Wallring's 1,630 × 0.971).
+NOVEMBER_BLOCK = Block(
+    incidents={
+        "drug-consumption-public": 530,
+        "aggressive-begging": 295,
+        "camping": 175,
+        "antisocial-behaviour": 220,
+        "littering": 130,
+        "public-urination": 80,
+        "street-furniture-misuse": 70,
+        "dog-off-leash": 40,
+        "illegal-trade": 25,
+        "graffiti": 15,
+    },
+    measures={
+        "drug-consumption-public": {
+            "offence_report": 380, "dispersal_order": 350, "referral": 75, "contact": 90,
+        },
+        "aggressive-begging": {
+            "offence_report": 170, "dispersal_order": 200, "caution_fee": 35, "contact": 50,
+        },
+        "camping": {"dispersal_order": 120, "offence_report": 55, "referral": 60, "contact": 75},
+        "antisocial-behaviour": {
+            "offence_report": 180, "dispersal_order": 75, "caution_fee": 25, "contact": 45,
+        },
+        "littering": {"offence_report": 63, "caution_fee": 65, "contact": 10},
+        "public-urination": {"offence_report": 45, "caution_fee": 30},
+        "street-furniture-misuse": {"offence_report": 25, "dispersal_order": 9, "contact": 45},
+        "dog-off-leash": {"offence_report": 15, "caution_fee": 20, "contact": 10},
+        "illegal-trade": {"offence_report": 20, "seizure": 10, "dispersal_order": 5},
+        "graffiti": {"criminal_complaint": 9, "contact": 6},
     },
 )
 
@@ -161,6 +239,16 @@ def police_window_start(operation: dt.date) -> dt.date:
     return dt.date(operation.year, 7, 1)
 
 
+def november_operation_start(end_date: dt.date) -> dt.date:
+    """2 November of the most recent November whose operation and the two weeks after it lie
+    before ``end_date`` (the last day with data is the day before)."""
+    year = end_date.year
+    month, day = NOVEMBER_START
+    while dt.date(year, month, day) + dt.timedelta(days=NOVEMBER_DAYS + NOVEMBER_SETTLE_DAYS) > end_date:
+        year -= 1
+    return dt.date(year, month, day)
+
+
 @dataclass
 class Period:
     start: dt.date  # first day
@@ -180,6 +268,18 @@ def operation_period(start: dt.date) -> Period:
 
 def police_period(start: dt.date) -> Period:
     return Period(start, start + dt.timedelta(days=POLICE_WINDOW_DAYS - 1))
+
+
+def november_period(start: dt.date) -> Period:
+    return Period(start, start + dt.timedelta(days=NOVEMBER_DAYS - 1))
+
+
+def november_targets() -> dict[str, int]:
+    """The Wallring's planned Platzverweise and OWi reports per staff-day, times the November staff."""
+    return {
+        measure_type: round(OPERATION_BLOCK.total(measure_type) * NOVEMBER_STAFF_RATIO)
+        for measure_type in ("dispersal_order", "offence_report")
+    }
 
 
 # --- measuring what was generated (also usable on real data) ------------------------------
@@ -243,6 +343,26 @@ def police_figures(period: Period, *, authority_id: int) -> dict[str, float]:
     result: dict[str, float] = {key: int(value or 0) for key, value in figures.items()}
     result["staff_hours"] = round(hours, 1)
     return result
+
+
+def staff_per_day(period: Period, *, authority_id: int) -> dict[dt.date, int]:
+    """Staff of one authority on the patrols of each day's shifts (joint patrols included)."""
+    with unscoped():
+        rows = (
+            PatrolMember.objects.filter(
+                authority_id=authority_id,
+                patrol__shift__date__gte=period.start,
+                patrol__shift__date__lte=period.end,
+            )
+            .values("patrol__shift__date")
+            .annotate(n=Count("user_id", distinct=True))
+            .values_list("patrol__shift__date", "n")
+        )
+        found = dict(rows)
+    return {
+        period.start + dt.timedelta(days=i): int(found.get(period.start + dt.timedelta(days=i), 0))
+        for i in range(period.days)
+    }
 
 
 def within(value: float, target: float, tolerance: float = 0.10) -> bool:

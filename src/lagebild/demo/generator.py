@@ -55,10 +55,11 @@ MEASURE_ORDER = [m.value for m in MeasureType]
 
 METRES_PER_DEG_LAT = 111_320.0
 
-# Spatial modes of an incident.
-NORMAL, INSIDE_OPERATION, OUTSIDE_OPERATION, DISPLACED = 0, 1, 2, 3
+# Spatial modes of an incident: inside or outside the Wallring during its operation, displaced
+# after it, inside or outside the City during the November operation.
+NORMAL, INSIDE_OPERATION, OUTSIDE_OPERATION, DISPLACED, INSIDE_NOVEMBER, OUTSIDE_NOVEMBER = range(6)
 # Which exact plan an incident belongs to.
-NO_BLOCK, OPERATION, POLICE_WINDOW = 0, 1, 2
+NO_BLOCK, OPERATION, POLICE_WINDOW, NOVEMBER = 0, 1, 2, 3
 
 
 DEFAULT_MONTHS = 24
@@ -98,6 +99,12 @@ class DemoConfig:
         return cal.police_period(cal.police_window_start(self.operation.start))
 
     @property
+    def november_operation(self) -> cal.Period:
+        """The KOD's November operation in the City; in the demo only if the data range holds it
+        (the range is not widened for it)."""
+        return cal.november_period(cal.november_operation_start(self.end_date))
+
+    @property
     def first_day(self) -> dt.date:
         if self.start_date:
             return self.start_date
@@ -117,6 +124,7 @@ class DemoResult:
     last_day: dt.date | None = None
     operation: cal.Period | None = None
     police_window: cal.Period | None = None
+    november_operation: cal.Period | None = None
 
 
 # --- the world the generator reads ---------------------------------------------------------
@@ -244,8 +252,12 @@ class Planner:
         inside = operation.start >= first and operation.end <= last
         self.operation = operation if inside and cal.OPERATION_AREA in world.geometries else None
         self.police_window = window if window.start >= first and window.end <= last else None
+        november = config.november_operation
+        inside = november.start >= first and november.end <= last
+        self.november = november if inside and cal.NOVEMBER_AREA in world.geometries else None
         self.in_operation = np.array([bool(self.operation and d in self.operation) for d in self.days])
         self.in_window = np.array([bool(self.police_window and d in self.police_window) for d in self.days])
+        self.in_november = np.array([bool(self.november and d in self.november) for d in self.days])
         self.tz = timezone.get_current_timezone()
         self._hotspot_centres()
 
@@ -285,8 +297,11 @@ class Planner:
         weekend = weekday in (4, 5)
         operation = bool(self.operation and day in self.operation)
         window = bool(self.police_window and day in self.police_window)
+        november = bool(self.november and day in self.november)
         if operation:
-            kod_total = 40 if weekday == 6 else 45  # "up to 45 a day in two shifts"
+            kod_total = cal.OPERATION_STAFF_PER_WEEKDAY[weekday]  # "up to 45 a day in two shifts"
+        elif november:
+            kod_total = cal.NOVEMBER_STAFF_PER_WEEKDAY[weekday]
         else:
             kod_total = KOD_STAFF_PER_WEEKDAY[weekday] + int(rng.integers(-2, 3))
         joint_count = 3 if operation else (2 if weekend else 1)
@@ -311,8 +326,10 @@ class Planner:
                 shift_lead = lead if authority == CITY else (police_staff[0] if police_staff else None)
                 self.shifts.append(ShiftPlan(authority=authority, date=day, kind=kind, lead=shift_lead))
 
+        plain_share = {CITY: cal.NOVEMBER_PLAIN_CLOTHES if november else 0.15, POLICE: 0.2}
+
         def add(authority: str, kind: str, name: str, area: str, members: list[tuple[int, str]]) -> None:
-            plain = rng.random() < (0.15 if authority == CITY else 0.2) and len({c for _, c in members}) == 1
+            plain = rng.random() < plain_share[authority] and len({c for _, c in members}) == 1
             self._add_patrol(i, day, shift_of[(authority, kind)], authority, kind, name, area, members, plain)
 
         # Doppelstreifen (two KOD, two police) in the late shift, planned by the city.
@@ -333,7 +350,7 @@ class Planner:
             add(CITY, "late", f"Doppelstreife {zone_label(area)} {n}", area, members)
 
         early_count = round(len(kod_today) * 0.4)
-        zones = kod_zones(i, operation)
+        zones = kod_zones(i, operation, november)
         for kind, staff in (("early", kod_today[:early_count]), ("late", kod_today[early_count:])):
             n = 0
             while len(staff) >= 2:
@@ -405,7 +422,9 @@ class Planner:
                 counts = rng.poisson(expected)
                 days = np.repeat(np.arange(self.n_days), counts)
                 modes = np.where(self.in_operation[days] & (a == 0), OUTSIDE_OPERATION, NORMAL)
-                for mode in (NORMAL, OUTSIDE_OPERATION):
+                # During an operation the KOD's records in its area are those of the exact plan.
+                modes = np.where(self.in_november[days] & (a == 0), OUTSIDE_NOVEMBER, modes)
+                for mode in (NORMAL, OUTSIDE_OPERATION, OUTSIDE_NOVEMBER):
                     parts.append((days[modes == mode], a, self.code_index[code], mode, NO_BLOCK))
                 if code in pf.DISPLACED_CATEGORIES and self.operation is not None:
                     extra = expected * self.wallring_share(code) * self.displacement_curve(since_end)
@@ -416,6 +435,8 @@ class Planner:
             blocks.append((OPERATION, cal.OPERATION_BLOCK, 0, self.in_operation, INSIDE_OPERATION))
         if self.police_window is not None:
             blocks.append((POLICE_WINDOW, cal.POLICE_BLOCK, 1, self.in_window, NORMAL))
+        if self.november is not None:
+            blocks.append((NOVEMBER, cal.NOVEMBER_BLOCK, 0, self.in_november, INSIDE_NOVEMBER))
         for block_id, block, a, mask, mode in blocks:
             block_days = np.flatnonzero(mask)
             for code, n in block.incidents.items():
@@ -474,9 +495,11 @@ class Planner:
     def _hotspot_centres(self) -> None:
         world = self.world
         wallring = world.geometries.get(cal.OPERATION_AREA)
+        city = world.geometries.get(cal.NOVEMBER_AREA)
         self.hotspot_ok: dict[str, bool] = {}
         self.hotspot_label: dict[str, str] = {}
         self.wallring_hotspots: set[str] = set()
+        self.city_hotspots: set[str] = set()
         for key, spot in pf.HOTSPOTS.items():
             if spot.area:
                 geometry = world.geometries.get(spot.area)
@@ -490,6 +513,8 @@ class Planner:
             self.hotspot_ok[key] = ok
             if ok and wallring is not None and wallring.contains(centre):
                 self.wallring_hotspots.add(key)
+            if ok and city is not None and city.contains(centre):
+                self.city_hotspots.add(key)
 
     def _uniform_in(self, geometry: Any, n: int, exclude: Any = None) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
@@ -560,6 +585,11 @@ class Planner:
             places = {k: w for k, w in places.items() if k not in self.wallring_hotspots} or {
                 pf.BACKGROUND: 1.0
             }
+        elif mode == INSIDE_NOVEMBER:
+            places = {k: w for k, w in places.items() if k in self.city_hotspots}
+            places[cal.NOVEMBER_AREA] = max(0.25 * sum(places.values()), 0.05)
+        elif mode == OUTSIDE_NOVEMBER:
+            places = {k: w for k, w in places.items() if k not in self.city_hotspots} or {pf.BACKGROUND: 1.0}
         keys = list(places)
         weights = np.array([places[k] for k in keys], dtype=float)
         return keys, weights / weights.sum()
@@ -571,8 +601,9 @@ class Planner:
         labels = [""] * n
         component = np.full(n, "", dtype=object)
         wallring = self.world.geometries.get(cal.OPERATION_AREA)
+        city = self.world.geometries.get(cal.NOVEMBER_AREA)
         for c, code in enumerate(self.codes):
-            for mode in (NORMAL, INSIDE_OPERATION, OUTSIDE_OPERATION):
+            for mode in (NORMAL, INSIDE_OPERATION, OUTSIDE_OPERATION, INSIDE_NOVEMBER, OUTSIDE_NOVEMBER):
                 idx = np.flatnonzero((plan.category == c) & (plan.mode == mode))
                 if len(idx):
                     keys, weights = self._components(code, mode)
@@ -595,6 +626,9 @@ class Planner:
                 elif key == "wallring":
                     lat[idx], lon[idx] = self._uniform_in(wallring, len(idx))
                     names = [self.world.areas[cal.OPERATION_AREA].name] * len(idx)
+                elif key == cal.NOVEMBER_AREA:
+                    lat[idx], lon[idx] = self._uniform_in(city, len(idx))
+                    names = [zone_label(key)] * len(idx)
                 else:
                     lat[idx], lon[idx] = self._scatter(key, len(idx))
                     names = [self.hotspot_label[key]] * len(idx)
@@ -609,6 +643,11 @@ class Planner:
                 modes = plan.mode[todo]
                 bad |= (modes == INSIDE_OPERATION) & ~in_ring
                 bad |= ((modes == OUTSIDE_OPERATION) | (modes == DISPLACED)) & in_ring
+            if city is not None and self.november is not None:
+                in_city = shapely.contains_xy(city, lon[todo], lat[todo])
+                modes = plan.mode[todo]
+                bad |= (modes == INSIDE_NOVEMBER) & ~in_city
+                bad |= (modes == OUTSIDE_NOVEMBER) & in_city
             todo = todo[bad]
         if len(todo):
             raise RuntimeError("Konnte keine Punkte im Stadtgebiet erzeugen – fehlen die Gebiete?")
@@ -637,7 +676,12 @@ class Planner:
         chosen: list[list[str]] = [[] for _ in range(n)]
         self.cash_incidents: set[int] = set()
         # Exact plans first.
-        for block_id, block in ((OPERATION, cal.OPERATION_BLOCK), (POLICE_WINDOW, cal.POLICE_BLOCK)):
+        exact = (
+            (OPERATION, cal.OPERATION_BLOCK),
+            (POLICE_WINDOW, cal.POLICE_BLOCK),
+            (NOVEMBER, cal.NOVEMBER_BLOCK),
+        )
+        for block_id, block in exact:
             for code, counts in block.measures.items():
                 if code not in self.code_index:
                     continue
@@ -791,8 +835,20 @@ def zone_label(area: str | None) -> str:
 OUTER_DISTRICTS = ["03", "08", "06", "09", "07", "04", "10", "05", "11", "12"]
 
 
-def kod_zones(day_index: int, operation: bool) -> list[str]:
+def kod_zones(day_index: int, operation: bool, november: bool = False) -> list[str]:
     rotation = [OUTER_DISTRICTS[(day_index + k) % len(OUTER_DISTRICTS)] for k in range(4)]
+    if november:  # reinforced patrols in the City, the rest of the city with fewer
+        return [
+            "pz-city",
+            "pz-city",
+            "pz-nordstadt-sued",
+            "pz-city",
+            "pz-city",
+            "pz-kreuzviertel",
+            "pz-city",
+            "pz-city",
+            *rotation[:2],
+        ]
     if operation:
         return [
             "pz-city",
@@ -853,6 +909,7 @@ def generate(config: DemoConfig, log: Callable[[str], None] = lambda _msg: None)
             raise RuntimeError("Behörden, Gebiete und Katalog müssen vor den Demodaten angelegt sein.")
         planner = Planner(config, world)
         result.operation, result.police_window = planner.operation, planner.police_window
+        result.november_operation = planner.november
         shifts, patrols = planner.plan_patrols()
         plan = planner.plan_incidents()
         planner.plan_times(plan)
@@ -1125,7 +1182,7 @@ def write(
 
 
 def incident_source(code: str, authority: int, block: int, draw: float, in_video_area: bool) -> str:
-    if block == OPERATION:
+    if block in (OPERATION, NOVEMBER):
         return Incident.Source.PATROL
     if authority == 0:
         share = pf.PROFILES[code].citizen_share

@@ -89,6 +89,7 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
         config.last_day,
         operation=report.data.operation,
         police_window=report.data.police_window,
+        november_operation=report.data.november_operation,
         log=log,
     )
     names = {a.pk: a.name for a in Authority.objects.all()}
@@ -128,5 +129,17 @@ def balances(result: DemoResult, authorities: dict[str, Authority]) -> list[str]
             f"{police['staff_hours']:.0f} Personalstunden, {police['dispersal_order']} Platzverweise, "
             f"{police['weapons']} Waffen und {cash} € Bargeld sichergestellt, "
             f"{police['offences']} Straftaten und OWi, {police['contact']} Bürgergespräche."
+        )
+    city = Area.objects.filter(code=cal.NOVEMBER_AREA).first()
+    if result.november_operation and city:
+        period = result.november_operation
+        nov = cal.operation_figures(period, authority_id=authorities[base.CITY].pk, area_id=city.pk)
+        staff = cal.staff_per_day(period, authority_id=authorities[base.CITY].pk)
+        lines.append(
+            f"Sondereinsatz KOD in der City {period.start:%d.%m.}–{period.end:%d.%m.%Y} "
+            f"({min(staff.values())}–{max(staff.values())} Kräfte am Tag, angenommene Zahlen): "
+            f"{nov['dispersal_order']} Platzverweise, {nov['offence_report']} OWi-Anzeigen "
+            f"(davon {nov['offence_report_drugs']} Drogenkonsum, "
+            f"{nov['offence_report_begging']} aggressives Betteln)."
         )
     return lines

@@ -189,6 +189,7 @@ def generate_task_force(
     *,
     operation: cal.Period | None = None,
     police_window: cal.Period | None = None,
+    november_operation: cal.Period | None = None,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> TaskForceResult:
     """The demo Sonderstab up to ``last_day`` (the last day with data); nothing if it exists."""
@@ -341,29 +342,53 @@ def generate_task_force(
         result.milestones = len(milestones)
 
         operations = []
-        for code, name, period, authority_kind, area in (
-            ("kod-wallring", "Sondereinsatz KOD im Wallring", operation, Authority.Kind.CITY, wallring),
+        # code, name, description, period, authority, area, working group, planned staff per day
+        for code, name, description, period, authority_kind, area, group, staff in (
+            (
+                "kod-wallring",
+                "Sondereinsatz KOD im Wallring",
+                "",
+                operation,
+                Authority.Kind.CITY,
+                wallring,
+                "belaestigungen",
+                30,
+            ),
             (
                 "polizei-sommer",
                 "Polizei: acht Wochen verstärkte Präsenz ab 1. Juli",
+                "",
                 police_window,
                 Authority.Kind.POLICE,
                 Area.objects.filter(kind=Area.Kind.CITY).first(),
+                "sucht-vermeiden",
+                45,
+            ),
+            (
+                "kod-city-november",
+                "Sondereinsatz KOD in der City (November)",
+                "Verstärkte Streifen des KOD in der Innenstadt, bis zu 45 Kräfte täglich in zwei Schichten, "
+                "in Uniform und teilweise in zivil: gegen aggressives Betteln, offenen Drogenkonsum und "
+                "unerlaubtes Lagern im öffentlichen Raum.",
+                november_operation,
+                Authority.Kind.CITY,
+                Area.objects.filter(code=cal.NOVEMBER_AREA).first(),
+                "belaestigungen",
+                max(cal.NOVEMBER_STAFF_PER_WEEKDAY),
             ),
         ):
             if period is None or area is None:
                 continue
             item = Operation.objects.create(
                 task_force=task_force,
-                working_group=groups["belaestigungen"]
-                if authority_kind == Authority.Kind.CITY
-                else groups["sucht-vermeiden"],
+                working_group=groups[group],
                 code=code,
                 name=name,
+                description=description,
                 area=area,
                 start=period.start,
                 end=period.end,
-                planned_staff_per_day=45 if authority_kind == Authority.Kind.POLICE else 30,
+                planned_staff_per_day=staff,
             )
             item.authorities.set(Authority.objects.filter(kind=authority_kind))
             operations.append(item)
