@@ -25,6 +25,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 WIDE = {"width": 1440, "height": 900}
 OVERDUE, FRESH = 10, 20
 
+HTMX_IDLE = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+
 
 @pytest.fixture
 def wide(browser) -> Iterator[object]:
@@ -111,10 +113,14 @@ def test_shift_lead_sees_overdue_first_a_dozen_at_once_and_takes_the_next_step_i
     assert page.url == f"{live_server.url}/hinweise/"
     assert status_of(first) == ReportStatus.TRIAGE
 
-    # By keyboard: the focus stays in the row; Tab reaches the next step, Enter takes it.
+    # By keyboard: the focus stays in the row; Tab reaches the next step, Enter takes it. The swapped
+    # row must have settled first, as it has for a person (a key pressed within htmx's 20 ms settle
+    # could reach the form before htmx has wired it, and the plain form would be sent instead).
+    page.wait_for_function(HTMX_IDLE)
     assert page.evaluate("() => document.activeElement.closest('tr').id") == f"hinweis-{first.pk}"
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent").startswith("In Bearbeitung")
+    page.wait_for_function(HTMX_IDLE)
     page.keyboard.press("Enter")
     expect(row.locator("td[data-label=Status]")).to_have_text("In Bearbeitung")
     assert status_of(first) == ReportStatus.IN_PROGRESS
