@@ -7,6 +7,8 @@ import datetime as dt
 import json
 import os
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +40,70 @@ AXE = Path(os.environ.get("LAGEBILD_AXE", REPO / ".venv/axe/node_modules/axe-cor
 
 # Points around the focus area "Zentrum" of the test city, and two further away.
 POINTS = [(51.514, 7.465), (51.5145, 7.4655), (51.515, 7.466), (51.53, 7.43), (51.52, 7.49)]
+
+
+class _RequestsInFlight:
+    """WSGI wrapper that counts requests the live server is still answering."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def _change(self, delta: int) -> None:
+        with self._lock:
+            self.count += delta
+
+    def __call__(self, environ, start_response):
+        self._change(1)
+        try:
+            result = self.app(environ, start_response)
+        except BaseException:
+            self._change(-1)
+            raise
+        return _ClosingResult(result, lambda: self._change(-1))
+
+
+class _ClosingResult:
+    def __init__(self, result, on_close) -> None:
+        self._result = result
+        self._on_close = on_close
+
+    def __iter__(self):
+        return iter(self._result)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self._result, "close"):
+                self._result.close()
+        finally:
+            self._on_close()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_quiet_before_flush(request) -> Iterator[None]:
+    """Waits at the end of each browser test until the live server has answered every request.
+
+    With SQLite the live server's threads share the test's in-memory connection. A request
+    still running after the browser closed (a map fetching its points, say) would otherwise
+    run during the table flush or the next test's set-up and corrupt either. Autouse fixtures
+    are set up after pytest-django's database fixture and before the pages, so this teardown
+    runs after the pages are closed and before the flush.
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    app = httpd.get_app()
+    if not isinstance(app, _RequestsInFlight):
+        app = _RequestsInFlight(app)
+        httpd.set_app(app)
+    yield
+    deadline = time.monotonic() + 15
+    quiet_checks = 0
+    while quiet_checks < 2 and time.monotonic() < deadline:
+        quiet_checks = quiet_checks + 1 if app.count == 0 else 0
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
