@@ -38,6 +38,9 @@ class Role(models.TextChoices):
     LEADERSHIP = "leadership", "Leitung (nur lesen)"
     EXECUTIVE_BOARD = "executive_board", "Verwaltungsvorstand (entscheidet Empfehlungen)"
     ADMIN = "admin", "Administration"
+    DATA_PROTECTION_OFFICER = "dpo", "Datenschutzbeauftragte/r (Protokoll prüfen)"
+    # Manages users and data of every authority; each of its acts is logged.
+    PLATFORM_ADMIN = "platform_admin", "Plattform-Administration (behördenübergreifend)"
 
 
 class User(AbstractUser):
