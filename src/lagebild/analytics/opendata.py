@@ -46,6 +46,7 @@ from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from lagebild.catalog.models import Category
+from lagebild.core.csvsafe import guard_row
 from lagebild.field.services import EARLIEST_RECORD
 from lagebild.geo.models import Area
 
@@ -404,7 +405,7 @@ def csv_bytes(tables: Sequence[MonthlyTable]) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for table in tables:
-        writer.writerows(_long_rows(table))
+        writer.writerows(guard_row(row) for row in _long_rows(table))  # names are admin text
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -8,11 +8,13 @@
 * ``geojson``: points for map programs.
 
 Both CSV files are UTF-8 with a byte order mark, so Excel shows umlauts right on a double click
-(the importer skips the mark). Every format is produced as an iterator of text chunks, so a
-view can stream 100,000 incidents without holding them in memory. Each page is read inside
-the exporting user's authority scope (a streaming response is consumed after the view
-returned, when the request's scope is no longer active). Nothing about persons is exported:
-no pseudonyms, no measure notes, no names of officers.
+(the importer skips the mark). In every CSV variant a text cell that a spreadsheet would run as a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR at the start) gets a leading quote
+(:mod:`lagebild.core.csvsafe`); the importer takes it off again. Every format is produced as an
+iterator of text chunks, so a view can stream 100,000 incidents without holding them in memory.
+Each page is read inside the exporting user's authority scope (a streaming response is consumed
+after the view returned, when the request's scope is no longer active). Nothing about persons is
+exported: no pseudonyms, no measure notes, no names of officers.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lagebild.core import audit
+from lagebild.core.csvsafe import guard
 from lagebild.core.localtime import is_ambiguous
 from lagebild.core.models import User
 from lagebild.core.scoping import authority_scope
 from lagebild.geo.models import Area
 
 from .filters import filters_to_dict
-from .importer import COLUMNS, EXPORT_ID_PREFIX, FORMULA_START
+from .importer import COLUMNS, EXPORT_ID_PREFIX
 from .models import Incident, IncidentArea, Measure, MeasureType
 from .selectors import IncidentFilter, incident_list
 
@@ -87,7 +90,7 @@ _INCIDENT_VALUES = (
 
 @dataclass(frozen=True)
 class CsvDialect:
-    """``excel`` = German Excel: semicolon, decimal comma, „ja“/„nein“, formula guard (both have a BOM)."""
+    """``excel`` = German Excel: semicolon, decimal comma, „ja“/„nein“ (both: BOM, formula guard)."""
 
     delimiter: str = ","
     excel: bool = False
@@ -197,10 +200,9 @@ def format_measure(measure: dict, *, comma: bool = False) -> str:
     return kind
 
 
-def _guard(text: str, excel: bool) -> str:
-    if excel and text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+def _guard(text: str) -> str:
+    # Both dialects: the comma file is opened in spreadsheets just as often (issue 13).
+    return guard(text)
 
 
 def csv_chunks(user: User, filters: IncidentFilter, dialect: CsvDialect | None = None) -> Iterator[str]:
@@ -220,14 +222,14 @@ def csv_chunks(user: User, filters: IncidentFilter, dialect: CsvDialect | None =
         for row in page:
             writer.writerow(
                 (
-                    _guard(row["external_id"] or f"{EXPORT_ID_PREFIX}{row['id']}", excel),
+                    _guard(row["external_id"] or f"{EXPORT_ID_PREFIX}{row['id']}"),
                     row["occurred_at"].astimezone(tz).isoformat(timespec="seconds"),
                     _number(row["lat"], excel),
                     _number(row["lon"], excel),
-                    _guard(row["address_text"], excel),
+                    _guard(row["address_text"]),
                     row["category__code"],
                     row["source"],
-                    _guard(row["description"], excel),
+                    _guard(row["description"]),
                     yes if row["joint"] else no,
                     "|".join(format_measure(m, comma=excel) for m in row["measures"]),
                 )
@@ -297,18 +299,18 @@ def table_row(row: dict, zone: dt.tzinfo) -> list[str]:
         str(row["id"]),
         day,
         time_text,
-        _guard(row["authority__name"], True),
+        _guard(row["authority__name"]),
         "ja" if row["joint"] else "nein",
-        _guard(row["category__name"], True),
+        _guard(row["category__name"]),
         "; ".join(measure_in_words(m) for m in row["measures"]),
         german_number(sum(caution_fees, Decimal(0))) if caution_fees else "",
-        _guard(row["address_text"], True),
-        *(_guard(", ".join(areas.get(kind, [])), True) for kind in TABLE_AREA_KINDS),
+        _guard(row["address_text"]),
+        *(_guard(", ".join(areas.get(kind, []))) for kind in TABLE_AREA_KINDS),
         SOURCE_LABELS.get(row["source"], row["source"]),
-        _guard(row["description"], True),
+        _guard(row["description"]),
         german_number(row["lat"]),
         german_number(row["lon"]),
-        _guard(row["external_id"], True),
+        _guard(row["external_id"]),
     ]
 
 
