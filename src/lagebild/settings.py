@@ -96,7 +96,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Security headers (see the "Security headers" block below): outermost, so static files
+    # and error pages carry them too.
+    "lagebild.core.security_headers.ServerHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -213,7 +218,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if HTTPS and not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("LAGEBILD_HSTS_SECONDS", "31536000"))
+
+# --- Security headers (issue 13) ---------------------------------------------------------
+# Content-Security-Policy (django-csp) and Permissions-Policy (django-permissions-policy)
+# from lagebild.core.security_headers; Django's SecurityMiddleware adds HSTS (above),
+# Referrer-Policy, nosniff and Cross-Origin-Opener-Policy.
+from lagebild.core.security_headers import (  # noqa: E402
+    PERMISSIONS_POLICY,
+    content_security_policy,
+)
+
+CONTENT_SECURITY_POLICY = content_security_policy(TILE_URL)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LAGEBILD_HSTS_SUBDOMAINS", False)
+# Redirect plain HTTP to HTTPS in the application (usually the proxy does it).
+SECURE_SSL_REDIRECT = env_bool("LAGEBILD_SSL_REDIRECT", False)
+# X-Forwarded-Proto is trusted only when a reverse proxy is declared that sets it (and strips
+# what the client sent): LAGEBILD_TRUSTED_PROXY=1 (or the proxy's address, for the record).
+LAGEBILD_TRUSTED_PROXY = os.environ.get("LAGEBILD_TRUSTED_PROXY", "").strip()
+if LAGEBILD_TRUSTED_PROXY and LAGEBILD_TRUSTED_PROXY.lower() not in {"0", "false", "no", "nein", "off"}:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- end security headers ----------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

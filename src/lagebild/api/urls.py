@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 
-class OfflineSwaggerView(SpectacularSwaggerView):
+class OfflineSwaggerView(SpectacularSwaggerSplitView):
     # Static files come from drf-spectacular-sidecar; settings switch off the online validator.
+    # The split view loads its start script from a URL instead of inline (Content-Security-Policy).
     title = "Lagebild API – Dokumentation"
 
 
