@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "lagebild.citizen",
     "lagebild.analytics",
     "lagebild.taskforce",
+    "lagebild.bodycam",
     "lagebild.demo",
     "lagebild.api",
 ]
@@ -203,6 +204,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+# Bodycam recordings (docs/bodycam.md): never under STATIC_ROOT/MEDIA_ROOT, never served by a URL;
+# only streamed to authorised users with a logged reason (system check lagebild.bodycam.E001).
+LAGEBILD_RECORDINGS_DIR = Path(os.environ.get("LAGEBILD_RECORDINGS_DIR", VAR_DIR / "recordings")).resolve()
+LAGEBILD_RECORDINGS_RETENTION_DAYS = int(os.environ.get("LAGEBILD_RECORDINGS_RETENTION_DAYS", "14"))
+LAGEBILD_RECORDINGS_MAX_BYTES = int(os.environ.get("LAGEBILD_RECORDINGS_MAX_BYTES", str(4 * 1024**3)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
