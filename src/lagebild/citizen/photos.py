@@ -59,8 +59,16 @@ def photo_path(photo: Photo) -> Path:
     return path
 
 
+# The only entry of ``Image.info`` the new file needs; everything else is metadata.
+KEPT_INFO = ("transparency",)
+
+
 def _encode(image: Image.Image, fmt: str) -> bytes:
     buffer = io.BytesIO()
+    # Pillow writes some entries of ``info`` into the new file by itself: a JPEG's comment
+    # (COM segment: found by the fuzz test with "Max Mustermann, Handy 0171" in it) and a
+    # PNG's ICC profile, which may name the device. Only the transparency survives.
+    image.info = {key: image.info[key] for key in KEPT_INFO if key in image.info}
     if fmt == "PNG":
         if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
             image = image.convert("RGBA")
