@@ -1,0 +1,1 @@
+"""Transfers of records between authorities (Weitergaben): explicit, minimal, logged."""
