@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "lagebild.analytics",
     "lagebild.taskforce",
     "lagebild.bodycam",
+    "lagebild.sharing",
     "lagebild.demo",
     "lagebild.api",
 ]

@@ -24,5 +24,6 @@ urlpatterns = [
     path("sonderstab/", include("lagebild.taskforce.urls_feeds")),
     path("offene-daten/", include("lagebild.analytics.urls_public")),
     path("bodycam/", include("lagebild.bodycam.urls")),
+    path("weitergaben/", include("lagebild.sharing.urls")),
     path("", include("lagebild.field.urls")),
 ]
