@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from lagebild.accounts.tokens import token_create
 from lagebild.core.models import User
 from lagebild.core.scoping import authority_scope
 from lagebild.field import services
@@ -19,9 +19,9 @@ from .conftest import INSIDE
 
 def token_client(user: User) -> APIClient:
     """A client that authenticates like an external system: ``Authorization: Token <key>``."""
-    token, _ = Token.objects.get_or_create(user=user)
+    created = token_create(user=user, name="Test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {created.key}")
     return client
 
 

@@ -207,6 +207,40 @@ def now() -> dt.datetime:
 
 
 @pytest.fixture(autouse=True)
+def access_hardening_off(request, settings) -> None:
+    """Ordinary tests log in with a password only and are not throttled (lagebild.accounts).
+
+    The ~140 ``client.login``/``force_login`` calls and the browser tests' form login stay
+    as they are. Tests of the second factor and of throttling take the ``two_factor_on`` /
+    ``throttling_on`` fixtures (tests/test_accounts_*.py), which restore production's values;
+    login lockout (django-axes) stays on everywhere: only ``Client.login()``, which passes no
+    request, skips it.
+    """
+    if "two_factor_on" not in request.fixturenames:
+        settings.LAGEBILD_TWO_FACTOR_REQUIRED = False
+    if "throttling_on" not in request.fixturenames:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None},
+        }
+    settings.LAGEBILD_LOGIN_WITHOUT_REQUEST = True
+
+
+@pytest.fixture
+def two_factor_on(settings) -> None:
+    """Production's rule: every session needs the second factor (see ``access_hardening_off``)."""
+    settings.LAGEBILD_TWO_FACTOR_REQUIRED = True
+
+
+@pytest.fixture
+def throttling_on() -> None:
+    """Production's API rates, counted from zero (see ``access_hardening_off``)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings) -> None:
     # Real hashers take ~0.3 s per user; the tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

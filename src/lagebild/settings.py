@@ -7,7 +7,9 @@ Everything a city needs to change is an environment variable prefixed ``LAGEBILD
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -27,6 +29,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _api_rate(name: str, default: str) -> str | None:
+    value = os.environ.get(name, default).strip()
+    return None if value in {"", "0", "off", "aus"} else value
+
+
+def _trusted_proxies(value: str) -> list[str]:
+    """LAGEBILD_TRUSTED_PROXY as a list for lagebild.accounts.client_ip ("*": the peer is the proxy)."""
+    text = value.strip()
+    if not text or text.lower() in {"0", "false", "no", "nein", "off"}:
+        return []
+    if text.lower() in {"1", "true", "yes", "ja", "on"}:
+        return ["*"]
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    for item in items:
+        ipaddress.ip_network(item, strict=False)  # a typo stops the start, not the first login
+    return items
 
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -66,6 +86,12 @@ TILE_ATTRIBUTION = os.environ.get("LAGEBILD_TILE_ATTRIBUTION", "").strip()
 LAGEBILD_RECOMMENDATION_WORKFLOW = os.environ.get("LAGEBILD_RECOMMENDATION_WORKFLOW", "").strip()
 # This installation's address for links in e-mails (e.g. https://lagebild.dortmund.de); empty: paths only.
 LAGEBILD_SITE_URL = os.environ.get("LAGEBILD_SITE_URL", "").strip().rstrip("/")
+# Retention per record type, overriding the defaults (ISO 8601, e.g. "incident=P3Y,photo=P6M"; keys and
+# defaults in docs/data-protection.md); checked at start by lagebild.privacy.
+LAGEBILD_RETENTION = {
+    key.strip(): value.strip()
+    for key, _, value in (i.partition("=") for i in os.environ.get("LAGEBILD_RETENTION", "").split(",") if i.strip())
+}
 ADDR = os.environ.get("LAGEBILD_ADDR", "127.0.0.1:8000")
 CITY_NAME = os.environ.get("LAGEBILD_CITY_NAME", "Dortmund")
 
@@ -78,7 +104,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -94,7 +119,14 @@ INSTALLED_APPS = [
     "lagebild.bodycam",
     "lagebild.sharing",
     "lagebild.demo",
+    # Login lockout, second factor, API tokens (issue 13, lagebild.accounts).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "lagebild.accounts",
     "lagebild.api",
+    "lagebild.privacy",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +137,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Audit log: remembers the request (client address, web or API) for the entries it writes.
+    "lagebild.core.audit.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,8 +147,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Session limits and the second factor (lagebild.accounts): after auth, messages and htmx.
+    "django_otp.middleware.OTPMiddleware",
+    "lagebild.accounts.middleware.SessionLimitsMiddleware",
+    "lagebild.accounts.middleware.TwoFactorMiddleware",
     "lagebild.core.middleware.AuthorityScopeMiddleware",
     "lagebild.core.middleware.GermanNotFoundMiddleware",
+    # django-axes turns a locked-out login into its answer; last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lagebild.urls"
@@ -160,12 +200,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password is checked (django-axes).
+    "lagebild.accounts.backends.LockoutBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("LAGEBILD_PASSWORD_MIN_LENGTH", "12"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -205,6 +250,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+# Audit log: `lagebild audit anchor` appends the chain head here (keep a copy outside the server).
+LAGEBILD_AUDIT_ANCHOR_FILE = os.environ.get("LAGEBILD_AUDIT_ANCHOR_FILE", "").strip() or str(
+    VAR_DIR / "audit-anchors.jsonl"
+)
 # Bodycam recordings (docs/bodycam.md): never under STATIC_ROOT/MEDIA_ROOT, never served by a URL;
 # only streamed to authorised users with a logged reason (system check lagebild.bodycam.E001).
 LAGEBILD_RECORDINGS_DIR = Path(os.environ.get("LAGEBILD_RECORDINGS_DIR", VAR_DIR / "recordings")).resolve()
@@ -219,7 +268,6 @@ HTTPS = env_bool("LAGEBILD_HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 12 * 60 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -241,21 +289,71 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LAGEBILD_HSTS_SUBDOMAINS", False)
 # Redirect plain HTTP to HTTPS in the application (usually the proxy does it).
 SECURE_SSL_REDIRECT = env_bool("LAGEBILD_SSL_REDIRECT", False)
 # X-Forwarded-Proto is trusted only when a reverse proxy is declared that sets it (and strips
-# what the client sent): LAGEBILD_TRUSTED_PROXY=1 (or the proxy's address, for the record).
+# what the client sent): LAGEBILD_TRUSTED_PROXY=1, or the proxies' addresses (comma-separated;
+# they also let login throttling read X-Forwarded-For, see LAGEBILD_TRUSTED_PROXIES below).
 LAGEBILD_TRUSTED_PROXY = os.environ.get("LAGEBILD_TRUSTED_PROXY", "").strip()
-if LAGEBILD_TRUSTED_PROXY and LAGEBILD_TRUSTED_PROXY.lower() not in {"0", "false", "no", "nein", "off"}:
+if LAGEBILD_TRUSTED_PROXY.lower() in {"0", "false", "no", "nein", "off"}:
+    LAGEBILD_TRUSTED_PROXY = ""
+if LAGEBILD_TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # --- end security headers ----------------------------------------------------------------
 
+# --- Access hardening (issue 13, lagebild.accounts; docs/security.md) ------------------------
+# Two-factor login (TOTP, recovery codes) for every account. Switching it off is for demo and
+# development only: with DEBUG off the setting is refused, not silently ignored.
+LAGEBILD_TWO_FACTOR_REQUIRED = env_bool("LAGEBILD_TWO_FACTOR_REQUIRED", True)
+if not LAGEBILD_TWO_FACTOR_REQUIRED and not DEBUG:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "LAGEBILD_TWO_FACTOR_REQUIRED=0 ist nur mit LAGEBILD_DEBUG=1 (Demo, Entwicklung) erlaubt."
+    )
+OTP_TOTP_ISSUER = f"Lagebild {CITY_NAME}"
+# Sessions end 12 hours after the login (a shift plus margin) and after 30 idle minutes.
+LAGEBILD_SESSION_MAX_MINUTES = int(os.environ.get("LAGEBILD_SESSION_MAX_MINUTES", str(12 * 60)))
+LAGEBILD_SESSION_IDLE_MINUTES = int(os.environ.get("LAGEBILD_SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = LAGEBILD_SESSION_MAX_MINUTES * 60
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx takes the token from the page, no script reads the cookie
+# Login lockout (django-axes): after 5 wrong passwords for one username from one address,
+# that pair is locked for 15 minutes, whatever password comes next.
+AXES_FAILURE_LIMIT = int(os.environ.get("LAGEBILD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LAGEBILD_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "lagebild.accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "lagebild.accounts.client_ip.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins go to the audit log; no second record of them
+AXES_VERBOSE = False
+# The addresses login lockout and API throttling count by: behind LAGEBILD_TRUSTED_PROXY the
+# client's address from X-Forwarded-For, else the peer's. A bare "1" means the peer is the
+# proxy; addresses or networks (comma-separated) name the proxies.
+LAGEBILD_TRUSTED_PROXIES = _trusted_proxies(LAGEBILD_TRUSTED_PROXY)
+# API tokens: valid 90 days unless the creator chooses fewer; never more than a year.
+LAGEBILD_API_TOKEN_DAYS = int(os.environ.get("LAGEBILD_API_TOKEN_DAYS", "90"))
+LAGEBILD_API_TOKEN_MAX_DAYS = int(os.environ.get("LAGEBILD_API_TOKEN_MAX_DAYS", "365"))
+# --- end access hardening ---------------------------------------------------------------------
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "lagebild.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per user and, without a login, per client address (lagebild.accounts.throttling): 429 with
+    # Retry-After. LAGEBILD_API_RATE_USER / LAGEBILD_API_RATE_ANON, e.g. "600/min"; "0" switches off.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "lagebild.accounts.throttling.LagebildUserThrottle",
+        "lagebild.accounts.throttling.LagebildAnonThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": _api_rate("LAGEBILD_API_RATE_USER", "600/min"),
+        "anon": _api_rate("LAGEBILD_API_RATE_ANON", "60/min"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "lagebild.api.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Adds the error answers every operation can give (401, 403, 404, bad pages); see api/schema.py.
+    "DEFAULT_SCHEMA_CLASS": "lagebild.api.schema.LagebildAutoSchema",
     "EXCEPTION_HANDLER": "lagebild.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),

@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("favicon.ico", favicon, name="favicon"),
+    path("konto/", include("lagebild.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("lagebild.api.urls")),
     path("geo/", include("lagebild.geo.urls")),
@@ -25,5 +26,6 @@ urlpatterns = [
     path("offene-daten/", include("lagebild.analytics.urls_public")),
     path("bodycam/", include("lagebild.bodycam.urls")),
     path("weitergaben/", include("lagebild.sharing.urls")),
+    path("datenschutz/protokoll/", include("lagebild.core.urls_audit")),
     path("", include("lagebild.field.urls")),
 ]

@@ -13,12 +13,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import exceptions, parsers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lagebild.accounts.authentication import ApiTokenAuthentication
 from lagebild.core import scoping
 
 from .pagination import StandardPagination
@@ -26,18 +27,12 @@ from .pagination import StandardPagination
 ROLE_DENIED = "Ihre Rolle erlaubt diese Aktion nicht."
 
 
-class LagebildTokenAuthentication(TokenAuthentication):
-    """``Authorization: Token <key>``; loads the user's authority in the same query."""
+class LagebildTokenAuthentication(ApiTokenAuthentication):
+    """``Authorization: Token <key>``: Lagebild's hashed, expiring, revocable tokens (accounts app).
 
-    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        model = self.get_model()
-        try:
-            token = model.objects.select_related("user__authority").get(key=key)
-        except model.DoesNotExist as exc:
-            raise exceptions.AuthenticationFailed("Ungültiger Token.") from exc
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Der Benutzer ist deaktiviert.")
-        return token.user, token
+    The token's user and authority come in the same query; expired or revoked tokens get a
+    401 with ``{"detail": ..., "code": "token_expired" | "token_revoked" | "token_invalid"}``.
+    """
 
 
 class SafeJSONParser(parsers.JSONParser):
