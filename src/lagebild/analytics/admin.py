@@ -5,11 +5,15 @@ The count tables are derived data and therefore not editable here.
 
 from django.contrib import admin
 
+from lagebild.core.admin_scoping import AuthorityAdminMixin
+
 from .models import Indicator, IndicatorSet, IndicatorSetEntry
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # Joint steering definitions (aggregates only): administrators of both partners keep them.
+    authority_field = None
     list_display = ["name", "code", "kind", "fact", "value", "per_100_staff_hours", "unit", "active"]
     list_filter = ["kind", "fact", "active"]
     search_fields = ["name", "code"]
@@ -35,7 +39,8 @@ class IndicatorSetEntryInline(admin.TabularInline):
 
 
 @admin.register(IndicatorSet)
-class IndicatorSetAdmin(admin.ModelAdmin):
+class IndicatorSetAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    authority_field = None
     list_display = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}
     inlines = [IndicatorSetEntryInline]

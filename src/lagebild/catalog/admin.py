@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from lagebild.core.admin_scoping import AuthorityAdminMixin, authority_kind, is_platform_admin
+
 from .models import Category, CategoryRule
 
 
@@ -22,9 +24,29 @@ class CategoryRuleInline(admin.StackedInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    """The catalogue is shared; each authority's administrators change the categories it is competent for."""
+
+    authority_field = None
     list_display = ["name", "code", "group", "competent_authority", "active"]
     list_filter = ["group", "competent_authority", "active"]
     search_fields = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}
     inlines = [CategoryRuleInline]
+
+    def may_edit_shared(self, request, obj):  # type: ignore[no-untyped-def]
+        kind = authority_kind(request.user)
+        if obj is None:
+            return kind in Category.Competence.values
+        return obj.competent_authority == kind
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not is_platform_admin(request.user):
+            readonly.append("competent_authority")  # no handing a category to the other authority
+        return readonly
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if not change and not is_platform_admin(request.user):
+            obj.competent_authority = authority_kind(request.user)
+        super().save_model(request, obj, form, change)

@@ -11,6 +11,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from lagebild.core.admin_scoping import AuthorityAdminMixin
+from lagebild.core.models import Authority
+
 from .models import ApiClient, Report, RoutingRule, RoutingTarget, ServiceAttribute, ServiceType, StatusChange
 
 
@@ -30,7 +33,10 @@ class ServiceAttributeInline(admin.TabularInline):
 
 
 @admin.register(ServiceType)
-class ServiceTypeAdmin(admin.ModelAdmin):
+class ServiceTypeAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The citizen portal is the city's: its administrators configure it, the police read it.
+    authority_field = None
+    shared_editor_kinds = frozenset({Authority.Kind.CITY})
     list_display = [
         "name",
         "code",
@@ -70,7 +76,10 @@ class ServiceTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingTarget)
-class RoutingTargetAdmin(admin.ModelAdmin):
+class RoutingTargetAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The citizen portal is the city's: its administrators configure it, the police read it.
+    authority_field = None
+    shared_editor_kinds = frozenset({Authority.Kind.CITY})
     list_display = ["name", "kind", "authority", "forwarded", "email"]
     list_filter = ["kind", "authority"]
     search_fields = ["name", "email"]
@@ -81,7 +90,10 @@ class RoutingTargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The citizen portal is the city's: its administrators configure it, the police read it.
+    authority_field = None
+    shared_editor_kinds = frozenset({Authority.Kind.CITY})
     list_display = ["position", "name", "service", "area", "weekdays", "time_window", "target", "active"]
     list_display_links = ["name"]
     list_editable = ["position", "active"]
@@ -103,7 +115,10 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The citizen portal is the city's: its administrators configure it, the police read it.
+    authority_field = None
+    shared_editor_kinds = frozenset({Authority.Kind.CITY})
     list_display = ["name", "active", "created_at"]
     list_filter = ["active"]
     search_fields = ["name"]
@@ -125,7 +140,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(AuthorityAdminMixin, admin.ModelAdmin):
     """Read-only view for administrators; the work happens in the back office (/hinweise/)."""
 
     list_display = [

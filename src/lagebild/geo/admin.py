@@ -4,6 +4,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from lagebild.core.admin_scoping import AuthorityAdminMixin
+from lagebild.core.models import Authority
+
 from .geometry import InvalidGeometry, parse_polygon
 from .models import Area, Place
 from .services import area_save
@@ -30,7 +33,10 @@ class AreaForm(forms.ModelForm):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # Shared geography, maintained by the city; the police read it.
+    authority_field = None
+    shared_editor_kinds = frozenset({Authority.Kind.CITY})
     form = AreaForm
     list_display = ["name", "kind", "code", "area_km2", "is_approximate", "active"]
     list_filter = ["kind", "active", "is_approximate"]
@@ -47,7 +53,9 @@ class AreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    authority_field = None
+    shared_editor_kinds = frozenset({Authority.Kind.CITY})
     list_display = ["name", "kind", "lat", "lon"]
     list_filter = ["kind"]
     search_fields = ["name", "aliases"]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from lagebild.core.admin_scoping import AuthorityAdminMixin
+
 from .models import (
     Goal,
     Milestone,
@@ -21,33 +23,43 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(TaskForce)
-class TaskForceAdmin(admin.ModelAdmin):
+class TaskForceAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The task force is joint: its structure is shared by both partners.
+    authority_field = None
     list_display = ["name", "code"]
     inlines = [MemberInline]
 
 
 @admin.register(WorkingGroup)
-class WorkingGroupAdmin(admin.ModelAdmin):
+class WorkingGroupAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The task force is joint: its structure is shared by both partners.
+    authority_field = None
     list_display = ["name", "task_force", "lead", "position"]
     list_filter = ["task_force"]
     filter_horizontal = ["members"]
 
 
 @admin.register(Operation)
-class OperationAdmin(admin.ModelAdmin):
+class OperationAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The task force is joint: its structure is shared by both partners.
+    authority_field = None
     list_display = ["name", "area", "start", "end", "evaluated_at"]
     list_filter = ["task_force"]
     readonly_fields = ["evaluated_at"]
 
 
 @admin.register(Goal)
-class GoalAdmin(admin.ModelAdmin):
+class GoalAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The task force is joint: its structure is shared by both partners.
+    authority_field = None
     list_display = ["title", "working_group", "indicator", "target_value", "target_date"]
     list_filter = ["working_group"]
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The task force is joint: its structure is shared by both partners.
+    authority_field = None
     list_display = ["title", "working_group", "owner", "due", "status"]
     list_filter = ["status", "working_group"]
 
@@ -64,7 +76,9 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # The task force is joint: its structure is shared by both partners.
+    authority_field = None
     list_display = ["number", "title", "working_group", "state"]
     list_filter = ["state", "working_group"]
     readonly_fields = ["state", "number", "supersedes"]
@@ -72,7 +86,9 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # Personal: an administrator sees those of its own authority's members only.
+    authority_field = "user__authority"
     list_display = ["subject", "user", "kind", "created_at", "read_at", "emailed_at"]
     list_filter = ["kind"]
     readonly_fields = [
@@ -89,6 +105,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AuthorityAdminMixin, admin.ModelAdmin):
+    # Personal: an administrator sees those of its own authority's members only.
+    authority_field = "user__authority"
     list_display = ["user", "kind", "in_app", "email"]
     list_filter = ["kind"]
