@@ -182,7 +182,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         return self.respond_list(queryset, _incident_prefetches())
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._incident_response(self.get_object(), status.HTTP_200_OK)
+        incident = self.get_object()
+        audit.log("field.incident.viewed", user=request.user, obj=incident)
+        return self._incident_response(incident, status.HTTP_200_OK)
 
     def _incident_response(self, incident: Incident, code: int) -> Response:
         prefetch_related_objects([incident], *_incident_prefetches())
@@ -306,7 +308,9 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         context = self.get_serializer_context()
-        data = s.MeasureSerializer(self.get_object(), context=context).data
+        measure = self.get_object()
+        audit.log("field.measure.viewed", user=request.user, obj=measure)
+        data = s.MeasureSerializer(measure, context=context).data
         self.log_person_access(context)
         return Response(data)
 
