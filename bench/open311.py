@@ -72,6 +72,7 @@ def seed_reports(count: int, *, seed: int = 1) -> dict[str, int]:
         RoutingRule,
         ServiceType,
         StatusChange,
+        new_public_id,
     )
     from lagebild.core.models import Authority
     from lagebild.demo import bulk
@@ -103,7 +104,8 @@ def seed_reports(count: int, *, seed: int = 1) -> dict[str, int]:
     report_fields = [
         "id", "authority", "joint", "service", "status", "channel", "description", "attributes",
         "address_text", "address_id", "lat", "lon", "x_utm", "y_utm", "h3_cell", "reporter_name",
-        "reporter_email", "reporter_phone", "anonymised_at", "public_token", "requested_at", "updated_at",
+        "reporter_email", "reporter_phone", "anonymised_at", "public_token", "public_id", "requested_at",
+        "updated_at",
         "first_response_at", "closed_at", "due_at", "target", "routing_rule", "duplicate_of", "supporters",
         "entered_by", "api_client", "external_source", "external_id",
     ]  # fmt: skip
@@ -154,7 +156,7 @@ def seed_reports(count: int, *, seed: int = 1) -> dict[str, int]:
                     pk, authority_id, False, service.pk, status, channels[int(pick[i] * 10_000) % 10],
                     TEXTS[int(text_index[i])], "{}", f"{STREETS[pk % len(STREETS)]} {pk % 90 + 1}", "",
                     float(lats[i]), float(lons[i]), float(located.x_utm[i]), float(located.y_utm[i]),
-                    located.h3_cells[i], "", "", "", None, secrets.token_urlsafe(16), at,
+                    located.h3_cells[i], "", "", "", None, secrets.token_urlsafe(16), new_public_id(), at,
                     stamp(closed_at) if closed_at else at, stamp(closed_at) if closed_at else None,
                     stamp(closed_at) if closed_at else None, stamp(due), target_id, rule_id, None, 0,
                     None, None, "", "",

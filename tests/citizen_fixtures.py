@@ -27,6 +27,7 @@ def services(world, city, police) -> dict[str, ServiceType]:
         category=world["categories"]["begging"],
         about_people=True,
         publish_precision=ServiceType.Precision.COARSE,
+        public_in_open311=True,
         service_level_days=2,
     )
     ServiceAttribute.objects.create(
@@ -54,6 +55,7 @@ def services(world, city, police) -> dict[str, ServiceType]:
         code="muell",
         name="Wilder Müll",
         group="Sauberkeit",
+        public_in_open311=True,
         service_level_days=5,
     )
     ServiceAttribute.objects.create(

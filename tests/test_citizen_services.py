@@ -211,7 +211,7 @@ def test_reports_about_people_are_never_published_exactly(services, client):
     report = submit(begging, when=None)
     assert begging.effective_precision == "coarse"
     assert services["waste"].effective_precision == "exact"
-    published = client.get(f"/open311/v2/requests/{report.pk}.json").json()[0]
+    published = client.get(f"/open311/v2/requests/{report.public_id}.json").json()[0]
     # The 100 m cell centre, not the stored point (both the status page and Open311 agree).
     assert (published["lat"], published["long"]) != (report.lat, report.lon)
     assert abs(published["lat"] - report.lat) < 0.001

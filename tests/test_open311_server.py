@@ -263,10 +263,10 @@ def test_post_creates_a_report_and_returns_its_id(client, services, api_client_k
     assert response.status_code == 200
     [item] = parse(response, fmt)
     assert "token" not in item  # P13: realtime
-    assert re.fullmatch(r"\d+", text(item["service_request_id"]))
+    assert re.fullmatch(r"[a-z2-7]{16}", text(item["service_request_id"]))
     assert isinstance(item["service_notice"], str) and item["service_notice"]  # P14
     with unscoped():
-        report = Report.objects.get(pk=int(item["service_request_id"]))
+        report = Report.objects.get(public_id=text(item["service_request_id"]))
     assert report.channel == Channel.OPEN311 and report.api_client == api_client_key
     assert report.attributes == {"personen": 3, "tageszeit": ["abends", "morgens"]}  # P10
     assert report.reporter_name == "Erika Muster" and report.reporter_email == "buerger@example.org"
@@ -359,10 +359,10 @@ def test_html_is_stripped_and_media_url_kept_for_staff_only(client, services, ap
     )  # P12
     [item] = parse(response, "json")
     with unscoped():
-        report = Report.objects.get(pk=int(item["service_request_id"]))
+        report = Report.objects.get(public_id=text(item["service_request_id"]))
     assert report.description == "Sperrmüll am Baum"
     assert report.attributes["media_url"] == "https://app.example.org/fotos/1.jpg"
-    [public] = parse(client.get(f"{BASE}/requests/{report.pk}.json", {"extensions": "true"}), "json")
+    [public] = parse(client.get(f"{BASE}/requests/{report.public_id}.json", {"extensions": "true"}), "json")
     assert public["media_url"] is None
     assert "app.example.org" not in json.dumps(public)
 
@@ -398,7 +398,7 @@ def test_tokens(client, services, fmt):
     response = client.get(f"{BASE}/tokens/{report.public_token}.{fmt}")
     assert response.status_code == 200  # T1
     [item] = parse(response, fmt)
-    assert text(item["service_request_id"]) == str(report.pk) and item["token"] == report.public_token
+    assert text(item["service_request_id"]) == report.public_id and item["token"] == report.public_token
     errors(client.get(f"{BASE}/tokens/unbekannt.{fmt}"), fmt, 404)  # T2
 
 
@@ -438,7 +438,7 @@ def test_default_window_and_order(client, history, fmt):
     body = parse(get_requests(client, fmt), fmt)
     h = history
     expected = [h["begging"], h["waste"], h["resolved"], h["older"]]
-    assert ids(body) == [str(r.pk) for r in expected]  # R1 (90 days), R2 (newest first)
+    assert ids(body) == [r.public_id for r in expected]  # R1 (90 days), R2 (newest first)
     for item in body:
         requested = dt.datetime.fromisoformat(item["requested_datetime"])
         assert h["now"] - requested <= dt.timedelta(days=90)
@@ -450,8 +450,8 @@ def test_status_filter(client, history, fmt):
     open_ids = ids(parse(get_requests(client, fmt, status="open"), fmt))
     closed_ids = ids(parse(get_requests(client, fmt, status="closed"), fmt))
     both = ids(parse(get_requests(client, fmt, status="open,closed"), fmt))
-    assert open_ids == [str(h["begging"].pk), str(h["older"].pk)]  # R3
-    assert closed_ids == [str(h["waste"].pk), str(h["resolved"].pk)]
+    assert open_ids == [h["begging"].public_id, h["older"].public_id]  # R3
+    assert closed_ids == [h["waste"].public_id, h["resolved"].public_id]
     assert sorted(both) == sorted(open_ids + closed_ids)
     assert ids(parse(get_requests(client, fmt, status="OPEN, closed"), fmt)) == both
     assert "status" in errors(get_requests(client, fmt, status="bogus"), fmt, 400)[0]  # R9
@@ -461,7 +461,7 @@ def test_status_filter(client, history, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_service_code_filter(client, history, fmt):
     h = history
-    assert ids(parse(get_requests(client, fmt, service_code="muell"), fmt)) == [str(h["waste"].pk)]  # R4
+    assert ids(parse(get_requests(client, fmt, service_code="muell"), fmt)) == [h["waste"].public_id]  # R4
     both = ids(parse(get_requests(client, fmt, service_code="muell,betteln"), fmt))
     assert len(both) == 4
     assert ids(parse(get_requests(client, fmt, service_code="gibt-es-nicht"), fmt)) == []
@@ -476,15 +476,15 @@ def test_date_bounds_are_inclusive(client, history, fmt):
         values = {k: serialize.w3c(v) for k, v in params.items()}
         return ids(parse(get_requests(client, fmt, **values), fmt))
 
-    pk = str(history["resolved"].pk)
+    pk = history["resolved"].public_id
     assert pk in query(start_date=at, end_date=at)  # R5: both bounds inclusive
     assert pk in query(start_date=at - dt.timedelta(days=1), end_date=at)
     assert pk in query(start_date=at, end_date=at + dt.timedelta(days=1))
     assert pk not in query(start_date=at + one, end_date=at + dt.timedelta(days=1))
     assert pk not in query(start_date=at - dt.timedelta(days=1), end_date=at - one)
     # A start alone means 90 days from it; an end alone the 90 days before it.
-    assert str(history["old"].pk) in query(start_date=history["old"].requested_at - one)
-    assert str(history["old"].pk) not in query(end_date=at)
+    assert history["old"].public_id in query(start_date=history["old"].requested_at - one)
+    assert history["old"].public_id not in query(end_date=at)
     # Z and a numeric offset mean the same instant; "+" sent unencoded arrives as a space.
     utc = at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert pk in ids(parse(get_requests(client, fmt, start_date=utc, end_date=utc), fmt))
@@ -519,11 +519,11 @@ def test_date_errors(client, history, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_service_request_id_overrides_all_other_arguments(client, history, fmt):
     h = history
-    wanted = f"{h['old'].pk}, {h['resolved'].pk},abc,999999"
+    wanted = f"{h['old'].public_id}, {h['resolved'].public_id},abc,999999,{h['old'].pk}"
     body = parse(
         get_requests(client, fmt, service_request_id=wanted, status="open", service_code="muell"), fmt
     )
-    assert ids(body) == [str(h["resolved"].pk), str(h["old"].pk)]  # R7, also outside the 90 days
+    assert ids(body) == [h["resolved"].public_id, h["old"].public_id]  # R7, also outside the 90 days
     errors(get_requests(client, fmt, service_request_id=",".join(["1"] * 1001)), fmt, 400)
 
 
@@ -540,7 +540,7 @@ def test_empty_parameters_are_absent(client, history, fmt):
 def test_request_fields_follow_the_schema(client, history, fmt):
     body = parse(get_requests(client, fmt), fmt)
     for item in body:  # R11
-        assert re.fullmatch(r"\d+", text(item["service_request_id"]))
+        assert re.fullmatch(r"[a-z2-7]{16}", text(item["service_request_id"]))
         assert item["status"] in {"open", "closed"}
         assert item["service_code"] and item["service_name"]
         for key in ("requested_datetime", "updated_datetime", "expected_datetime"):
@@ -556,12 +556,12 @@ def test_request_fields_follow_the_schema(client, history, fmt):
     if fmt == "json":
         assert all(isinstance(item["service_request_id"], str) for item in body)
         assert all(isinstance(item["lat"], float) for item in body)
-    resolved = next(i for i in body if text(i["service_request_id"]) == str(history["resolved"].pk))
+    resolved = next(i for i in body if text(i["service_request_id"]) == history["resolved"].public_id)
     history["resolved"].refresh_from_db()
     assert resolved["updated_datetime"] == serialize.w3c(history["resolved"].closed_at)
     assert resolved["status_notes"] == "Personen angesprochen."
     assert resolved["agency_responsible"] == "KOD"
-    waste = next(i for i in body if text(i["service_request_id"]) == str(history["waste"].pk))
+    waste = next(i for i in body if text(i["service_request_id"]) == history["waste"].public_id)
     assert waste["status"] == "closed" and waste["agency_responsible"] == "EDG Entsorgung"
 
 
@@ -581,7 +581,7 @@ def test_first_thousand_and_paging(client, services):
             )
             for i in range(1005)
         )
-        newest = list(Report.objects.order_by("-requested_at", "-id").values_list("pk", flat=True))
+        newest = list(Report.objects.order_by("-requested_at", "-id").values_list("public_id", flat=True))
     body = parse(get_requests(client, "json"), "json")
     assert ids(body) == [str(pk) for pk in newest[:1000]]
     second = parse(get_requests(client, "json", page=2), "json")
@@ -599,7 +599,7 @@ def test_first_thousand_and_paging(client, services):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_single_request(client, history, fmt):
-    pk = history["old"].pk  # outside the default window: single requests have no window
+    pk = history["old"].public_id  # outside the default window: single requests have no window
     response = client.get(f"{BASE}/requests/{pk}.{fmt}")
     assert response.status_code == 200
     single = parse(response, fmt)
@@ -666,9 +666,9 @@ def test_no_personal_data_in_public_output(client, catalogue_services, api_clien
         **{"attribute[personen]": "1"},
         email="nachbar@example.org",
     )
-    pks = [int(parse(r, "json")[0]["service_request_id"]) for r in (waste, plate, begging)]
+    pks = [text(parse(r, "json")[0]["service_request_id"]) for r in (waste, plate, begging)]
     with unscoped():
-        report = Report.objects.get(pk=pks[2])
+        report = Report.objects.get(public_id=pks[2])
     with authority_scope(report.authority):
         lead = kod_lead if report.authority == kod_lead.authority else _lead_for(report)
         intake.report_transition(
@@ -706,6 +706,9 @@ def test_location_precision_per_service(client, catalogue_services, kod):
     coarse = submit(catalogue_services["begging"], address_text="Westenhellweg 10a, 44137 Dortmund")
     with unscoped():
         hidden_service = ServiceType.objects.get(code="gewalt-bedrohung")
+    # A police matter, unpublished by default (issue 13); published here to show "hidden".
+    hidden_service.public_in_open311 = True
+    hidden_service.save(update_fields=["public_in_open311"])
     hidden = intake.report_create(
         service=hidden_service,
         channel="phone",
@@ -716,7 +719,7 @@ def test_location_precision_per_service(client, catalogue_services, kod):
         address_id="A-1",
     )
     body = {text(i["service_request_id"]): i for i in parse(get_requests(client, "json"), "json")}
-    e, c, h = body[str(exact.pk)], body[str(coarse.pk)], body[str(hidden.pk)]
+    e, c, h = body[exact.public_id], body[coarse.public_id], body[hidden.public_id]
     assert (e["lat"], e["long"], e["address"]) == (exact.lat, exact.lon, "Westenhellweg 10, 44137 Dortmund")
     # Coarse: the centre of the 100 m UTM cell, street name only, no address id.
     assert (c["lat"], c["long"]) != (coarse.lat, coarse.lon)
@@ -726,7 +729,7 @@ def test_location_precision_per_service(client, catalogue_services, kod):
     assert c["address"] == "Westenhellweg" and c["address_id"] is None
     assert (h["lat"], h["long"], h["address"], h["address_id"]) == (None, None, None, None)
     xml_body = parse(get_requests(client, "xml"), "xml")
-    hidden_xml = next(i for i in xml_body if i["service_request_id"] == str(hidden.pk))
+    hidden_xml = next(i for i in xml_body if i["service_request_id"] == hidden.public_id)
     assert hidden_xml["lat"] is None and hidden_xml["address"] is None
 
 
@@ -734,7 +737,7 @@ def test_rejected_descriptions_are_not_published(client, services, kod_lead):
     report = submit(services["waste"], description="Beleidigender Text")
     with unscoped():
         Report.objects.filter(pk=report.pk).update(status=ReportStatus.REJECTED)
-    [item] = parse(client.get(f"{BASE}/requests/{report.pk}.json"), "json")
+    [item] = parse(client.get(f"{BASE}/requests/{report.public_id}.json"), "json")
     assert item["description"] == serialize.WITHHELD_REJECTED
 
 
@@ -759,9 +762,9 @@ def test_cross_authority_public_feed_shows_both_but_staff_scopes_stay_separate(
     assert city_report.authority == kod.authority and police_report.authority == polizei.authority
     # The public feed lists both authorities' reports with public fields only ...
     body = parse(get_requests(client, "json"), "json")
-    assert set(ids(body)) == {str(city_report.pk), str(police_report.pk)}
+    assert set(ids(body)) == {city_report.public_id, police_report.public_id}
     agencies = {text(i["service_request_id"]): i["agency_responsible"] for i in body}
-    assert agencies[str(police_report.pk)] == "Polizei"
+    assert agencies[police_report.public_id] == "Polizei"
     # ... while staff of one authority still cannot see the other's report.
     with authority_scope(kod.authority):
         assert list(Report.objects.values_list("pk", flat=True)) == [city_report.pk]
@@ -774,7 +777,7 @@ def test_cross_authority_public_feed_shows_both_but_staff_scopes_stay_separate(
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_extensions_add_detailed_status_history_and_answers(client, history, fmt):
-    pk = history["resolved"].pk
+    pk = history["resolved"].public_id
     [plain] = parse(client.get(f"{BASE}/requests/{pk}.{fmt}"), fmt)
     assert "notes" not in plain and "detailed_status" not in plain
     [item] = parse(client.get(f"{BASE}/requests/{pk}.{fmt}", {"extensions": "true"}), fmt)
@@ -907,7 +910,7 @@ def test_load_services_command(db):
 
 def test_control_characters_do_not_break_the_xml(client, services):
     report = submit(services["waste"], description="Zeile\x0bmit\x1fSteuerzeichen")
-    response = client.get(f"{BASE}/requests/{report.pk}.xml")
+    response = client.get(f"{BASE}/requests/{report.public_id}.xml")
     [item] = parse(response, "xml")
     assert item["description"] == "ZeilemitSteuerzeichen"
 

@@ -9,6 +9,7 @@ access is logged, and they are anonymised a configurable time after closure.
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 from django.conf import settings
@@ -52,6 +53,15 @@ class ServiceType(models.Model):
     )
     publish_precision = models.CharField(
         "Ortsangabe in offenen Daten", max_length=10, choices=Precision.choices, default=Precision.EXACT
+    )
+    # Privacy by default (Art. 25 GDPR): a new category's reports stay out of the public
+    # Open311 feed until an administrator decides otherwise; the catalogue loader publishes
+    # only categories that are not police matters (issue 13).
+    public_in_open311 = models.BooleanField(
+        "Meldungen im öffentlichen Open311-Feed zeigen",
+        default=False,
+        help_text="Nur für Kategorien ohne Bezug zu Ermittlungen: Hinweise an die Polizei "
+        "(z. B. auf Drogenhandel) werden nie veröffentlicht.",
     )
     service_level_days = models.PositiveSmallIntegerField("Bearbeitungsziel (Arbeitstage)", default=5)
     active = models.BooleanField("Aktiv", default=True)
@@ -202,6 +212,12 @@ def new_public_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def new_public_id() -> str:
+    """The id a report has in the public Open311 feed: random (80 bits), never the row number,
+    so the feed cannot be walked by counting (issue 13)."""
+    return base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
+
+
 class Report(models.Model):
     authority = models.ForeignKey(Authority, verbose_name="Zuständige Behörde", on_delete=models.PROTECT)
     joint = models.BooleanField("Für Stadt und Polizei sichtbar", default=False)
@@ -223,6 +239,9 @@ class Report(models.Model):
     reporter_phone = models.CharField("Telefon", max_length=40, blank=True)
     anonymised_at = models.DateTimeField("Anonymisiert am", null=True, blank=True)
     public_token = models.CharField(max_length=40, unique=True, default=new_public_token, editable=False)
+    public_id = models.CharField(
+        "Öffentliche Kennung (Open311)", max_length=24, unique=True, default=new_public_id, editable=False
+    )
     requested_at = models.DateTimeField("Eingegangen", db_index=True)
     updated_at = models.DateTimeField("Geändert")
     first_response_at = models.DateTimeField("Erste Reaktion", null=True, blank=True)

@@ -32,6 +32,7 @@ SERVICE_FIELDS = (
     "acute_notice",
     "about_people",
     "publish_precision",
+    "public_in_open311",
     "service_level_days",
     "active",
     "sort_order",
@@ -78,7 +79,7 @@ def _service_values(raw: dict, label: str) -> dict[str, Any]:
     for key in ("name", "description", "group", "keywords", "acute_notice"):
         if key in values:
             values[key] = str(values[key] or "").strip()
-    for flag in ("acute", "about_people", "active"):
+    for flag in ("acute", "about_people", "active", "public_in_open311"):
         if flag in values and not isinstance(values[flag], bool):
             raise _Invalid(f"{label}: {flag} muss true oder false sein.")
     precision = values.get("publish_precision", ServiceType.Precision.EXACT)
@@ -159,9 +160,12 @@ def load_services(data: dict | None = None, *, update: bool = False) -> Services
     try:
         with transaction.atomic():
             categories = dict(Category.objects.values_list("code", "pk"))
+            police_categories = set(
+                Category.objects.filter(competent_authority="police").values_list("code", flat=True)
+            )
             seen: set[str] = set()
             for number, raw in enumerate(data["services"], start=1):
-                _load_service(raw, number, result, categories, seen, update)
+                _load_service(raw, number, result, categories, seen, update, police_categories)
             if result.changed:
                 audit.log(
                     "citizen.services.loaded", object_type="citizen.servicetype", changed=result.changed
@@ -178,6 +182,7 @@ def _load_service(
     categories: dict[str, int],
     seen: set[str],
     update: bool,
+    police_categories: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     if not isinstance(raw, dict):
         raise _Invalid(f"Eintrag {number}: Objekt erwartet.")
@@ -202,6 +207,10 @@ def _load_service(
     created = service is None
     if service is None:
         service = ServiceType(code=code)
+        # Police matters (tips on drug dealing …) stay out of the public feed unless the
+        # catalogue says otherwise; everything else is published (issue 13). An update keeps
+        # an administrator's decision unless the file states one.
+        service.public_in_open311 = category_code not in police_categories
         _apply(service, values)
         _save(service, label)
         result.services_created += 1

@@ -38,6 +38,7 @@ from lagebild.citizen.models import (
     RoutingTarget,
     ServiceType,
     StatusChange,
+    new_public_id,
 )
 from lagebild.citizen.retention import anonymise_reporters, retention_days
 from lagebild.citizen.services import rule_matches
@@ -620,6 +621,7 @@ REPORT_FIELDS = [
     "reporter_phone",
     "anonymised_at",
     "public_token",
+    "public_id",
     "requested_at",
     "updated_at",
     "first_response_at",
@@ -663,6 +665,7 @@ def write_rows(rows: Rows) -> None:
                 r.reporter_phone,
                 None,
                 r.public_token,
+                new_public_id(),  # random, like the token: the Open311 feed is not walkable
                 adapt(r.requested_at),
                 adapt(r.updated_at),
                 adapt(r.first_response_at),

@@ -249,7 +249,7 @@ def discovery(base_url: str, changeset: dt.datetime, *, contact: str, key_servic
 class RequestQuery:
     """Parsed GET requests parameters (the view checks them; see docs/open311.md)."""
 
-    ids: list[int] | None = None
+    ids: list[str] | None = None  # public ids (Report.public_id), never row numbers
     service_codes: list[str] | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
@@ -261,6 +261,7 @@ class RequestQuery:
 
 _FIELDS = (
     "id",
+    "public_id",
     "service_id",
     "status",
     "description",
@@ -275,7 +276,14 @@ _FIELDS = (
 # Datetimes are read as text and parsed with datetime.fromisoformat: the database drivers'
 # timestamp loaders (with Django's time zone handling) cost more than the whole query.
 _DATETIMES = ("requested_at", "updated_at", "closed_at", "due_at")
-_EXTENDED_FIELDS = ("attributes", "supporters", "channel", "duplicate_of_id")
+# The original of a duplicate by its public id, and only when its category is published.
+_EXTENDED_FIELDS = (
+    "attributes",
+    "supporters",
+    "channel",
+    "duplicate_of__public_id",
+    "duplicate_of__service__public_in_open311",
+)
 
 
 @dataclass(frozen=True)
@@ -306,10 +314,15 @@ def _service_infos(with_answers: bool) -> dict[int, _ServiceInfo]:
 
 
 def _filtered(query: RequestQuery, now: dt.datetime) -> Any:
+    # Reports of unpublished categories (police tips) do not exist for the feed, whatever the
+    # query (issue 13). They are few categories: NOT IN keeps the query on the time index.
     reports = Report.objects.all()
+    unpublished = list(ServiceType.objects.filter(public_in_open311=False).values_list("pk", flat=True))
+    if unpublished:
+        reports = reports.exclude(service_id__in=unpublished)
     if query.ids is not None:
         # "service_request_id overrides all other arguments" (spec), paging included.
-        return reports.filter(pk__in=query.ids)
+        return reports.filter(public_id__in=query.ids)
     if query.service_codes is not None:
         # Codes to ids first: the report query then stays on one table.
         service_ids = list(
@@ -463,7 +476,7 @@ def to_public(
             updated = requested
         target_id = row["target_id"]
         item: dict[str, Any] = {
-            "service_request_id": str(row["id"]),
+            "service_request_id": row["public_id"],
             "status": "closed" if closed else "open",
             "status_notes": row["last_public_note"] or None,
             "service_name": service.name,
@@ -509,10 +522,12 @@ def _extended(row: dict[str, Any], service: _ServiceInfo) -> dict[str, Any]:
             else:
                 answer["value"] = value
             answers.append(answer)
-    duplicate_of = row.get("duplicate_of_id")
+    duplicate_of = row.get("duplicate_of__public_id")
+    if not row.get("duplicate_of__service__public_in_open311"):
+        duplicate_of = None
     return {
         "channel": row.get("channel"),
         "supporters": row.get("supporters", 0),
-        "duplicate_of": str(duplicate_of) if duplicate_of else None,
+        "duplicate_of": duplicate_of or None,
         "answers": answers,
     }

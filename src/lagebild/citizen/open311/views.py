@@ -37,6 +37,8 @@ READ = ("GET", "HEAD")
 MAX_IDS = 1000
 MAX_PAGE = 1_000_000
 MAX_MEDIA_URL = 500
+# Public ids are random (Report.public_id); anything else matches no request.
+_PUBLIC_ID = re.compile(r"^[a-z2-7]{1,24}$")
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 # "+01:00" in an unencoded query string arrives as " 01:00"; accept it.
 _SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
@@ -192,9 +194,10 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 @endpoint(*READ)
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
     rows = []
-    if request_id.isascii() and request_id.isdigit() and len(request_id) < 19:
+    if _PUBLIC_ID.match(request_id):
         extensions = _param(request, "extensions").lower() in {"true", "1"}
-        rows = serialize.fetch_requests(serialize.RequestQuery(ids=[int(request_id)], extensions=extensions))
+        rows = serialize.fetch_requests(serialize.RequestQuery(ids=[request_id], extensions=extensions))
+    # A guessed row number, an unpublished (police) report and one that does not exist: one answer.
     if not rows:
         raise Open311Error(404, f"Unbekannte service_request_id „{request_id}“.")
     return respond(fmt, "service_requests", rows)
@@ -205,9 +208,9 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     # All services are realtime, so POST never issues a token. The tracking token of the
     # reporter's status page link resolves, so clients holding one can find the request.
     report = selectors.report_by_token(token)
-    if report is None:
+    if report is None or not report.service.public_in_open311:
         raise Open311Error(404, f"Unbekannter token „{token}“.")
-    return respond(fmt, "service_requests", [{"service_request_id": str(report.pk), "token": token}])
+    return respond(fmt, "service_requests", [{"service_request_id": report.public_id, "token": token}])
 
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
@@ -250,8 +253,8 @@ def parse_query(request: HttpRequest) -> serialize.RequestQuery:
         parts = [p.strip() for p in ids.split(",") if p.strip()]
         if len(parts) > MAX_IDS:
             raise Open311Error(400, f"service_request_id: Höchstens {MAX_IDS} Kennungen auf einmal.")
-        # Ids that are not numbers cannot exist: they simply match nothing.
-        query.ids = [int(p) for p in parts if p.isascii() and p.isdigit() and len(p) < 19]
+        # Ids of another form cannot exist: they simply match nothing.
+        query.ids = [p for p in parts if _PUBLIC_ID.match(p)]
         return query
     codes = _param(request, "service_code")
     if codes:
@@ -347,11 +350,16 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     except ValidationError as exc:
         raise Open311Error(400, *_messages(exc)) from None
     return respond(
-        fmt, "service_requests", [{"service_request_id": str(report.pk), "service_notice": _notice(report)}]
+        fmt, "service_requests", [{"service_request_id": report.public_id, "service_notice": _notice(report)}]
     )
 
 
 def _notice(report: Report) -> str:
+    if not report.service.public_in_open311:
+        return (
+            "Vielen Dank, Ihr Hinweis ist eingegangen. Hinweise dieser Art werden nicht öffentlich "
+            "angezeigt; den Bearbeitungsstand sieht nur, wer den Link aus der Eingangsbestätigung hat."
+        )
     if report.status == ReportStatus.FORWARDED and report.target is not None:
         return (
             f"Vielen Dank. Zuständig ist {report.target.name}; wir haben Ihre Meldung dorthin weitergeleitet."
