@@ -89,7 +89,7 @@ def test_demo_logins_exist_with_roles_and_password_demo(short_demo, client):
         assert client.login(username=user.username, password="demo"), user.username
         client.logout()
     admin = User.objects.get(username="admin")
-    assert admin.is_staff and admin.is_superuser and admin.role == Role.ADMIN
+    assert admin.is_staff and not admin.is_superuser and admin.role == Role.ADMIN
     assert User.objects.get(username="polizei").authority.kind == "police"
     assert [row.username for row in short_demo.logins] == [login.username for login in DEMO_LOGINS]
 

@@ -143,7 +143,9 @@ def ensure_users(authorities: dict[str, Authority]) -> int:
                 authority=authorities[login.authority],
                 role=login.role,
                 is_staff=login.admin,
-                is_superuser=login.admin,
+                # No superuser: the demo administrator manages the city's accounts and data only
+                # (core/admin_scoping.py); cross-authority administration is the platform role's.
+                is_superuser=False,
                 password=demo_hash,
             )
         )
