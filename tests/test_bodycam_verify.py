@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -97,3 +98,20 @@ def test_deleted_recordings_are_not_missing(clock, kod, register) -> None:
     assert code == 0 and "0 Dateien geprüft" in out
     with unscoped():
         assert Recording.objects.get(pk=recording.pk).sha256 == recording.sha256
+
+
+def test_demo_recordings_are_deterministic_and_verified(kod, kod_lead, polizei, recordings_dir) -> None:
+    from lagebild.bodycam import demo
+    from lagebild.bodycam.models import RetentionState
+
+    assert demo.generate() == 5
+    assert demo.generate() == 0  # once only
+    with unscoped():
+        hashes = set(Recording.objects.values_list("sha256", flat=True))
+        states = sorted(Recording.objects.values_list("state", flat=True))
+        kept = Recording.objects.get(state=RetentionState.RETAINED)
+        kinds = list(kept.custody.order_by("pk").values_list("kind", flat=True))
+    assert hashes == {hashlib.sha256(demo.demo_file(str(i))).hexdigest() for i in range(5)}
+    assert states.count(RetentionState.RETAINED) == 1 and states.count(RetentionState.STORED) == 4
+    assert kinds[-2:] == [CustodyEvent.Kind.COPIED, CustodyEvent.Kind.HANDED_OVER]
+    assert verify_all(record=False)[1] == []

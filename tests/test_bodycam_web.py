@@ -257,6 +257,9 @@ def test_register_through_the_page(kod, recordings_dir) -> None:
     assert stored.read_bytes() == video_bytes("web")
     assert recordings_dir in stored.parents
     assert recording.delete_after == recording.started_at + dt.timedelta(days=14)
+    # The upload was spooled inside the protected directory, not in /tmp, and is gone.
+    assert (recordings_dir / ".incoming").is_dir()
+    assert list((recordings_dir / ".incoming").iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -283,9 +286,7 @@ def test_bad_uploads_get_a_german_message(kod, recordings_dir, file, message) ->
     assert message in response.content.decode()
     with unscoped():
         assert not Recording.objects.exists()
-    assert (
-        not [p for p in Path(recordings_dir).rglob("*") if p.is_file()] if recordings_dir.exists() else True
-    )
+    assert not [p for p in Path(recordings_dir).rglob("*") if p.is_file()]
 
 
 def test_duplicates_and_rule_violations_are_refused(world, kod, polizei, register) -> None:
@@ -374,3 +375,12 @@ def test_the_recordings_directory_is_outside_static_and_media(settings) -> None:
     assert [error.id for error in recordings_dir_not_served()] == ["lagebild.bodycam.E001"]
     settings.LAGEBILD_RECORDINGS_DIR = Path(settings.MEDIA_ROOT) / "aufnahmen"
     assert [error.id for error in recordings_dir_not_served()] == ["lagebild.bodycam.E001"]
+
+
+def test_registration_still_checks_the_csrf_token(kod, recordings_dir) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(kod)
+    response = client.post(reverse("bodycam:register"), {**_form(), "file": upload("csrf")})
+    assert response.status_code == 403
+    with unscoped():
+        assert not Recording.objects.exists()

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lagebild.core import audit
@@ -27,6 +28,7 @@ from . import selectors, services, storage
 from .forms import AccessForm, HandoverForm, RegisterForm, RejectForm, RetentionForm
 from .models import Recording, RetentionDecision, RetentionState
 from .rules import is_supervisor, may_use
+from .uploads import RecordingUploadHandler
 
 PAGE_SIZE = 50
 ACCESS_SECONDS = 15 * 60
@@ -69,10 +71,18 @@ def recording_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@csrf_exempt  # only so that the upload handler can be set; _register checks the CSRF token
 @login_required
-@require_http_methods(["GET", "POST"])
 def recording_register(request: HttpRequest) -> HttpResponse:
     _require_role(request)
+    # Before anything reads the body: the upload is spooled inside the recordings directory.
+    request.upload_handlers = [RecordingUploadHandler(request)]
+    return _register(request)
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def _register(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = RegisterForm(request.POST or None, request.FILES or None, user=user)  # type: ignore[arg-type]
     if request.method == "POST" and form.is_valid():

@@ -92,6 +92,10 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
         november_operation=report.data.november_operation,
         log=log,
     )
+    # Bodycam evidence register: five small recordings with custody chains (issue 13).
+    from lagebild.bodycam import demo as bodycam_demo
+
+    bodycam_demo.generate(log=log)
     names = {a.pk: a.name for a in Authority.objects.all()}
     users = {
         u.username: u
