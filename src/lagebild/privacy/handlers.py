@@ -1,0 +1,480 @@
+"""What the retention engine does per record type: find what is due, delete or anonymise it.
+
+Every record type in ``records.RECORD_TYPES`` names a handler by dotted path. A handler is
+an object (or a class, instantiated without arguments) with this signature — other apps
+(``lagebild.bodycam``, ``lagebild.sharing``) may provide their own::
+
+    class Handler:
+        action: str   # "deleted" or "anonymised"
+
+        def find_due(self, *, now: datetime, retention: Retention, authority_id: int | None,
+                     skip: Sequence[QuerySet], limit: int | None) -> Iterable[Due]:
+            '''Records due at ``now`` (due_at <= now), oldest first, at most ``limit``.
+            ``authority_id``: only that authority's records (None: all). ``skip``: querysets
+            of integer object ids not to return (already anonymised, on hold, done in this
+            run); use each as ``.exclude(pk__in=ids)``.'''
+
+        def apply(self, due: Sequence[Due], *, now: datetime) -> Iterable[Path] | None:
+            '''Delete or anonymise these records inside the engine's transaction. Files to
+            remove from disk are returned: the engine removes them after the commit.'''
+
+Handlers must not change any field the analytics count tables are built from
+(``analytics/aggregates.py``): anonymising keeps them, deleting is only used for records
+that are not counted. ``HandlerUnavailable`` means the app is not installed (skipped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Max, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .records import Retention
+
+
+class HandlerUnavailable(Exception):
+    """The app holding this record type is not installed (yet)."""
+
+
+@dataclass(frozen=True)
+class Due:
+    object_id: str
+    authority_id: int | None
+    due_at: dt.datetime
+
+
+def _loose_cutoff(now: dt.datetime, retention: Retention) -> dt.datetime:
+    # Every record due at ``now`` started before this (months counted short, a day of slack
+    # for DST); the exact due date is then computed per record.
+    span = dt.timedelta(days=retention.years * 365 + retention.months * 28 + retention.days - 1)
+    return now - span
+
+
+class ModelHandler:
+    """Handler for a model of this project: due = start + retention, scoped by an authority path."""
+
+    model_label = ""
+    action = "anonymised"
+    start: str | Any = ""  # field name or expression
+    start_is_date = False
+    authority_path: str | None = "authority_id"
+    id_field = "pk"  # the integer that names a record in the deletion log
+
+    def model(self) -> type[models.Model]:
+        app_label, name = self.model_label.split(".")
+        try:
+            return apps.get_model(app_label, name)
+        except LookupError as exc:
+            raise HandlerUnavailable(self.model_label) from exc
+
+    def queryset(self) -> QuerySet:
+        return self.model()._default_manager.all()
+
+    def candidates(self, *, cutoff: dt.datetime | dt.date, authority_id: int | None) -> QuerySet:
+        qs = self.queryset().annotate(_start=self._start_expression())
+        qs = qs.filter(_start__isnull=False, _start__lte=cutoff)
+        if authority_id is not None:
+            if self.authority_path is None:
+                return qs.none()
+            qs = qs.filter(**{self.authority_path: authority_id})
+        return qs
+
+    def _start_expression(self) -> Any:
+        return models.F(self.start) if isinstance(self.start, str) else self.start
+
+    def find_due(
+        self,
+        *,
+        now: dt.datetime,
+        retention: Retention,
+        authority_id: int | None,
+        skip: Sequence[QuerySet],
+        limit: int | None,
+    ) -> Iterator[Due]:
+        zone = timezone.get_current_timezone()
+        cutoff: dt.datetime | dt.date = _loose_cutoff(now, retention)
+        if self.start_is_date:
+            cutoff = cutoff.astimezone(zone).date()  # type: ignore[union-attr]
+        qs = self.candidates(cutoff=cutoff, authority_id=authority_id)
+        for ids in skip:
+            qs = qs.exclude(**{f"{self.id_field}__in": ids})
+        authority = (
+            models.F(self.authority_path)
+            if self.authority_path
+            else models.Value(None, output_field=models.BigIntegerField())
+        )
+        rows = (
+            qs.annotate(_authority=authority)
+            .order_by("_start", self.id_field)
+            .values_list(self.id_field, "_authority", "_start")
+        )
+        for found, (pk, authority_id_of_row, start) in enumerate(rows.iterator(chunk_size=2000), start=1):
+            if self.start_is_date:
+                start = dt.datetime.combine(start, dt.time(0), tzinfo=zone)
+            due_at = retention.due(start, zone)
+            if due_at > now:
+                break  # due dates grow with the start: nothing later is due either
+            yield Due(str(pk), authority_id_of_row, due_at)
+            if limit is not None and found >= limit:
+                break
+
+    def ids(self, due: Sequence[Due]) -> list[int]:
+        return [int(d.object_id) for d in due]
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> Iterable[Path] | None:
+        raise NotImplementedError
+
+
+def _cell_centre(h3_cell: str) -> tuple[float, float, float, float] | None:
+    """(lat, lon, x, y) of the centre of an H3 cell: the coarsened position of an anonymised record."""
+    if not h3_cell:
+        return None
+    import h3
+
+    from lagebild.geo.points import COORDINATE_DECIMALS, to_utm32
+
+    lat, lon = h3.cell_to_latlng(h3_cell)
+    lat, lon = round(lat, COORDINATE_DECIMALS), round(lon, COORDINATE_DECIMALS)
+    x, y = to_utm32(lat, lon)
+    return lat, lon, x, y
+
+
+# --- field ---------------------------------------------------------------------------------
+
+
+class IncidentHandler(ModelHandler):
+    model_label = "field.Incident"
+    start = "occurred_at"
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        model = self.model()
+        incidents = list(model._default_manager.filter(pk__in=self.ids(due)).only("pk", "h3_cell"))
+        for incident in incidents:
+            incident.description = incident.address_text = incident.external_id = ""
+            incident.recorded_by_id = None
+            centre = _cell_centre(incident.h3_cell)
+            if centre is not None:
+                incident.lat, incident.lon, incident.x_utm, incident.y_utm = centre
+        fields = ["description", "address_text", "external_id", "recorded_by", "lat", "lon", "x_utm", "y_utm"]
+        model._default_manager.bulk_update(incidents, fields, batch_size=500)
+
+
+class MeasureHandler(ModelHandler):
+    model_label = "field.Measure"
+    start = "taken_at"
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        self.model()._default_manager.filter(pk__in=self.ids(due)).update(person=None, note="", taken_by=None)
+
+
+class PersonHandler(ModelHandler):
+    model_label = "field.Person"
+    action = "deleted"
+    start = Coalesce(Max("measures__taken_at"), "created_at")
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        from lagebild.field.models import Measure
+
+        ids = self.ids(due)
+        Measure._default_manager.filter(person_id__in=ids).update(person=None)
+        self.model()._default_manager.filter(pk__in=ids).delete()
+
+
+class ShiftHandler(ModelHandler):
+    model_label = "field.Shift"
+    start = "ends_at"
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        self.model()._default_manager.filter(pk__in=self.ids(due)).update(note="", lead=None)
+
+
+PLACEHOLDER_PREFIX = "~anonym-"
+
+
+def placeholder_users(authority_id: int, count: int) -> list[Any]:
+    """``count`` locked placeholder accounts of an authority (created on first use)."""
+    from lagebild.core.models import Authority, Role, User
+
+    code = Authority.objects.only("code").get(pk=authority_id).code
+    names = [f"{PLACEHOLDER_PREFIX}{code}-{n}" for n in range(1, count + 1)]
+    existing = {u.username: u for u in User.objects.filter(username__in=names)}
+    result = []
+    for n, name in enumerate(names, start=1):
+        user = existing.get(name)
+        if user is None:
+            user = User(
+                username=name,
+                authority_id=authority_id,
+                role=Role.FIELD_OFFICER,
+                is_active=False,
+                first_name="Anonymisiert",
+                last_name=str(n),
+            )
+            user.set_unusable_password()
+            user.save()
+        result.append(user)
+    return result
+
+
+class PatrolHandler(ModelHandler):
+    model_label = "field.Patrol"
+    start = "planned_start"
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        from lagebild.field.models import PatrolMember
+
+        members: dict[int, dict[int, list[PatrolMember]]] = defaultdict(lambda: defaultdict(list))
+        for member in PatrolMember.objects.filter(patrol_id__in=self.ids(due)).order_by("id"):
+            members[member.patrol_id][member.authority_id].append(member)
+        changed = []
+        for by_authority in members.values():
+            for authority_id, rows in by_authority.items():
+                # The n-th member of an authority becomes that authority's n-th placeholder: the
+                # number per authority (the staff hours) stays, the persons are gone.
+                for row, placeholder in zip(rows, placeholder_users(authority_id, len(rows)), strict=True):
+                    if row.user_id != placeholder.pk:
+                        row.user_id = placeholder.pk
+                        changed.append(row)
+        # Two steps would be needed only if a row already held another row's placeholder,
+        # which an anonymised patrol never does; patrols are anonymised once.
+        PatrolMember.objects.bulk_update(changed, ["user"], batch_size=500)
+
+
+# --- citizen reports -----------------------------------------------------------------------
+
+
+def _closed() -> Q:
+    from lagebild.citizen.models import CLOSED_STATUSES
+
+    return Q(status__in=CLOSED_STATUSES, closed_at__isnull=False)
+
+
+class ReporterContactHandler(ModelHandler):
+    model_label = "citizen.Report"
+    start = "closed_at"
+
+    def queryset(self) -> QuerySet:
+        return (
+            super()
+            .queryset()
+            .filter(_closed(), anonymised_at__isnull=True)
+            .filter(~Q(reporter_name="") | ~Q(reporter_email="") | ~Q(reporter_phone=""))
+        )
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        from lagebild.citizen.retention import anonymise_contact
+
+        anonymise_contact(self.ids(due), now=now)
+
+
+class ReportContentHandler(ModelHandler):
+    model_label = "citizen.Report"
+    start = "closed_at"
+
+    def queryset(self) -> QuerySet:
+        return super().queryset().filter(_closed())
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        model = self.model()
+        reports = list(model._default_manager.filter(pk__in=self.ids(due)))
+        for report in reports:
+            report.description = report.address_text = report.address_id = report.external_id = ""
+            report.attributes = {}
+            report.reporter_name = report.reporter_email = report.reporter_phone = ""
+            report.anonymised_at = report.anonymised_at or now
+            report.public_token = secrets.token_urlsafe(16)  # the citizen's status link stops working
+            centre = _cell_centre(report.h3_cell)
+            if centre is not None:
+                report.lat, report.lon, report.x_utm, report.y_utm = centre
+        fields = [
+            "description", "address_text", "address_id", "external_id", "attributes", "reporter_name",
+            "reporter_email", "reporter_phone", "anonymised_at", "public_token",
+            "lat", "lon", "x_utm", "y_utm",
+        ]  # fmt: skip
+        model._default_manager.bulk_update(reports, fields, batch_size=500)
+
+
+class PhotoHandler(ModelHandler):
+    model_label = "citizen.Photo"
+    action = "deleted"
+    start = "report__closed_at"
+    authority_path = "report__authority_id"
+
+    def queryset(self) -> QuerySet:
+        from lagebild.citizen.models import CLOSED_STATUSES
+
+        return super().queryset().filter(report__status__in=CLOSED_STATUSES)
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> list[Path]:
+        from lagebild.citizen.photos import photo_path
+
+        photos = list(self.model()._default_manager.filter(pk__in=self.ids(due)))
+        paths = []
+        for photo in photos:
+            # A name leaving the photo folder raises: never touch such a path.
+            with contextlib.suppress(FileNotFoundError):
+                paths.append(photo_path(photo))
+        self.model()._default_manager.filter(pk__in=[p.pk for p in photos]).delete()
+        return paths
+
+
+class StatusHistoryHandler(ModelHandler):
+    model_label = "citizen.StatusChange"
+    start = "report__closed_at"
+    authority_path = "report__authority_id"
+
+    def queryset(self) -> QuerySet:
+        from lagebild.citizen.models import CLOSED_STATUSES
+
+        return super().queryset().filter(report__status__in=CLOSED_STATUSES)
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        self.model()._default_manager.filter(pk__in=self.ids(due)).update(
+            public_note="", internal_note="", user=None
+        )
+
+
+# --- audit, accounts, tokens, task force ---------------------------------------------------
+
+
+class UserAccountHandler(ModelHandler):
+    model_label = "core.User"
+    start = Coalesce("last_login", "date_joined")
+
+    def queryset(self) -> QuerySet:
+        return super().queryset().filter(is_active=False).exclude(username__startswith=PLACEHOLDER_PREFIX)
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        model = self.model()
+        users = list(model._default_manager.filter(pk__in=self.ids(due)))
+        for user in users:
+            user.username = f"geloescht-{user.pk}"
+            user.first_name = user.last_name = user.email = user.service_number = ""
+            user.is_active = user.is_staff = user.is_superuser = False
+            user.set_unusable_password()
+        model._default_manager.bulk_update(
+            users,
+            ["username", "first_name", "last_name", "email", "service_number", "is_active", "is_staff",
+             "is_superuser", "password"],
+            batch_size=500,
+        )  # fmt: skip
+
+
+class ApiTokenHandler(ModelHandler):
+    """Expired or revoked API tokens (``lagebild.accounts``); live tokens are never touched."""
+
+    model_label = "accounts.ApiToken"
+    action = "deleted"
+    start = Coalesce("revoked_at", "expires_at")
+    authority_path = "user__authority_id"
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        self.model()._default_manager.filter(pk__in=self.ids(due)).delete()
+
+
+class MeetingHandler(ModelHandler):
+    model_label = "taskforce.Meeting"
+    start = "date"
+    start_is_date = True
+    authority_path = None  # the task force is joint: only in runs over all authorities
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        model = self.model()
+        ids = self.ids(due)
+        model._default_manager.filter(pk__in=ids).update(minutes="")
+        model.attendees.through.objects.filter(meeting_id__in=ids).delete()
+
+
+# --- apps built alongside: bodycam, sharing, the audit chain --------------------------------
+
+
+class BodycamHandler(ModelHandler):
+    """Recordings whose ``delete_after`` has come (``lagebild.bodycam``).
+
+    The bodycam app sets ``delete_after`` at registration (14 days, or the date of a four-eyes
+    retention decision) and deletes through ``services.delete_recording``: file removed, row
+    kept as a tombstone with hash and custody chain. The engine only finds and logs them.
+    """
+
+    model_label = "bodycam.Recording"
+    action = "deleted"
+    start = "delete_after"
+
+    def find_due(self, *, retention: Retention, **kwargs: Any) -> Iterator[Due]:
+        # The due date is the recording's own delete_after: retention zero from there.
+        return super().find_due(retention=Retention(), **kwargs)
+
+    def queryset(self) -> QuerySet:
+        from lagebild.bodycam.models import RetentionState
+
+        return super().queryset().filter(state__in=[RetentionState.STORED, RetentionState.RETAINED])
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        from lagebild.bodycam.retention import PURGE_REASON
+        from lagebild.bodycam.services import delete_recording
+
+        for recording in self.model()._default_manager.filter(pk__in=self.ids(due)).order_by("pk"):
+            reason = PURGE_REASON if recording.state == "stored" else "Löschdatum der Sicherung erreicht"
+            delete_recording(recording, now=now, reason=reason)
+
+
+class TransferHandler(ModelHandler):
+    """Transfer records (``lagebild.sharing``) with their events, at the end of the following year.
+
+    The sharing app's rows are append-only for the application (no update, no single delete);
+    retention removes them as a set, events first (they protect their transfer).
+    """
+
+    model_label = "sharing.Transfer"
+    action = "deleted"
+    start = "created_at"
+    authority_path = "sender_authority_id"
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        from lagebild.sharing.models import TransferEvent
+
+        ids = self.ids(due)
+        TransferEvent.objects.filter(transfer_id__in=ids).delete()
+        self.model()._default_manager.filter(pk__in=ids).delete()
+
+
+class AuditEntryHandler:
+    """Audit entries: pruned by the audit chain's own handler, when it provides one.
+
+    The audit log is a hash chain and, on PostgreSQL, append-only by trigger; only the chain's
+    module can remove its oldest entries and anchor the new start. It is expected at
+    ``lagebild.core.audit_retention.handler`` with this module's handler signature; until
+    then the engine reports the type as skipped and deletes nothing.
+    """
+
+    target = "lagebild.core.audit_retention.handler"
+
+    def _target(self) -> Any:
+        from django.utils.module_loading import import_string
+
+        try:
+            handler = import_string(self.target)
+        except ImportError as exc:
+            raise HandlerUnavailable(self.target) from exc
+        return handler() if isinstance(handler, type) else handler
+
+    @property
+    def action(self) -> str:
+        return self._target().action
+
+    def find_due(self, **kwargs: Any) -> Iterable[Due]:
+        return self._target().find_due(**kwargs)
+
+    def apply(self, due: Sequence[Due], **kwargs: Any) -> Iterable[Path] | None:
+        return self._target().apply(due, **kwargs)
