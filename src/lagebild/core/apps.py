@@ -22,3 +22,8 @@ class CoreConfig(AppConfig):
                 name = f"{meta.app_label}.{action}_{meta.model_name}"
                 if not rules.perm_exists(name):
                     rules.add_perm(name, is_admin)
+
+        # Logins, failed logins and logouts go into the audit log.
+        from .audit_signals import connect
+
+        connect()

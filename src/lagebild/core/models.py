@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class Authority(models.Model):
@@ -72,29 +73,76 @@ ADMIN_APPS = frozenset({"core", "geo", "catalog", "citizen", "analytics", "taskf
 
 
 class AuditEvent(models.Model):
-    """Append-only log of writes and of every access to personal data."""
+    """Append-only, hash-chained log of writes and of every access to personal data.
 
-    at = models.DateTimeField("Zeitpunkt", auto_now_add=True, db_index=True)
+    Written only by ``core.audit.log``; ``seq`` is gapless, ``entry_hash`` covers the entry and
+    the previous entry's hash (``core.audit_chain``). The actor is kept as frozen id
+    (``user_id``, no database constraint, so deleting the user changes no entry) and name.
+    """
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+        COMMAND = "command", "Befehl / Hintergrund"
+
+    seq = models.BigIntegerField("Laufnummer", unique=True)
+    at = models.DateTimeField("Zeitpunkt", default=timezone.now, db_index=True)
+    # DO_NOTHING without a constraint: the id stays when the user is deleted (frozen actor).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="Benutzer",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
+    actor_name = models.CharField("Handelnde Person (Stand bei Eintrag)", max_length=200, blank=True)
     authority = models.ForeignKey(
-        Authority, verbose_name="Behörde", null=True, blank=True, on_delete=models.SET_NULL
+        Authority,
+        verbose_name="Behörde",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     action = models.CharField("Aktion", max_length=80, db_index=True)
     object_type = models.CharField("Objekttyp", max_length=60, blank=True)
     object_id = models.CharField("Objekt-ID", max_length=40, blank=True)
+    purpose = models.CharField("Zweck", max_length=200, blank=True)
+    channel = models.CharField("Zugang", max_length=10, choices=Channel.choices, blank=True)
+    ip = models.CharField("IP-Adresse", max_length=45, blank=True)
     detail = models.JSONField("Details", default=dict, blank=True)
+    prev_hash = models.CharField("Vorheriger Hash", max_length=64)
+    entry_hash = models.CharField("Hash", max_length=64)
 
     class Meta:
         verbose_name = "Protokolleintrag"
         verbose_name_plural = "Protokoll"
-        ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["authority", "at"], name="core_audit_authority_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The one row holding the audit chain's last sequence number and hash.
+
+    Appending locks it (``SELECT … FOR UPDATE``), so entries are chained one after the other;
+    ``audit verify`` also compares it with the last entry, which detects a cut-off tail."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField("Letzte Laufnummer", default=0)
+    entry_hash = models.CharField("Letzter Hash", max_length=64)
+
+    class Meta:
+        verbose_name = "Protokollkopf"
+        verbose_name_plural = "Protokollkopf"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.entry_hash[:12]}"

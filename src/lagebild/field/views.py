@@ -434,6 +434,7 @@ def _incident_detail_context(
 @require_GET
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_or_404(pk)
+    audit.log("field.incident.viewed", user=request.user, obj=incident)
     return render(request, "field/incident_detail.html", _incident_detail_context(request, incident, None))
 
 
