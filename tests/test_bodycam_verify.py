@@ -7,8 +7,9 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
 
-from lagebild.bodycam import storage
+from lagebild.bodycam import services, storage
 from lagebild.bodycam.models import CustodyEvent, Recording
 from lagebild.bodycam.retention import verify_all
 from lagebild.core.scoping import unscoped
@@ -67,8 +68,12 @@ def test_a_missing_file_is_reported(kod, register) -> None:
 
 def test_a_changed_custody_entry_is_reported(kod, register) -> None:
     recording = register(kod)
-    with unscoped():
-        # Past the model's append-only guard, as someone with database access could.
+    with unscoped(), transaction.atomic():
+        # Past the model's append-only guard, as the owner of the tables could (on PostgreSQL
+        # only with the maintenance switch the trigger honours for the owner).
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lagebild.audit_maintenance = 'on'")
         CustodyEvent.objects.filter(recording=recording).update(reason="geändert")
     _, problems = verify_all(record=False)
     assert [p.kind for p in problems] == ["chain"]
@@ -114,4 +119,29 @@ def test_demo_recordings_are_deterministic_and_verified(kod, kod_lead, polizei, 
     assert hashes == {hashlib.sha256(demo.demo_file(str(i))).hexdigest() for i in range(5)}
     assert states.count(RetentionState.RETAINED) == 1 and states.count(RetentionState.STORED) == 4
     assert kinds[-2:] == [CustodyEvent.Kind.COPIED, CustodyEvent.Kind.HANDED_OVER]
+    assert verify_all(record=False)[1] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigger only on PostgreSQL")
+def test_postgresql_refuses_changes_to_the_chain(kod, register) -> None:
+    recording = register(kod)
+    with unscoped():
+        for change in (
+            lambda: CustodyEvent.objects.filter(recording=recording).update(reason="geändert"),
+            lambda: CustodyEvent.objects.filter(recording=recording)._raw_delete(connection.alias),
+        ):
+            with pytest.raises(DatabaseError, match="Verwahrkette ist unveränderlich"), transaction.atomic():
+                change()
+        assert recording.custody.get().reason == "Konkrete Gefahr für Leib oder Leben (§ 15c Abs. 1 PolG NRW)"
+
+
+def test_deleting_an_account_keeps_its_entries(kod, make_user, city, register) -> None:
+    recording = register(kod)
+    reviewer = make_user("pruefung", city, "shift_lead", first_name="Rita", last_name="Prüfer")
+    with unscoped():
+        services.record_access(user=reviewer, recording=recording, purpose="view", reason="Prüfung")
+    reviewer.delete()
+    with unscoped():
+        viewed = recording.custody.order_by("pk").last()
+    assert viewed.actor_name == "Rita Prüfer (pruefung)"
     assert verify_all(record=False)[1] == []

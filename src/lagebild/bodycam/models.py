@@ -218,12 +218,15 @@ class CustodyEvent(models.Model):
     recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="custody")
     at = models.DateTimeField("Zeitpunkt")
     kind = models.CharField("Vorgang", max_length=30, choices=Kind.choices)
+    # No database constraint and nothing done on deletion: the chain is append-only (on
+    # PostgreSQL a trigger refuses UPDATE and DELETE), so deleting an account must not touch it.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="Person",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     # Frozen at the time of the event: the chain must still name the person if the account goes.
