@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from lagebild.core.models import Role
+from lagebild.geo.models import Area
+
 from ..citizen_fixtures import *  # noqa: F403
 from .test_field_entry import login, logout
 
@@ -45,7 +48,11 @@ def _visit(page, url: str, console: list[str]) -> list[str]:
     return found
 
 
-def test_main_pages_have_no_csp_violations(live_server, desktop, analytics_world, analyst, services):
+def test_main_pages_have_no_csp_violations(
+    live_server, desktop, analytics_world, analyst, services, make_user, city
+):
+    make_user("stadt-admin", city, Role.ADMIN, is_staff=True)
+    centre = Area.objects.get(code="centre")
     page = desktop
     console = _watch(page)
     base = live_server.url
@@ -57,6 +64,13 @@ def test_main_pages_have_no_csp_violations(live_server, desktop, analytics_world
     for path in ["/", "/feststellungen/neu/"]:
         assert _visit(page, base + path, console) == [], path
     assert page.locator("#entry-map.leaflet-container, .leaflet-container").count() >= 1
+    logout(page)
+
+    # The admin, including the area form with its Leaflet preview.
+    login(page, base, "stadt-admin")
+    for path in ["/admin/", "/admin/core/user/", f"/admin/geo/area/{centre.pk}/change/"]:
+        assert _visit(page, base + path, console) == [], path
+    assert page.locator("#area-preview.leaflet-container").count() == 1
     logout(page)
 
     login(page, base, "analyse")
