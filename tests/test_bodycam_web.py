@@ -149,9 +149,12 @@ def test_the_permission_expires(clock, kod, register) -> None:
     recording = register(kod)
     client = client_for(kod)
     client.post(reverse("bodycam:access", args=[recording.pk]), {"purpose": "view", "reason": "Prüfung"})
-    clock.shift(dt.timedelta(minutes=16))
-    client.force_login(kod)  # a fresh login; the session keeps its grants
-    assert client.get(reverse("bodycam:file", args=[recording.pk])).status_code == 302
+    clock.shift(dt.timedelta(minutes=14))
+    assert client.get(reverse("bodycam:file", args=[recording.pk])).status_code == 200
+    clock.shift(dt.timedelta(minutes=2))  # the session lives on (30 idle minutes), the grant not
+    response = client.get(reverse("bodycam:file", args=[recording.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("bodycam:access", args=[recording.pk])
 
 
 def test_only_the_shift_lead_copies_and_hands_over(kod, kod_lead, register) -> None:
@@ -384,3 +387,24 @@ def test_registration_still_checks_the_csrf_token(kod, recordings_dir) -> None:
     assert response.status_code == 403
     with unscoped():
         assert not Recording.objects.exists()
+
+
+def test_every_page_renders_also_for_a_deleted_recording(clock, kod, kod_lead, register) -> None:
+    from lagebild.bodycam.retention import purge_due
+
+    recording = register(kod)
+    lead = client_for(kod_lead)
+    for name in ["detail", "access", "handover", "retention"]:
+        assert lead.get(reverse(f"bodycam:{name}", args=[recording.pk])).status_code == 200, name
+    assert lead.get(reverse("bodycam:register")).status_code == 200
+    assert lead.get(reverse("bodycam:list"), {"status": "unsinn", "seite": "x"}).status_code == 200
+
+    clock.move_to(recording.started_at.astimezone(dt.UTC) + dt.timedelta(days=14), tick=False)
+    purge_due(clock.now, dry_run=False)
+    lead.force_login(kod_lead)  # two weeks later the session has expired
+    page = lead.get(reverse("bodycam:detail", args=[recording.pk])).content.decode()
+    assert "Die Datei wurde am" in page and recording.sha256 in page
+    for name in ["access", "handover", "retention"]:
+        response = lead.get(reverse(f"bodycam:{name}", args=[recording.pk]), follow=True)
+        assert "nur ihr Nachweis ist noch vorhanden" in response.content.decode(), name
+    assert lead.get(reverse("bodycam:file", args=[recording.pk])).status_code == 404
