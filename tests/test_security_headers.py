@@ -90,20 +90,23 @@ def test_anonymous_pages_carry_the_headers(client, pages_world, path):
     assert_security_headers(response)
 
 
-def test_field_officer_pages_and_downloads_carry_the_headers(client, kod, pages_world):
+def test_field_pages_and_downloads_carry_the_headers(client, kod, kod_lead, pages_world):
     client.force_login(kod)
-    for name in [
-        "field:overview",
-        "field:incident-create",
-        "field:incident-list",
-        "field:incident-export-csv",
-    ]:
+    for name in ["field:overview", "field:incident-create", "field:incident-list"]:
         response = client.get(reverse(name))
         assert response.status_code == 200, name
         assert_security_headers(response)
     response = client.get("/api/v1/incidents/")
     assert response.status_code == 200
     assert_security_headers(response)
+    # A refusal carries them as well as the download itself.
+    refused = client.get(reverse("field:incident-export-csv"))
+    assert refused.status_code == 403
+    assert_security_headers(refused)
+    client.force_login(kod_lead)
+    download = client.get(reverse("field:incident-export-csv"))
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    assert_security_headers(download)
 
 
 def test_analyst_pages_and_pdf_carry_the_headers(client, pages_world):
