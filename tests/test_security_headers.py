@@ -126,6 +126,15 @@ def test_admin_pages_carry_the_headers(client, pages_world):
         assert_security_headers(response)
 
 
+def test_pages_of_a_login_are_not_cached_public_ones_may_be(client, kod, pages_world):
+    assert "Cache-Control" not in client.get("/melden/")
+    client.force_login(kod)
+    for path in ["/", "/feststellungen/", "/api/v1/incidents/"]:
+        response = client.get(path)
+        assert "no-store" in response["Cache-Control"], path
+    assert "no-store" not in client.get("/static/lagebild/css/app.css").get("Cache-Control", "")
+
+
 def test_hsts_over_https_when_debug_is_off(client, pages_world):
     assert not settings.DEBUG
     response = client.get("/anmelden/", secure=True)

@@ -99,11 +99,17 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 }
 
 
+NO_STORE = "private, no-store"
+
+
 class ServerHeaderMiddleware:
-    """Answers ``Server: Lagebild`` instead of e.g. ``WSGIServer/0.2 CPython/3.11``.
+    """Answers ``Server: Lagebild`` instead of e.g. ``WSGIServer/0.2 CPython/3.11``; keeps
+    what a logged-in user (or an API token) fetched out of every cache.
 
     WSGI servers (wsgiref in ``lagebild runserver``, waitress) only add their own
-    ``Server`` header when the application has not set one.
+    ``Server`` header when the application has not set one. ``no-store`` on answers to a
+    login or token means a lost or shared phone holds no page with personal data in its
+    browser cache; answers that chose their own ``Cache-Control`` keep it.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -112,4 +118,13 @@ class ServerHeaderMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response["Server"] = SERVER_NAME
+        if "Cache-Control" not in response and _personal(request):
+            response["Cache-Control"] = NO_STORE
         return response
+
+
+def _personal(request: HttpRequest) -> bool:
+    if request.META.get("HTTP_AUTHORIZATION"):
+        return True
+    user = getattr(request, "user", None)  # absent for static files (WhiteNoise answers first)
+    return bool(user is not None and user.is_authenticated)
