@@ -23,8 +23,9 @@ $(AXE_STAMP): | $(STAMP)
 	else echo "npm not found: the accessibility tests need axe-core (Debian: apt-get install npm)"; fi
 
 # Creates the venv, migrates, loads the demo city and serves it (LAGEBILD_ADDR, default 127.0.0.1:8000).
+# Demo logins need no second factor (LAGEBILD_TWO_FACTOR_REQUIRED=1 to try it); allowed only with DEBUG on.
 demo: $(STAMP)
-	LAGEBILD_DEBUG=$${LAGEBILD_DEBUG:-1} $(BIN)/lagebild demo --addrport $${LAGEBILD_ADDR:-127.0.0.1:8000}
+	LAGEBILD_DEBUG=$${LAGEBILD_DEBUG:-1} LAGEBILD_TWO_FACTOR_REQUIRED=$${LAGEBILD_TWO_FACTOR_REQUIRED:-0} $(BIN)/lagebild demo --addrport $${LAGEBILD_ADDR:-127.0.0.1:8000}
 
 # Runs every test (unit, integration, browser) against DATABASE_URL or the embedded SQLite,
 # in PYTEST_WORKERS parallel processes (pytest-xdist; 0 = in this process). LAGEBILD_TEST_NOW

@@ -27,12 +27,12 @@ def main() -> None:
     setup()
 
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
     from lagebild.core.models import User
     from lagebild.core.scoping import unscoped
     from lagebild.field.models import Measure
 
+    from .accounts import api_key
     from .seed import seed_records
 
     migrate()
@@ -45,8 +45,7 @@ def main() -> None:
     log(f"{stored:,} Maßnahmen gespeichert in {seed_seconds:.0f} s")
 
     user = User.objects.get(username="kod")
-    token, _ = Token.objects.get_or_create(user=user)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_HOST="127.0.0.1")
+    client = Client(HTTP_AUTHORIZATION=f"Token {api_key(user)}", HTTP_HOST="127.0.0.1")
 
     import numpy as np
 

@@ -28,6 +28,7 @@ import datetime as dt
 import os
 import time
 
+from .accounts import two_factor_login
 from .common import base_world, db_vendor, emit, log, migrate, percentile, prepare_like_a_server, setup
 
 TARGET_AGENDA_P95_MS = 300.0
@@ -97,7 +98,7 @@ def main() -> None:
     secretary = User.objects.get(username="sonderstab")
     prepare_like_a_server()
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(secretary)
+    two_factor_login(client, secretary)
 
     def page(meeting: Meeting) -> None:
         response = client.get(f"/sonderstab/sitzungen/{meeting.pk}/")
