@@ -53,6 +53,9 @@ def test_field_officer_sees_own_shift_lead_sees_the_authoritys(
     page = client_for(kod_lead).get(reverse("bodycam:list")).content.decode()
     assert reverse("bodycam:detail", args=[own.pk]) in page
     assert reverse("bodycam:detail", args=[other.pk]) in page
+    assert client_for(kod_lead).get(reverse("bodycam:detail", args=[other.pk])).status_code == 200
+    read = AuditEvent.objects.filter(action="bodycam.recording.read", object_id=str(other.pk))
+    assert [entry.user for entry in read] == [kod_lead]
 
 
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.TASKFORCE, Role.LEADERSHIP, Role.ADMIN])

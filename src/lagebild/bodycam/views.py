@@ -122,6 +122,8 @@ def _register(request: HttpRequest) -> HttpResponse:
 def recording_detail(request: HttpRequest, pk: int) -> HttpResponse:
     recording = _recording_or_404(request, pk)
     user = request.user
+    # The metadata (wearer, place, reason) is personal data too: its reading is logged.
+    audit.log("bodycam.recording.read", user=user, obj=recording)
     decision = selectors.open_decision(recording)
     slot = services.slot_of(user, recording)  # type: ignore[arg-type]
     can_confirm = bool(
