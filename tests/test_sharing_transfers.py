@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from lagebild.citizen import services as citizen_services
@@ -254,15 +255,32 @@ def test_withdrawal_is_a_new_event(incident, kod_lead, kod, police, police_lead)
 def test_deleting_the_sender_keeps_the_name(incident, kod_lead, police):
     transfer = complaint(kod_lead, incident, police)
     name = kod_lead.username
-    # No update through the ORM is allowed, but deleting the user sets the reference to NULL.
-    try:
-        kod_lead.delete()
-    except Exception:  # another helper's audit log may protect users with entries
-        pytest.skip("users with audit entries are kept")
+    # No update is allowed, except that deleting the user sets the reference to NULL (also
+    # through the PostgreSQL trigger).
+    kod_lead.delete()
     with unscoped():
         transfer.refresh_from_db()
     assert transfer.created_by is None
     assert transfer.created_by_name == name
+
+
+def test_database_refuses_changes_on_postgresql(incident, kod_lead, police):
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger exists on PostgreSQL only; SQLite relies on the model guard")
+    transfer = complaint(kod_lead, incident, police)
+    for sql in (
+        "UPDATE sharing_transfer SET note = 'geändert' WHERE id = %s",
+        "UPDATE sharing_transfer SET created_by_id = NULL, purpose = 'competence' WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="unveränderlich"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [transfer.pk])
+    with unscoped():
+        transfer.refresh_from_db()
+    assert transfer.purpose == "criminal_complaint" and transfer.created_by == kod_lead
 
 
 # --- citizen reports -------------------------------------------------------------------------
