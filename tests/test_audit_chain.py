@@ -6,6 +6,7 @@ application (on PostgreSQL with the maintenance setting the trigger asks of the 
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -68,7 +69,7 @@ def test_entries_are_numbered_without_gaps_and_linked(chain):
     rows = list(AuditEvent.objects.order_by("seq"))
     assert [row.seq for row in rows] == [1, 2, 3, 4, 5, 6]
     assert rows[0].prev_hash == GENESIS
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after.prev_hash == before.entry_hash
     head = AuditChainHead.objects.get()
     assert (head.seq, head.entry_hash) == (6, rows[-1].entry_hash)

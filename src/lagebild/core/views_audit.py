@@ -136,6 +136,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 detail={"criteria": criteria},
             )
         page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("seite"))
+        page.object_list = list(page.object_list)  # as found, before this reading is logged
         audit.log("audit.searched", user=request.user, criteria=criteria, page=page.number)
     query = request.GET.copy()
     query.pop("seite", None)
@@ -177,6 +178,7 @@ def accesses(request: HttpRequest) -> HttpResponse:
                     detail={"kind": kind, "key": key},
                 )
             page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("seite"))
+            page.object_list = list(page.object_list)
             audit.log("audit.accesses_viewed", user=request.user, kind=kind, key=key, found=True)
     query = request.GET.copy()
     query.pop("seite", None)
