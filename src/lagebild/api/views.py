@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import SkipField
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,7 +31,7 @@ from lagebild.geo.selectors import area_list
 
 from . import filters, schema  # noqa: F401  (registers the schema extension)
 from . import serializers as s
-from .base import ScopedAPIMixin, empty_queryset
+from .base import RolePermission, ScopedAPIMixin, empty_queryset
 
 ERRORS = {
     400: OpenApiResponse(description="Ungültige Eingabe; Meldungen je Feld."),
@@ -40,6 +41,56 @@ ERRORS = {
 }
 READ_ERRORS = {code: ERRORS[code] for code in (401, 404)}
 LIST_ERRORS = {code: ERRORS[code] for code in (400, 401)}
+# Data minimisation (issue 13): single records only for roles that work with them.
+RECORDS_DENIED = OpenApiResponse(
+    description="Ihre Rolle sieht nur zusammengefasste Zahlen (Auswertung), keine einzelnen Datensätze."
+)
+RECORD_READ_ERRORS = {**READ_ERRORS, 403: RECORDS_DENIED}
+RECORD_LIST_ERRORS = {**LIST_ERRORS, 403: RECORDS_DENIED}
+FREE_TEXT_FIELDS = ("description", "address_text", "note")
+
+
+class RecordReadPermission(BasePermission):
+    """Incidents and measures one by one: operational roles and analysts (core/rules.py); task
+    force, leadership, executive board, DPO and platform administration see aggregates only.
+    Checked before any lookup, so a denied role learns nothing about which ids exist."""
+
+    message = "Ihre Rolle sieht nur zusammengefasste Zahlen (Auswertung), keine einzelnen Datensätze."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("field.view_incident_records"))
+
+
+def _withhold_free_text(data: Any) -> None:
+    """Blank free text in serialized incidents and measures (analysts: no free text)."""
+    if isinstance(data, list):
+        for item in data:
+            _withhold_free_text(item)
+    elif isinstance(data, Mapping):
+        for key in FREE_TEXT_FIELDS:
+            if data.get(key):
+                data[key] = ""  # type: ignore[index]
+        for key in ("results", "measures"):
+            if isinstance(data.get(key), list):
+                _withhold_free_text(data[key])
+
+
+class FreeTextMinimisingMixin:
+    """Answers of incident and measure views carry no free text for roles without
+    ``field.view_free_text`` (the analyst); the structure and the schema stay the same."""
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        user = getattr(request, "user", None)
+        if (
+            request.method in ("GET", "HEAD")
+            and 200 <= response.status_code < 300
+            and user is not None
+            and user.is_authenticated
+            and not user.has_perm("field.view_free_text")
+        ):
+            _withhold_free_text(getattr(response, "data", None))
+        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
 
 
 def _area_links() -> QuerySet:
@@ -154,16 +205,19 @@ def _all_incident_errors(serializer: s.IncidentCreateSerializer, user: Any) -> d
 @extend_schema_view(
     list=extend_schema(
         summary="Feststellungen auflisten",
-        description="Eigene und gemeinsame Feststellungen, neueste zuerst, mit Maßnahmen und Gebieten.",
-        responses={200: s.IncidentSerializer(many=True), **LIST_ERRORS},
+        description="Eigene und gemeinsame Feststellungen, neueste zuerst, mit Maßnahmen und Gebieten. "
+        "Für die Analyse ohne Freitexte; Sonderstab, Leitung und Verwaltungsvorstand sehen nur "
+        "zusammengefasste Zahlen (403).",
+        responses={200: s.IncidentSerializer(many=True), **RECORD_LIST_ERRORS},
     ),
     retrieve=extend_schema(
-        summary="Feststellung abrufen", responses={200: s.IncidentSerializer, **READ_ERRORS}
+        summary="Feststellung abrufen", responses={200: s.IncidentSerializer, **RECORD_READ_ERRORS}
     ),
 )
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class IncidentViewSet(FreeTextMinimisingMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Feststellungen (Vorkommnisse) mit ihren Maßnahmen."""
 
+    permission_classes = [RolePermission, RecordReadPermission]
     model = Incident
     serializer_class = s.IncidentSerializer
     filterset_class = filters.IncidentFilterSet
@@ -247,7 +301,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         methods=["GET"],
         summary="Maßnahmen einer Feststellung",
         request=None,
-        responses={200: s.MeasureSerializer(many=True), **READ_ERRORS},
+        responses={200: s.MeasureSerializer(many=True), **RECORD_READ_ERRORS},
     )
     @extend_schema(
         methods=["POST"],
@@ -289,13 +343,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     list=extend_schema(
         summary="Maßnahmen auflisten",
         description="Maßnahmen an eigenen und gemeinsamen Feststellungen, neueste zuerst.",
-        responses={200: s.MeasureSerializer(many=True), **LIST_ERRORS},
+        responses={200: s.MeasureSerializer(many=True), **RECORD_LIST_ERRORS},
     ),
-    retrieve=extend_schema(summary="Maßnahme abrufen", responses={200: s.MeasureSerializer, **READ_ERRORS}),
+    retrieve=extend_schema(
+        summary="Maßnahme abrufen", responses={200: s.MeasureSerializer, **RECORD_READ_ERRORS}
+    ),
 )
-class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class MeasureViewSet(FreeTextMinimisingMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Maßnahmen (nur lesen; erfasst werden sie mit ihrer Feststellung)."""
 
+    permission_classes = [RolePermission, RecordReadPermission]
     model = Measure
     serializer_class = s.MeasureSerializer
     filterset_class = filters.MeasureFilterSet

@@ -40,7 +40,7 @@ from lagebild.geo.models import Area
 from .filters import filters_to_dict
 from .importer import COLUMNS, EXPORT_ID_PREFIX
 from .models import Incident, IncidentArea, Measure, MeasureType
-from .selectors import IncidentFilter, incident_list
+from .selectors import IncidentFilter, incident_list, may_view_free_text
 
 PAGE_SIZE = 2000
 MEASURE_LABELS = dict(MeasureType.choices)
@@ -120,6 +120,8 @@ def log_export(*, user: User, filters: IncidentFilter, fmt: str, count: int) -> 
 def _pages(user: User, filters: IncidentFilter, *, with_areas: bool) -> Iterator[list[dict]]:
     """Pages of incident dicts in time order, each with its measures (and areas: kind, code, name)."""
     last: tuple[dt.datetime, int] | None = None
+    # Analysts export place and time but no free text (data minimisation, issue 13).
+    free_text = may_view_free_text(user)
     while True:
         # Keyset pagination: every page is a short query of its own, so the stream holds
         # no open cursor and each page activates the exporting user's scope itself.
@@ -159,6 +161,8 @@ def _pages(user: User, filters: IncidentFilter, *, with_areas: bool) -> Iterator
         for row in page:
             row["measures"] = measures.get(row["id"], [])
             row["areas"] = areas.get(row["id"], [])
+            if not free_text:
+                row["description"] = row["address_text"] = ""
         yield page
         if len(page) < PAGE_SIZE:
             return

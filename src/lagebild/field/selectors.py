@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from pyproj import Transformer
 
 from lagebild.core.localtime import later, utc
 from lagebild.core.models import Role, User
@@ -125,6 +128,61 @@ def overview(filters: IncidentFilter) -> Overview:
 def incident_points(filters: IncidentFilter, *, limit: int = 5000) -> list[dict]:
     rows = incident_list(filters).values("id", "lat", "lon", "category__name", "occurred_at")[:limit]
     return list(rows)
+
+
+# --- data minimisation (issue 13) ----------------------------------------------------------
+
+COARSE_CELL_M = 100.0
+
+
+def may_view_records(user: User) -> bool:
+    """Single incidents (lists, details, API records): operational roles and analysts."""
+    return user.has_perm("field.view_incident_records")
+
+
+def may_view_free_text(user: User) -> bool:
+    """Descriptions, place texts and measure notes: operational roles only."""
+    return user.has_perm("field.view_free_text")
+
+
+def filters_for(user: User, filters: IncidentFilter) -> IncidentFilter:
+    """The filters a user may apply: a text search in free text the user may not read would
+    tell its content by the number of hits, so it is dropped for those users."""
+    if filters.text and not may_view_free_text(user):
+        return dataclasses.replace(filters, text="")
+    return filters
+
+
+def withhold_free_text(incident: Incident, measures: list[Measure] | None = None) -> None:
+    """Blank the free text of an incident (and its measures) held in memory, never saved."""
+    incident.description = ""
+    incident.address_text = ""
+    for measure in measures or []:
+        measure.note = ""
+
+
+def coarse_incident_cells(filters: IncidentFilter, *, limit: int = 5000) -> list[dict]:
+    """Counts per 100 m cell (ETRS89/UTM32N grid), with the cell centre in WGS84: the map of
+    the aggregate-only roles. No ids, no times, no categories of single records."""
+    cells: dict[tuple[int, int], int] = {}
+    for x, y in incident_list(filters).values_list("x_utm", "y_utm").iterator(chunk_size=5000):
+        key = (int(x // COARSE_CELL_M), int(y // COARSE_CELL_M))
+        cells[key] = cells.get(key, 0) + 1
+    ranked = sorted(cells.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    if not ranked:
+        return []
+    xs = [(cx + 0.5) * COARSE_CELL_M for (cx, _cy), _n in ranked]
+    ys = [(cy + 0.5) * COARSE_CELL_M for (_cx, cy), _n in ranked]
+    lons, lats = _utm_to_wgs84().transform(xs, ys)
+    return [
+        {"lat": round(float(lat), 6), "lon": round(float(lon), 6), "count": count}
+        for (lat, lon, (_key, count)) in zip(lats, lons, ranked, strict=True)
+    ]
+
+
+@functools.lru_cache(maxsize=1)
+def _utm_to_wgs84() -> Transformer:
+    return Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
 
 
 def shift_list(*, date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet[Shift]:

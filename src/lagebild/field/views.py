@@ -150,8 +150,29 @@ def _my_patrol(request: HttpRequest) -> dict[str, Any] | None:
 @login_required
 @require_GET
 def overview_points(request: HttpRequest) -> JsonResponse:
-    """GeoJSON points of the visible incidents for the overview map (capped)."""
+    """GeoJSON points of the visible incidents for the overview map (capped); roles that see
+    aggregates only get counts per 100 m cell instead of single records (issue 13)."""
     _, filters, _ = _overview_filter(request)
+    if not selectors.may_view_records(request.user):  # type: ignore[arg-type]
+        cells = selectors.coarse_incident_cells(filters, limit=MAX_POINTS)
+        return JsonResponse(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [cell["lon"], cell["lat"]]},
+                        "properties": {
+                            "category": f"{cell['count']} Feststellungen in dieser 100-m-Zelle",
+                            "count": cell["count"],
+                        },
+                    }
+                    for cell in cells
+                ],
+                "truncated": len(cells) >= MAX_POINTS,
+                "coarsened_m": int(selectors.COARSE_CELL_M),
+            }
+        )
     rows = selectors.incident_points(filters, limit=MAX_POINTS)
     features = [
         {
@@ -204,15 +225,21 @@ def _active_query(request: HttpRequest) -> str:
 
 
 @login_required
+@permission_required("field.view_incident_records", raise_exception=True)
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
     filters, form = incident_filter_from_query(request.GET, request.user)  # type: ignore[arg-type]
+    filters = selectors.filters_for(request.user, filters)  # type: ignore[arg-type]
+    free_text = selectors.may_view_free_text(request.user)  # type: ignore[arg-type]
     queryset = selectors.incident_list(filters).prefetch_related(
         Prefetch("measures", queryset=Measure.objects.only("id", "incident_id", "type")),
         Prefetch("area_links", queryset=IncidentArea.objects.select_related("area")),
     )
     paginator = Paginator(queryset, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("seite"))
+    if not free_text:
+        for incident in page.object_list:
+            selectors.withhold_free_text(incident)
     rows = [
         {
             "incident": incident,
@@ -396,6 +423,10 @@ def _incident_detail_context(
 ) -> dict:
     user = request.user
     measures = list(selectors.measures_of(incident))
+    free_text = selectors.may_view_free_text(user)  # type: ignore[arg-type]
+    if not free_text:
+        # Analysts: place and time, no free text (data minimisation, issue 13).
+        selectors.withhold_free_text(incident, measures)
     may_view_persons = user.has_perm("field.view_persons")
     # Persons are never shared between authorities, even on joint incidents.
     visible_persons = (
@@ -427,10 +458,12 @@ def _incident_detail_context(
         "measure_form": measure_form,
         "own": incident.authority_id == user.authority_id,  # type: ignore[union-attr]
         "amount_total": sum((m.amount or Decimal(0) for m in measures), Decimal(0)),
+        "free_text_withheld": not free_text,
     }
 
 
 @login_required
+@permission_required("field.view_incident_records", raise_exception=True)
 @require_GET
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _get_incident_or_404(pk)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lagebild.analytics import aggregates
 
-from . import exporter
+from . import exporter, selectors
 from .filters import filters_from_querydict
 from .forms import LagebildForm
 from .importer import COLUMNS, MAX_FILE_BYTES, ImportFileError, decode_csv_bytes, import_incidents
@@ -54,6 +54,7 @@ def _export(request: HttpRequest, fmt: str) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
+    filters = selectors.filters_for(request.user, filters)  # type: ignore[arg-type]
     count = exporter.export_count(filters)
     exporter.log_export(user=request.user, filters=filters, fmt=fmt, count=count)  # type: ignore[arg-type]
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
