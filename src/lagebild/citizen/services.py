@@ -375,6 +375,10 @@ def report_create(
                     response=False,
                     counts=False,
                 )
+            # Every report updates the same count rows (the city's hour, day, … year), which stay
+            # locked until the commit: as late as possible, so parallel intake waits only for that.
+            aggregates.apply_reports([report.pk])
+            # After the count rows: every writer takes the audit chain's head (core.audit), always last.
             audit.log(
                 "citizen.report.created",
                 user=entered_by,
@@ -382,9 +386,6 @@ def report_create(
                 channel=channel,
                 rule=rule.pk if rule else None,
             )
-            # Every report updates the same count rows (the city's hour, day, … year), which stay
-            # locked until the commit: as late as possible, so parallel intake waits only for that.
-            aggregates.apply_reports([report.pk])
             if store_with is not None:
                 # After every statement that can fail: files cannot be rolled back.
                 store_with(report)

@@ -245,8 +245,9 @@ def incident_create(
     IncidentArea.objects.bulk_create(IncidentArea(incident=incident, area_id=a) for a in located.area_ids)
     persons = checked.persons
     Measure.objects.bulk_create(_measure_row(incident, m, user=user, persons=persons) for m in measures)
+    aggregates.apply_incidents([incident.pk])  # the shared count rows stay locked until commit
+    # Last: the audit chain's head stays locked until commit and every writer takes it (core.audit).
     audit.log("field.incident.created", user=user, obj=incident, measures=[m.type for m in measures])
-    aggregates.apply_incidents([incident.pk])  # last: the shared count rows stay locked until commit
     return incident
 
 
