@@ -163,6 +163,9 @@ def test_kod_lead_hands_criminal_complaint_to_police(client, incident, kod_lead,
         assert viewed.count() == 1
         assert viewed.get().object_id == str(transfer.pk)
         assert viewed.get().detail["side"] == "recipient"
+        # ... and under the incident's own id, so "every access to this incident" lists it.
+        on_source = AuditEvent.objects.get(action="sharing.record.viewed", user=police_lead)
+        assert (on_source.object_type, on_source.object_id) == ("field.incident", str(incident.pk))
 
     ack = client.post(reverse("sharing:acknowledge", args=[transfer.pk]))
     assert ack.status_code == 302

@@ -284,21 +284,35 @@ def transfer_create(*, user: User, **arguments: Any) -> Transfer:
     return transfer
 
 
+SOURCE_OBJECT_TYPES = {RecordType.INCIDENT: "field.incident", RecordType.CITIZEN_REPORT: "citizen.report"}
+
+
 def record_view(*, user: User, row: selectors.TransferRow, side: str) -> None:
-    """Every reading of a transfer's content is logged (recipient and sender alike)."""
+    """Every reading of a transfer's content is logged (recipient and sender alike): on the
+    transfer, and on the source record's id, so that "every access to this report" includes
+    the other authority reading its copy (the source itself is not loaded for that)."""
     transfer = row.transfer
-    audit.log(
-        "sharing.transfer.viewed",
-        user=user,
-        obj=transfer,
-        side=side,
-        purpose=f"Weitergabe lesen: {transfer.get_purpose_display()}",
-        transfer_purpose=transfer.purpose,
-        record_type=transfer.record_type,
-        record_id=transfer.record_id,
-        contact_data=contains_contact_data(transfer.snapshot),
-        withdrawn=row.withdrawn is not None,
-    )
+    detail = {
+        "side": side,
+        "transfer_purpose": transfer.purpose,
+        "record_type": transfer.record_type,
+        "record_id": transfer.record_id,
+        "contact_data": contains_contact_data(transfer.snapshot),
+        "withdrawn": row.withdrawn is not None,
+    }
+    why = f"Weitergabe lesen: {transfer.get_purpose_display()}"
+    with transaction.atomic():
+        audit.log("sharing.transfer.viewed", user=user, obj=transfer, purpose=why, **detail)
+        if row.withdrawn is None:
+            audit.log(
+                "sharing.record.viewed",
+                user=user,
+                object_type=SOURCE_OBJECT_TYPES[transfer.record_type],
+                object_id=transfer.record_id,
+                purpose=why,
+                transfer=transfer.pk,
+                **detail,
+            )
 
 
 def _event(*, user: User, transfer: Transfer, kind: str, reason: str = "") -> TransferEvent:
