@@ -58,7 +58,18 @@ def test_field_officer_sees_own_shift_lead_sees_the_authoritys(
     assert [entry.user for entry in read] == [kod_lead]
 
 
-@pytest.mark.parametrize("role", [Role.ANALYST, Role.TASKFORCE, Role.LEADERSHIP, Role.ADMIN])
+@pytest.mark.parametrize(
+    "role",
+    [
+        Role.ANALYST,
+        Role.TASKFORCE,
+        Role.LEADERSHIP,
+        Role.EXECUTIVE_BOARD,
+        Role.ADMIN,
+        Role.DATA_PROTECTION_OFFICER,
+        Role.PLATFORM_ADMIN,
+    ],
+)
 def test_roles_without_a_purpose_see_nothing(role, kod, make_user, city, register) -> None:
     recording = register(kod)
     client = client_for(make_user("ohne-zweck", city, role))
