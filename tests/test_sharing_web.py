@@ -324,6 +324,10 @@ def test_citizen_report_forwarded_to_police(client, services_fixture, kod_lead, 
     assert url in client.get(reverse("office:report-detail", args=[report.pk])).content.decode()
     form = text_of(client.get(url))
     assert "Kontaktdaten der meldenden Person" in form
+    assert f'hx-get="{url}"' in form  # another purpose reloads its preselection
+    preselected = client.get(url, {"purpose": "competence"}).content.decode()
+    checked = set(re.findall(r'name="included" value="([a-z_]+)"[^>]*checked', preselected))
+    assert checked == {"location", "description", "attributes"}  # never the contact data
     data = {
         "purpose": "competence",
         "recipient": str(police.pk),

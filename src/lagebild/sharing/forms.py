@@ -87,9 +87,23 @@ class TransferForm(LagebildForm):
         user: User,
         record_type: str,
         measures: list[Measure] | None = None,
+        reload_url: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if reload_url:
+            # Choosing another purpose reloads the field choice with that purpose's preselection
+            # (htmx; only the checkboxes are swapped, so focus stays on the select; without
+            # scripts the preselection of the first purpose stays).
+            self.fields["purpose"].widget.attrs.update(
+                {
+                    "hx-get": reload_url,
+                    "hx-trigger": "change",
+                    "hx-target": "#share-fields",
+                    "hx-select": "#share-fields",
+                    "hx-swap": "outerHTML",
+                }
+            )
         purposes = Purpose.choices
         if not user.has_perm("sharing.share_any_purpose"):
             purposes = [(Purpose.CRIMINAL_COMPLAINT.value, Purpose.CRIMINAL_COMPLAINT.label)]

@@ -67,7 +67,9 @@ def _share(request: HttpRequest, record_type: str, pk: int) -> HttpResponse:
         initial = initial_for(
             user=user, record_type=record_type, purpose=request.GET.get("purpose", ""), measures=measures
         )
-        form = TransferForm(initial=initial, user=user, record_type=record_type, measures=measures)
+        form = TransferForm(
+            initial=initial, user=user, record_type=record_type, measures=measures, reload_url=request.path
+        )
         return render(request, "sharing/share_form.html", {**context, "form": form})
 
     form = TransferForm(request.POST, user=user, record_type=record_type, measures=measures)
