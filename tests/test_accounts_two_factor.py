@@ -208,11 +208,8 @@ OPEN_PATHS = ("/anmelden/", "/abmelden/", VERIFY, SETUP, "/favicon.ico")
 
 
 def test_a_password_only_session_reaches_no_page_api_or_export(world, kod, polizei):
-    paths = _parameterless_paths() + [
-        "/feststellungen/1/",
-        "/api/v1/incidents/1/",
-        "/admin/core/user/1/change/",
-    ]
+    with_ids = ["/feststellungen/1/", "/api/v1/incidents/1/", "/admin/core/user/1/change/"]
+    paths = [*_parameterless_paths(), *with_ids]
     assert {"/", "/api/v1/incidents/", "/admin/", "/konto/api-tokens/"} <= set(paths)
     assert any("export" in path for path in paths)
     for user in (kod, polizei):
@@ -283,3 +280,33 @@ def test_production_requires_the_second_factor_and_refuses_to_switch_it_off(tmp_
     demo = _settings_value(tmp_path, LAGEBILD_TWO_FACTOR_REQUIRED="0", LAGEBILD_DEBUG="1")
     assert demo.returncode == 0, demo.stderr
     assert demo.stdout.strip() == "False"
+
+
+# --- the account page -------------------------------------------------------------------------
+
+
+def test_new_recovery_codes_replace_the_old_ones(kod, clock):
+    client = _verified_client(kod, clock)
+    _, old_codes = TOTPDevice.objects.get(user=kod), list(StaticToken.objects.filter(device__user=kod))
+    page = client.get("/konto/").content.decode()
+    assert "Übrige Wiederherstellungscodes: <strong>10</strong>" in page
+
+    response = client.post("/konto/zwei-faktor/neue-codes/")
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    codes = re.findall(r"<code>([A-Z2-9-]{19})</code>", response.content.decode())
+    assert len(codes) == 10
+    stored = set(StaticToken.objects.filter(device__user=kod).values_list("token", flat=True))
+    assert len(stored) == 10 and not stored & {token.token for token in old_codes}
+    assert AuditEvent.objects.filter(action="accounts.two_factor.recovery_codes_renewed", user=kod).exists()
+
+    clock.shift(dt.timedelta(seconds=5))
+    fresh = _password_login("kod")
+    assert fresh.post(VERIFY, {"code": codes[0]}).status_code == 302
+
+
+def test_renewing_codes_needs_the_second_factor(kod):
+    _enrolled(kod)
+    client = _password_login("kod")
+    response = client.post("/konto/zwei-faktor/neue-codes/")
+    assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+    assert StaticToken.objects.filter(device__user=kod).count() == 10

@@ -83,17 +83,19 @@ class TwoFactorMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._open_paths: tuple[str, ...] | None = None
+        self._open_paths: frozenset[str] | None = None
 
-    def open_paths(self) -> tuple[str, ...]:
+    def open_paths(self) -> frozenset[str]:
+        """Exactly these pages (no prefix match: a page added below them is not open by accident)."""
         if self._open_paths is None:
-            self._open_paths = (
-                reverse("accounts:two-factor"),
-                reverse("accounts:two-factor-setup"),
-                reverse(settings.LOGIN_URL),
-                reverse("logout"),
-                settings.STATIC_URL,
-                "/favicon.ico",
+            self._open_paths = frozenset(
+                {
+                    reverse("accounts:two-factor"),
+                    reverse("accounts:two-factor-setup"),
+                    reverse(settings.LOGIN_URL),
+                    reverse("logout"),
+                    "/favicon.ico",
+                }
             )
         return self._open_paths
 
@@ -104,7 +106,8 @@ class TwoFactorMiddleware:
             or not user.is_authenticated
             or not two_factor_required(user)
             or user.is_verified()
-            or request.path_info.startswith(self.open_paths())
+            or request.path_info in self.open_paths()
+            or request.path_info.startswith(settings.STATIC_URL)
         ):
             return self.get_response(request)
         if _is_api(request):

@@ -88,6 +88,16 @@ def recovery_codes_replace(user: Any) -> list[str]:
     return codes
 
 
+def recovery_codes_renew(user: Any) -> list[str]:
+    codes = recovery_codes_replace(user)
+    audit.log("accounts.two_factor.recovery_codes_renewed", user=user, obj=user)
+    return codes
+
+
+def recovery_codes_left(user: Any) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
 @dataclass(frozen=True)
 class Verification:
     device: Any | None

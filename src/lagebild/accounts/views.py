@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -109,6 +110,33 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/two_factor_verify.html", {"form": form, "next": _next_url(request)}, status=status
     )
+
+
+@never_cache
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    """ "Mein Zugang": the state of the second factor, new recovery codes, the way to the tokens."""
+    user = request.user
+    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    context = {
+        "totp": totp,
+        "recovery_left": twofactor.recovery_codes_left(user),
+        "token_count": tokens.tokens_of(user).filter(revoked_at__isnull=True).count(),
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@never_cache
+@require_POST
+@login_required
+def recovery_codes_renew(request: HttpRequest) -> HttpResponse:
+    """New recovery codes (the old ones stop working), shown once; only with the second factor done."""
+    user = request.user
+    if not user.is_verified():
+        return redirect("accounts:two-factor")
+    codes = twofactor.recovery_codes_renew(user)
+    context = {"codes": codes, "next": reverse("accounts:account"), "renewed": True}
+    return _no_store(render(request, "accounts/recovery_codes.html", context))
 
 
 def locked_out(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
