@@ -135,6 +135,13 @@ def test_pages_of_a_login_are_not_cached_public_ones_may_be(client, kod, pages_w
     assert "no-store" not in client.get("/static/lagebild/css/app.css").get("Cache-Control", "")
 
 
+def test_htmx_adds_no_style_element_and_evaluates_nothing(client, kod, pages_world):
+    client.force_login(kod)
+    page = client.get("/").content.decode()
+    config = """content='{"includeIndicatorStyles": false, "allowEval": false}'"""
+    assert f'<meta name="htmx-config" {config}>' in page
+
+
 def test_hsts_over_https_when_debug_is_off(client, pages_world):
     assert not settings.DEBUG
     response = client.get("/anmelden/", secure=True)
