@@ -8,6 +8,8 @@ Cross-authority administration is the platform role's, and each of its acts is i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -220,3 +222,14 @@ def test_authority_admin_acts_are_not_platform_entries(client, admins, kod):
     assert kod.first_name == "Kai"
     with unscoped():
         assert not AuditEvent.objects.filter(action=PLATFORM_ACTION).exists()
+
+
+def test_platform_admin_edits_shared_data_with_its_inlines(client, admins, world):
+    begging = world["categories"]["begging"]
+    client.force_login(admins["platform"])
+    page = client.get(reverse("admin:catalog_category_change", args=[begging.pk])).content.decode()
+    assert 'name="competent_authority"' in page
+    assert re.search(r'name="[a-z_]+-0-legal_basis"', page)
+    client.force_login(admins["police"])
+    page = client.get(reverse("admin:catalog_category_change", args=[begging.pk])).content.decode()
+    assert not re.search(r'name="[a-z_]+-0-legal_basis"', page)  # the city's category: read-only

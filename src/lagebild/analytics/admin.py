@@ -5,7 +5,7 @@ The count tables are derived data and therefore not editable here.
 
 from django.contrib import admin
 
-from lagebild.core.admin_scoping import AuthorityAdminMixin
+from lagebild.core.admin_scoping import AuthorityAdminMixin, PlatformInlineMixin
 
 from .models import Indicator, IndicatorSet, IndicatorSetEntry
 
@@ -32,7 +32,7 @@ class IndicatorAdmin(AuthorityAdminMixin, admin.ModelAdmin):
     ]
 
 
-class IndicatorSetEntryInline(admin.TabularInline):
+class IndicatorSetEntryInline(PlatformInlineMixin, admin.TabularInline):
     model = IndicatorSetEntry
     extra = 1
     autocomplete_fields = ["indicator"]

@@ -1,11 +1,16 @@
 from django.contrib import admin
 
-from lagebild.core.admin_scoping import AuthorityAdminMixin, authority_kind, is_platform_admin
+from lagebild.core.admin_scoping import (
+    AuthorityAdminMixin,
+    PlatformInlineMixin,
+    authority_kind,
+    is_platform_admin,
+)
 
 from .models import Category, CategoryRule
 
 
-class CategoryRuleInline(admin.StackedInline):
+class CategoryRuleInline(PlatformInlineMixin, admin.StackedInline):
     model = CategoryRule
     extra = 0
     readonly_fields = ["limitation_label"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from lagebild.core.admin_scoping import AuthorityAdminMixin
+from lagebild.core.admin_scoping import AuthorityAdminMixin, PlatformInlineMixin
 from lagebild.core.models import Authority
 
 from .models import ApiClient, Report, RoutingRule, RoutingTarget, ServiceAttribute, ServiceType, StatusChange
 
 
-class ServiceAttributeInline(admin.TabularInline):
+class ServiceAttributeInline(PlatformInlineMixin, admin.TabularInline):
     model = ServiceAttribute
     extra = 0
     fields = [
@@ -125,7 +125,7 @@ class ApiClientAdmin(AuthorityAdminMixin, admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(PlatformInlineMixin, admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False

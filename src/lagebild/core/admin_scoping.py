@@ -144,3 +144,23 @@ class SharedModelAdmin(AuthorityAdminMixin, admin.ModelAdmin):
     """A ModelAdmin for shared reference data (readable by every administrator)."""
 
     authority_field = None
+
+
+class PlatformInlineMixin:
+    """Inlines of an administered model: the platform role may work with them as with the parent.
+
+    Authority administrators keep the model permissions; whether they may change the parent
+    at all is decided by the parent's :class:`AuthorityAdminMixin`.
+    """
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_platform_admin(request.user) or super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_platform_admin(request.user) or super().has_add_permission(request, obj)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_platform_admin(request.user) or super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_platform_admin(request.user) or super().has_delete_permission(request, obj)  # type: ignore[misc]

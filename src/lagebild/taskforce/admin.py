@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from lagebild.core.admin_scoping import AuthorityAdminMixin
+from lagebild.core.admin_scoping import AuthorityAdminMixin, PlatformInlineMixin
 
 from .models import (
     Goal,
@@ -16,7 +16,7 @@ from .models import (
 )
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(PlatformInlineMixin, admin.TabularInline):
     model = TaskForceMember
     extra = 0
     autocomplete_fields = ["user"]
@@ -64,7 +64,7 @@ class MilestoneAdmin(AuthorityAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "working_group"]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(PlatformInlineMixin, admin.TabularInline):
     model = RecommendationEvent
     extra = 0
     can_delete = False
