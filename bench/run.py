@@ -28,6 +28,7 @@ BENCHES = {
     "cockpit": "bench.cockpit",
     "hotspots": "bench.hotspots",
     "taskforce": "bench.taskforce",
+    "audit": "bench.audit",
 }
 # Pure numeric benchmarks: run once, without a database.
 WITHOUT_DATABASE = {"hotspots"}
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         default=10_000_000,
         help="stored measures, cockpit on PostgreSQL",
     )
+    parser.add_argument("--audit-entries", type=int, default=5_000_000, help="audit entries for the audit bench")
     parser.add_argument("--kde-points", type=int, default=1_000_000, help="points for the KDE bench")
     parser.add_argument("--gi-cells", type=int, default=100_000, help="cells for the Gi* bench")
     parser.add_argument(
@@ -138,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": ["--months", str(args.months)],
         "open311": ["--reports", str(args.reports), "--seconds", str(args.seconds)],
         "hotspots": ["--points", str(args.kde_points), "--cells", str(args.gi_cells)],
+        "audit": ["--measures", str(args.measures), "--n", str(args.n), "--entries", str(args.audit_entries)],
     }
     per_db = {
         ("cockpit", "sqlite"): ["--measures", str(args.cockpit_measures_sqlite)],

@@ -13,9 +13,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lagebild.core import audit
-from lagebild.core.audit_chain import GENESIS, canonical_time, entry_hash
+from lagebild.core.audit_chain import GENESIS, canonical_form, canonical_time, entry_hash
 from lagebild.core.audit_verify import anchor, verify
 from lagebild.core.models import AuditChainHead, AuditEvent, Role
 
@@ -309,3 +311,30 @@ def test_existing_entries_chained_by_the_migration_verify(kod, anchors):
         (3, "alt2", "Kim Ordnung (kod)"),
     ]
     assert verify().ok
+
+
+@given(
+    text=st.text(max_size=30),
+    number=st.integers(min_value=0, max_value=2**62),
+    maybe=st.none() | st.integers(min_value=1, max_value=2**31),
+    detail=st.dictionaries(
+        st.text(max_size=8),
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(),
+            lambda inner: (
+                st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        max_size=4,
+    ),
+)
+def test_fast_canonical_form_is_the_json_array(text, number, maybe, detail):
+    """The hand-written canonical form is byte for byte the sorted, compact, ASCII JSON array."""
+    row = (number, text, maybe, text, maybe, text, text, text, text, text, text, detail, text)
+    expected = json.dumps([1, *row], ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    assert canonical_form(row) == expected

@@ -15,12 +15,14 @@ import datetime as dt
 import hashlib
 import json
 import math
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 GENESIS = "0" * 64
 """The "previous hash" of the first entry."""
 
 _DUMPS = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+_text = encode_basestring_ascii
 
 
 def canonical_time(at: dt.datetime) -> str:
@@ -95,10 +97,38 @@ def entry_hash(
     )
 
 
+def canonical_form(row: tuple) -> str:
+    """The canonical JSON text of a row in :data:`ROW_FIELDS` order, led by the format version 1.
+
+    Exactly ``json.dumps([1, *row], ensure_ascii=True, sort_keys=True, separators=(",", ":"))``
+    (the test suite checks that), but written out field by field: the general encoder costs
+    several microseconds per entry, which is most of ``audit verify``'s time over millions."""
+    (
+        seq,
+        at,
+        user_id,
+        name,
+        authority_id,
+        action,
+        object_type,
+        object_id,
+        purpose,
+        channel,
+        ip,
+        detail,
+        prev,
+    ) = row
+    return (
+        f"[1,{seq:d},{_text(at)},{'null' if user_id is None else int(user_id)},{_text(name)},"
+        f"{'null' if authority_id is None else int(authority_id)},{_text(action)},{_text(object_type)},"
+        f"{_text(object_id)},{_text(purpose)},{_text(channel)},{_text(ip)},"
+        f"{'{}' if not detail and isinstance(detail, dict) else _DUMPS(detail)},{_text(prev)}]"
+    )
+
+
 def row_hash(row: tuple) -> str:
     """:func:`entry_hash` of a row in :data:`ROW_FIELDS` order (the fast path of verify and bench)."""
-    # The leading 1 is the format version.
-    return hashlib.sha256(_DUMPS([1, *row]).encode("ascii")).hexdigest()
+    return hashlib.sha256(canonical_form(row).encode("ascii")).hexdigest()
 
 
 ROW_FIELDS = (
