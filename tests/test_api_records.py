@@ -270,7 +270,7 @@ def test_members_start_and_end_their_patrol(world, kod_lead, kod, polizei, make_
 
     assert started.status_code == 200, started.json()
     assert started.json()["actual_start"] is not None
-    assert twice.status_code == 400 and "bereits begonnen" in twice.json()["actual_start"][0]
+    assert twice.status_code == 409 and "bereits begonnen" in twice.json()["actual_start"][0]
     assert too_late.status_code == 400 and "at" in too_late.json()
     assert ended.status_code == 200, ended.json()
     assert ended.json()["staff_hours"] == "14.83"  # 2 members × 7 h 25 min

@@ -187,7 +187,10 @@ class DisplacementQuerySerializer(serializers.Serializer):
 
 PARAMETERS = [
     OpenApiParameter(
-        "target", OpenApiTypes.INT, required=True, description="Id des Zielgebiets (/api/v1/areas/)."
+        "target",
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        required=True,
+        description="Id des Zielgebiets (/api/v1/areas/).",
     ),
     OpenApiParameter(
         "rings",
@@ -238,7 +241,14 @@ PARAMETERS = [
     ),
     OpenApiParameter(
         "alpha",
-        OpenApiTypes.FLOAT,
+        {
+            "type": "number",
+            "format": "double",
+            "minimum": 0,
+            "maximum": 1,
+            "exclusiveMinimum": True,
+            "exclusiveMaximum": True,
+        },
         description="Signifikanzniveau für z-Test und Konfidenzintervall (Standard 0.05).",
     ),
 ]

@@ -16,6 +16,15 @@ from lagebild.core.scoping import ScopeError
 logger = logging.getLogger(__name__)
 
 
+class Conflict(exceptions.APIException):
+    """The request is well-formed but does not fit the record's current state (409), e.g. ending a
+    patrol that has not begun or a workflow step that does not start from the current state."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Die Anfrage passt nicht zum aktuellen Stand des Datensatzes."
+    default_code = "conflict"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

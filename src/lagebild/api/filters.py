@@ -30,10 +30,16 @@ from lagebild.geo.models import Area
 from lagebild.geo.selectors import area_list
 
 MAX_ID = 2**63 - 1
-# Wide enough for every real query, narrow enough that date arithmetic cannot overflow.
+# Wide enough for every real query, narrow enough that date arithmetic cannot overflow. Filter
+# dates outside are moved to the nearest end (``date_to=9999-12-31`` means "no upper bound"),
+# so every date the schema allows is answered; the analyses refuse them (RANGE_MESSAGE).
 EARLIEST_DAY = dt.date(1970, 1, 1)
 LATEST_DAY = dt.date(2199, 12, 31)
 RANGE_MESSAGE = "Das Datum muss zwischen 1970 und 2199 liegen."
+
+
+def clamp_day(day: dt.date) -> dt.date:
+    return min(max(day, EARLIEST_DAY), LATEST_DAY)
 
 
 class ListWidget(QueryArrayWidget):
@@ -49,9 +55,7 @@ class ListWidget(QueryArrayWidget):
 class BoundedDateFormField(forms.DateField):
     def to_python(self, value: Any) -> dt.date | None:
         day = super().to_python(value)
-        if day is not None and not (EARLIEST_DAY <= day <= LATEST_DAY):
-            raise forms.ValidationError(RANGE_MESSAGE, code="range")
-        return day
+        return None if day is None else clamp_day(day)
 
 
 class DateOrDateTimeFormField(forms.Field):
@@ -74,7 +78,8 @@ class DateOrDateTimeFormField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         check = moment.date() if moment else day
         if not (EARLIEST_DAY <= check <= LATEST_DAY):  # type: ignore[operator]
-            raise forms.ValidationError(RANGE_MESSAGE, code="range")
+            # Before any time zone arithmetic, which would overflow at the year 1 or 9999.
+            return local_day_start(clamp_day(check))  # type: ignore[arg-type]
         if moment is None:
             return local_day_start(day)  # type: ignore[arg-type]
         if timezone.is_naive(moment):
@@ -91,7 +96,7 @@ class DateOrDateTimeFilter(filters.Filter):
     field_class = DateOrDateTimeFormField
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.Filter):
     field_class = forms.IntegerField
 
@@ -102,6 +107,25 @@ class IdFilter(filters.Filter):
 
 
 NUL_MESSAGE = "Der Wert enthält ein unzulässiges Steuerzeichen."
+EMPTY_MESSAGE = "Bitte einen Wert angeben oder den Parameter weglassen."
+BOOLEAN_MESSAGE = "Bitte true oder false angeben."
+BOOLEAN_WORDS = frozenset({"true", "false", "1", "0"})
+# Filters whose parameter is a free string in the schema: an empty value is a valid string there.
+STRING_FILTERS = (filters.CharFilter, filters.ModelChoiceFilter, filters.ModelMultipleChoiceFilter)
+
+
+def raw_value_error(filter_: filters.Filter, values: list[str]) -> str | None:
+    """What is wrong with the raw query values of a typed filter, before django-filter reads them.
+
+    django-filter treats ``?date_to=``, ``?kind=`` or ``?joint=vielleicht`` as "no filter" and
+    answers every record; a client that made a mistake must hear about it instead (400).
+    """
+    if isinstance(filter_, filters.BooleanFilter):
+        if any(value.strip().lower() not in BOOLEAN_WORDS for value in values):
+            return BOOLEAN_MESSAGE
+    elif not isinstance(filter_, STRING_FILTERS) and any(not value.strip() for value in values):
+        return EMPTY_MESSAGE
+    return None
 
 
 class ValidatedFilterSet(filters.FilterSet):
@@ -110,19 +134,22 @@ class ValidatedFilterSet(filters.FilterSet):
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
         # PostgreSQL rejects NUL characters in any query; lookups of codes (category,
-        # authority) would send them there before the form could object.
-        self.nul_errors = ErrorDict()
+        # authority) would send them there before the form could object. Empty or unreadable
+        # values of typed filters are refused here too (django-filter would ignore them).
+        self.raw_errors = ErrorDict()
         for key in data or {}:
             values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
             if any("\x00" in str(value) for value in values):
-                self.nul_errors[key] = ErrorList([forms.ValidationError(NUL_MESSAGE, code="null_characters")])
+                self.raw_errors[key] = ErrorList([forms.ValidationError(NUL_MESSAGE, code="null_characters")])
+            elif key in self.filters and (message := raw_value_error(self.filters[key], list(values))):
+                self.raw_errors[key] = ErrorList([forms.ValidationError(message, code="invalid")])
 
     def is_valid(self) -> bool:
-        return not self.nul_errors and super().is_valid()
+        return not self.raw_errors and super().is_valid()
 
     @property
     def errors(self) -> ErrorDict:
-        return self.nul_errors or super().errors
+        return self.raw_errors or super().errors
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         return self.apply(self.form.cleaned_data, queryset)

@@ -281,8 +281,16 @@ class MeasureListField(serializers.Field):
 class MeasureSerializer(serializers.ModelSerializer):
     type_label = serializers.CharField(source="get_type_display", read_only=True)
     authority = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    taken_by = serializers.PrimaryKeyRelatedField(read_only=True)
+    taken_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    # Empty for the measure types that have no kind of seizure or help offered: the schema
+    # says so (schemathesis found "" answered where only the enum values were documented).
+    seizure_kind = serializers.ChoiceField(
+        choices=Measure.SeizureKind.choices, allow_blank=True, read_only=True
+    )
+    referral_service = serializers.ChoiceField(
+        choices=Measure.ReferralService.choices, allow_blank=True, read_only=True
+    )
     person = serializers.SerializerMethodField(
         help_text="Pseudonym der Person; nur für operative Rollen der erfassenden Behörde."
     )
@@ -405,8 +413,8 @@ class CategoryRuleSerializer(serializers.ModelSerializer):
 
 class IncidentSerializer(serializers.ModelSerializer):
     authority = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True)
-    patrol = serializers.PrimaryKeyRelatedField(read_only=True)
+    recorded_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    patrol = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
     category_rule = CategoryRuleSerializer(read_only=True, allow_null=True)
@@ -533,7 +541,7 @@ class IncidentCreateSerializer(serializers.Serializer):
 class ShiftSerializer(serializers.ModelSerializer):
     authority = serializers.SlugRelatedField(slug_field="code", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    lead = serializers.PrimaryKeyRelatedField(read_only=True)
+    lead = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     patrol_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -595,7 +603,7 @@ class PatrolMemberSerializer(serializers.Serializer):
 class PatrolSerializer(serializers.ModelSerializer):
     authority = serializers.SlugRelatedField(slug_field="code", read_only=True)
     shift = serializers.PrimaryKeyRelatedField(read_only=True)
-    area = serializers.PrimaryKeyRelatedField(read_only=True)
+    area = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     clothing_label = serializers.CharField(source="get_clothing_display", read_only=True)
     members = PatrolMemberSerializer(source="memberships", many=True, read_only=True)
 

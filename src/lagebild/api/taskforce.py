@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -36,6 +36,7 @@ from lagebild.taskforce.models import (
 from lagebild.taskforce.progress import STATUS_LABELS
 
 from .base import ROLE_DENIED, ScopedAPIMixin
+from .errors import Conflict
 from .views import ERRORS, READ_ERRORS
 
 LIST_ERRORS = {code: ERRORS[code] for code in (401, 403)}
@@ -219,8 +220,23 @@ class RecommendationSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    target = serializers.CharField(help_text="Kürzel des Zielzustands, z. B. submitted, approved, rejected.")
+    target = serializers.ChoiceField(
+        choices=[], help_text="Kürzel des Zielzustands, z. B. submitted, approved, rejected."
+    )
     rationale = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The states of the configured workflow: an unknown state is a bad request (400), a known
+        # one that the recommendation cannot reach from where it stands is a conflict (409).
+        flow = selectors.workflow()
+        self.fields["target"].choices = [(state.code, state.label) for state in flow.states]
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "10:00:00"})
+class LocalTimeField(serializers.TimeField):
+    """Time of day in the city's local time, without offset ("10:00:00"). OpenAPI's "time" format
+    (RFC 3339) would demand an offset, which a wall-clock time of a meeting does not have."""
 
 
 class FrozenFigureSerializer(serializers.Serializer):
@@ -267,6 +283,7 @@ class MeetingSerializer(serializers.ModelSerializer):
     decisions = DecisionSerializer(many=True, read_only=True)
     actions = ActionItemSerializer(many=True, read_only=True)
     attendees = serializers.SerializerMethodField()
+    starts_at = LocalTimeField()
 
     class Meta:
         model = Meeting
@@ -391,13 +408,28 @@ class RecommendationViewSet(TaskForceViewSet):
     @extend_schema(
         summary="Schritt im Ablauf ausführen",
         request=TransitionSerializer,
-        responses={200: RecommendationSerializer, **{code: ERRORS[code] for code in (400, 401, 403, 404)}},
+        responses={
+            200: RecommendationSerializer,
+            **{code: ERRORS[code] for code in (400, 401, 403, 404)},
+            409: OpenApiResponse(description="Aus dem aktuellen Zustand führt kein Schritt dorthin."),
+        },
     )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: int | None = None) -> Response:
         recommendation = self.get_object()
         payload = TransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        flow = selectors.workflow()
+        target = payload.validated_data["target"]
+        if flow.transition(recommendation.state, target) is None:
+            raise Conflict(
+                {
+                    "target": [
+                        f"Von „{flow.label(recommendation.state)}“ führt kein Schritt nach "
+                        f"„{flow.label(target)}“."
+                    ]
+                }
+            )
         try:
             updated = services.recommendation_transition(
                 recommendation,

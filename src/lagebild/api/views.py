@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
@@ -32,6 +33,7 @@ from lagebild.geo.selectors import area_list
 from . import filters, schema  # noqa: F401  (registers the schema extension)
 from . import serializers as s
 from .base import RolePermission, ScopedAPIMixin, empty_queryset
+from .errors import Conflict
 
 ERRORS = {
     400: OpenApiResponse(description="Ungültige Eingabe; Meldungen je Feld."),
@@ -39,6 +41,7 @@ ERRORS = {
     403: OpenApiResponse(description="Die Rolle erlaubt diese Aktion nicht."),
     404: OpenApiResponse(description="Nicht gefunden oder für Ihre Behörde nicht sichtbar."),
 }
+CONFLICT = OpenApiResponse(description="Passt nicht zum aktuellen Stand (z. B. Streife schon begonnen).")
 READ_ERRORS = {code: ERRORS[code] for code in (401, 404)}
 LIST_ERRORS = {code: ERRORS[code] for code in (400, 401)}
 # Data minimisation (issue 13): single records only for roles that work with them.
@@ -500,13 +503,20 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
             data=request.data, context={**self.get_serializer_context(), "patrol": patrol}
         )
         serializer.is_valid(raise_exception=True)
-        patrol = operation(user=request.user, patrol=patrol, at=serializer.validated_data.get("at"))
+        try:
+            patrol = operation(user=request.user, patrol=patrol, at=serializer.validated_data.get("at"))
+        except DjangoValidationError as exc:
+            # Started twice, or ended before it began: the patrol's state, not the input, is at fault.
+            started = patrol.actual_start is not None
+            if started == (operation is services.patrol_start):
+                raise Conflict(exc.message_dict) from exc
+            raise
         return self._patrol_response(patrol)
 
     @extend_schema(
         summary="Streife beginnen",
         request=s.PatrolTimeSerializer,
-        responses={200: s.PatrolSerializer, **ERRORS},
+        responses={200: s.PatrolSerializer, **ERRORS, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def start(self, request: Request, pk: str | None = None) -> Response:
@@ -515,7 +525,7 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
     @extend_schema(
         summary="Streife beenden",
         request=s.PatrolTimeSerializer,
-        responses={200: s.PatrolSerializer, **ERRORS},
+        responses={200: s.PatrolSerializer, **ERRORS, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def end(self, request: Request, pk: str | None = None) -> Response:
@@ -559,7 +569,10 @@ class AreaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet)
     def _include_geometry(self) -> bool:
         if self.action == "retrieve":
             return True
-        return self.request.query_params.get("geometry", "").strip().lower() in {"1", "true", "ja", "yes"}
+        values = {value.strip().lower() for value in self.request.query_params.getlist("geometry")}
+        if values - {"1", "true", "ja", "yes", "0", "false", "nein", "no"}:
+            raise serializers.ValidationError({"geometry": ["Bitte true oder false angeben."]})
+        return bool(values & {"1", "true", "ja", "yes"})
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "include_geometry": self._include_geometry()}
