@@ -208,11 +208,12 @@ def now() -> dt.datetime:
 
 @pytest.fixture(autouse=True)
 def access_hardening_off(request, settings) -> None:
-    """Ordinary tests log in with a password only and are not throttled (lagebild.accounts).
+    """Ordinary tests log in with a password only, keep their session however far the clock
+    moves, and are not throttled (lagebild.accounts).
 
     The ~140 ``client.login``/``force_login`` calls and the browser tests' form login stay
-    as they are. Tests of the second factor and of throttling take the ``two_factor_on`` /
-    ``throttling_on`` fixtures (tests/test_accounts_*.py), which restore production's values;
+    as they are. Tests of these rules take the ``two_factor_on`` / ``session_limits_on`` /
+    ``throttling_on`` fixtures (tests/test_accounts_*.py), which keep production's values;
     login lockout (django-axes) stays on everywhere: only ``Client.login()``, which passes no
     request, skips it.
     """
@@ -223,7 +224,16 @@ def access_hardening_off(request, settings) -> None:
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {"user": None, "anon": None},
         }
+    if "session_limits_on" not in request.fixturenames:
+        # Tests that move the clock by hours keep their login; tests/test_accounts_sessions.py
+        # checks the 30-minute idle and 12-hour limits.
+        settings.LAGEBILD_SESSION_IDLE_MINUTES = settings.LAGEBILD_SESSION_MAX_MINUTES = 10 * 366 * 24 * 60
     settings.LAGEBILD_LOGIN_WITHOUT_REQUEST = True
+
+
+@pytest.fixture
+def session_limits_on() -> None:
+    """Production's session limits (see ``access_hardening_off``)."""
 
 
 @pytest.fixture

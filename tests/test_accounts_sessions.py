@@ -13,6 +13,8 @@ from lagebild.accounts.sessionlimits import LOGIN_AT
 
 PASSWORD = "geheim-123"
 
+pytestmark = pytest.mark.usefixtures("session_limits_on")
+
 
 def _logged_in(username: str) -> Client:
     client = Client()
