@@ -8,7 +8,10 @@ tests/e2e/test_security_headers.py.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -195,3 +198,29 @@ def test_template_has_no_inline_script_or_event_handler(template):
         )
     assert EVENT_HANDLER.search(text) is None, f"on…= event handler in {template.name}"
     assert JS_URL.search(text) is None, f"javascript: URL in {template.name}"
+
+
+# --- X-Forwarded-Proto only behind a declared proxy ----------------------------------------
+
+
+def _settings_value(tmp_path: Path, name: str, **env: str) -> str:
+    code = f"import lagebild.settings as s; print(repr(getattr(s, {name!r}, None)))"
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("LAGEBILD_TRUSTED")}
+    environment.update({"LAGEBILD_VAR_DIR": str(tmp_path), **env})
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_forwarded_proto_is_trusted_only_with_a_declared_proxy(tmp_path):
+    assert settings.SECURE_PROXY_SSL_HEADER is None
+    assert _settings_value(tmp_path, "SECURE_PROXY_SSL_HEADER") == "None"
+    assert _settings_value(tmp_path, "SECURE_PROXY_SSL_HEADER", LAGEBILD_TRUSTED_PROXY="0") == "None"
+    declared = _settings_value(tmp_path, "SECURE_PROXY_SSL_HEADER", LAGEBILD_TRUSTED_PROXY="10.0.0.5")
+    assert declared == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_a_forged_forwarded_proto_does_not_make_a_request_secure(client, pages_world):
+    response = client.get("/anmelden/", HTTP_X_FORWARDED_PROTO="https")
+    assert "Strict-Transport-Security" not in response  # HSTS is only sent on secure requests
