@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -83,7 +83,7 @@ def _skip(record_type: RecordType, now: dt.datetime, run_row: RetentionRun | Non
         else log.filter(action=DeletionLogEntry.Action.ANONYMISED)
     )
     held = RetentionHold.objects.filter(record_type=record_type.key, until__gt=now)
-    return (done.values("object_id"), held.values("object_id"))
+    return (done.order_by(), held.order_by())
 
 
 def _selected(types: Iterable[str] | None) -> list[RecordType]:
@@ -139,7 +139,11 @@ def run(
                 continue
             period = overrides.get(record_type.key) or record_type.default_retention
             assert period is not None
+            batches = 0
             while True:
+                if batches % STATISTICS_EVERY == 0:
+                    _refresh_statistics()
+                batches += 1
                 with transaction.atomic():
                     due = list(
                         handler.find_due(
@@ -171,6 +175,21 @@ def run(
                     transaction.on_commit(lambda paths=paths: _remove_files(paths))
         _finish(run_row, report)
     return report
+
+
+STATISTICS_EVERY = 20  # batches
+
+
+def _refresh_statistics() -> None:
+    """Fresh planner statistics for the deletion log (PostgreSQL).
+
+    The log grows by thousands of rows within one run; with the statistics of an empty table
+    PostgreSQL joins it by a nested loop without index (measured: 50 s instead of milliseconds
+    per batch at 20,000 logged incidents).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DeletionLogEntry._meta.db_table}")
 
 
 def _start(authority_id: int | None, keys: list[str], now: dt.datetime) -> tuple[RetentionRun, bool]:
@@ -219,6 +238,7 @@ def _dry_run(
     chosen: list[RecordType], *, now: dt.datetime, authority_id: int | None, overrides: dict[str, Retention]
 ) -> RunReport:
     report = RunReport(run_id=None, dry_run=True, authority_id=authority_id)
+    _refresh_statistics()
     for record_type in chosen:
         try:
             handler = handler_for(record_type)

@@ -77,7 +77,10 @@ class DeletionLogEntry(models.Model):
                 name="privacy_anonymised_once_per_record",
             )
         ]
-        indexes = [models.Index(fields=["run", "record_type"])]
+        indexes = [
+            models.Index(fields=["run", "record_type"]),
+            models.Index(fields=["record_type", "object_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.record_type}#{self.object_id} {self.get_action_display()}"
