@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -139,11 +139,7 @@ def run(
                 continue
             period = overrides.get(record_type.key) or record_type.default_retention
             assert period is not None
-            batches = 0
             while True:
-                if batches % STATISTICS_EVERY == 0:
-                    _refresh_statistics()
-                batches += 1
                 with transaction.atomic():
                     due = list(
                         handler.find_due(
@@ -177,37 +173,19 @@ def run(
     return report
 
 
-STATISTICS_EVERY = 20  # batches
-
-
-def _refresh_statistics() -> None:
-    """Fresh planner statistics for the deletion log (PostgreSQL).
-
-    The log grows by thousands of rows within one run; with the statistics of an empty table
-    PostgreSQL joins it by a nested loop without index (measured: 50 s instead of milliseconds
-    per batch at 20,000 logged incidents).
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {DeletionLogEntry._meta.db_table}")
-
-
 def _start(authority_id: int | None, keys: list[str], now: dt.datetime) -> tuple[RetentionRun, bool]:
-    """The unfinished run of the same scope (a crash), or a new one."""
+    """The unfinished run of the same scope and record types (a crash), or a new one."""
     with transaction.atomic():
-        unfinished = (
-            RetentionRun.objects.select_for_update()
-            .filter(finished_at__isnull=True, authority_id=authority_id)
-            .order_by("-started_at", "-id")
-            .first()
+        unfinished = RetentionRun.objects.select_for_update().filter(
+            finished_at__isnull=True, authority_id=authority_id
         )
-        if unfinished is not None:
-            unfinished.resumed_at = now
-            unfinished.save(update_fields=["resumed_at"])
-            return unfinished, True
-        return RetentionRun.objects.create(
-            started_at=now, authority_id=authority_id, record_types=keys
-        ), False
+        for candidate in unfinished.order_by("-started_at", "-id"):
+            if sorted(candidate.record_types) == sorted(keys):
+                candidate.resumed_at = now
+                candidate.save(update_fields=["resumed_at"])
+                return candidate, True
+        fresh = RetentionRun.objects.create(started_at=now, authority_id=authority_id, record_types=keys)
+        return fresh, False
 
 
 def _finish(run_row: RetentionRun, report: RunReport) -> None:
@@ -238,7 +216,6 @@ def _dry_run(
     chosen: list[RecordType], *, now: dt.datetime, authority_id: int | None, overrides: dict[str, Retention]
 ) -> RunReport:
     report = RunReport(run_id=None, dry_run=True, authority_id=authority_id)
-    _refresh_statistics()
     for record_type in chosen:
         try:
             handler = handler_for(record_type)
