@@ -233,3 +233,15 @@ def test_platform_admin_edits_shared_data_with_its_inlines(client, admins, world
     client.force_login(admins["police"])
     page = client.get(reverse("admin:catalog_category_change", args=[begging.pk])).content.decode()
     assert not re.search(r'name="[a-z_]+-0-legal_basis"', page)  # the city's category: read-only
+
+
+def test_platform_change_is_filed_under_the_authority_it_touched(client, admins, polizei):
+    client.force_login(admins["platform"])
+    url = reverse("admin:core_user_change", args=[polizei.pk])
+    assert client.post(url, _user_form(polizei, first_name="Paula")).status_code == 302
+    with unscoped():
+        entry = AuditEvent.objects.get(action=PLATFORM_ACTION)
+    assert entry.authority_id == polizei.authority_id and entry.user == admins["platform"]
+    client.force_login(admins["police"])
+    page = client.get(reverse("admin:core_auditevent_changelist")).content.decode()
+    assert reverse("admin:core_auditevent_change", args=[entry.pk]) in page

@@ -111,10 +111,13 @@ class AuthorityAdminMixin:
         owner = None
         if self.authority_field is not None:
             owner = getattr(obj, f"{self.authority_field.split('__')[0]}_id", None)
+        # Filed under the authority whose data changed, so its administrators and its
+        # data-protection officer see what the platform did to it.
         audit.log(
             PLATFORM_ACTION,
             user=request.user,
             obj=obj,
+            authority=owner,
             change=change,
             object_repr=str(obj)[:200],
             message=message if isinstance(message, (str, list)) else str(message),
