@@ -149,7 +149,15 @@ def verify(
         else:
             anchors.setdefault(item["seq"], []).append(item)
     loads = json.loads
-    prev_seq, prev_id, prev_hash, prev_prev_hash, prev_valid = 0, 0, GENESIS, None, True
+    head = (
+        AuditChainHead.objects.filter(pk=1)
+        .values_list("seq", "entry_hash", "start_seq", "start_hash")
+        .first()
+    )
+    start_seq, start_hash = (head[2], head[3]) if head is not None else (0, GENESIS)
+    # After retention removed the oldest entries the chain starts at the last removed one.
+    prev_seq, prev_id, prev_hash, prev_prev_hash, prev_valid = start_seq, 0, start_hash, None, True
+    pruned_marker: tuple[int, int, str] | None = None  # (seq, start_seq, start_hash) of the last audit.pruned
     seen_anchor: set[int] = set()
     count = 0
     for row in _rows():
@@ -174,6 +182,8 @@ def verify(
         if sqlite:
             at = sqlite_time(at)
         detail_value = {} if detail == "{}" else loads(detail)
+        if action == "audit.pruned":
+            pruned_marker = (seq, detail_value.get("start_seq"), detail_value.get("start_hash"))
         digest = row_hash(
             (
                 seq,
@@ -223,7 +233,23 @@ def verify(
         if progress is not None and count % 500_000 == 0:
             progress(count)
     result.entries, result.last_seq, result.last_hash = count, prev_seq, prev_hash
+    if start_seq and (pruned_marker is None or pruned_marker[1:] != (start_seq, start_hash)):
+        result.add(
+            Problem(
+                "head",
+                start_seq,
+                None,
+                "Kettenanfang ohne passenden Löschvermerk (audit.pruned): Einträge am Anfang entfernt.",
+            )
+        )
     for seq, items in anchors.items():
+        if seq == start_seq and start_seq:
+            for item in items:
+                if item["hash"] != start_hash:
+                    result.add(Problem("anchor", seq, None, f"Anker aus Zeile {item['line']} stimmt nicht."))
+            continue
+        if seq < start_seq:
+            continue  # removed by retention, as the chain records
         if seq not in seen_anchor and seq > 0:
             for item in items:
                 result.add(
@@ -235,9 +261,8 @@ def verify(
                         "die Kette wurde gekürzt oder neu geschrieben.",
                     )
                 )
-    head = AuditChainHead.objects.filter(pk=1).values_list("seq", "entry_hash").first()
     if head is not None:
-        head_seq, head_hash = head
+        head_seq, head_hash = head[0], head[1]
         if prev_seq < head_seq:
             result.add(
                 Problem(

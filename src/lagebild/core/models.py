@@ -139,6 +139,10 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField("Letzte Laufnummer", default=0)
     entry_hash = models.CharField("Letzter Hash", max_length=64)
+    # Where the chain starts after retention removed its oldest entries (core.audit_retention):
+    # the last removed entry's number and hash (0 and the genesis hash while nothing was removed).
+    start_seq = models.BigIntegerField("Gelöscht bis Laufnummer", default=0)
+    start_hash = models.CharField("Hash des zuletzt gelöschten Eintrags", max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = "Protokollkopf"
