@@ -32,7 +32,7 @@ from lagebild.field.models import Incident, Measure, Patrol, PatrolMember, Perso
 from lagebild.privacy import engine, policies
 from lagebild.privacy.handlers import PLACEHOLDER_PREFIX
 from lagebild.privacy.models import DeletionLogEntry, RetentionHold, RetentionRun
-from lagebild.privacy.records import BY_KEY, Retention
+from lagebild.privacy.records import Retention
 from lagebild.taskforce.models import Meeting, TaskForce
 
 from .bodycam_fixtures import *  # noqa: F403
@@ -53,9 +53,11 @@ def counts() -> dict[str, list[tuple]]:
     return result
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path) -> Path:
+    """Photos and the audit anchor file of these tests in a temporary directory."""
     settings.VAR_DIR = tmp_path / "var"
+    settings.LAGEBILD_AUDIT_ANCHOR_FILE = str(tmp_path / "anchors.jsonl")
     return settings.VAR_DIR
 
 
@@ -188,6 +190,7 @@ STARTS: dict[str, Callable[[], list[tuple[int, dt.datetime]]]] = {
     ],
     "api_token": lambda: [(t.pk, t.revoked_at or t.expires_at) for t in ApiToken.objects.all()],
     "bodycam_recording": lambda: [(r.pk, r.delete_after) for r in _recordings()],
+    "audit_entry": lambda: list(AuditEvent.objects.exclude(action="audit.pruned").values_list("pk", "at")),
 }
 
 
@@ -238,6 +241,8 @@ def done(key: str, object_id: int) -> bool:
         return User.objects.get(pk=object_id).username == f"geloescht-{object_id}"
     if key == "api_token":
         return not ApiToken.objects.filter(pk=object_id).exists()
+    if key == "audit_entry":
+        return not AuditEvent.objects.filter(pk=object_id).exists()
     if key == "bodycam_recording":
         return next(r for r in _recordings() if r.pk == object_id).state == "deleted"
     raise AssertionError(key)
@@ -461,17 +466,20 @@ def test_setting_overrides_the_default(holdings, clock, settings):
     assert engine.run(types=["incident"]).total == 2
 
 
-def test_audit_entries_only_through_the_audit_chain(holdings, clock):
-    entries = AuditEvent.objects.count()
+def test_audit_entries_go_from_the_start_of_the_chain_and_verify_still_passes(holdings, clock, city):
+    from lagebild.core import audit_verify
+
+    first = AuditEvent.objects.order_by("seq").first()
     clock.move_to(holdings["now"] + dt.timedelta(days=3 * 366))
-    report = engine.run(types=["audit_entry"])
-    try:
-        engine.handler_for(BY_KEY["audit_entry"])
-    except engine.HandlerUnavailable:
-        assert "audit_entry" in report.skipped
-        assert AuditEvent.objects.count() >= entries  # nothing removed, the run itself is logged
-    else:
-        assert report.counts["audit_entry"]["deleted"] > 0
+    assert (
+        engine.run(types=["audit_entry"], authority_id=city.pk).total == 0
+    )  # one chain: never per authority
+    report = engine.run(types=["audit_entry"], batch_size=7)
+    assert report.counts["audit_entry"]["deleted"] > 7  # several batches
+    assert not AuditEvent.objects.filter(pk=first.pk).exists()
+    assert AuditEvent.objects.filter(action="audit.pruned").exists()
+    result = audit_verify.verify()
+    assert result.ok, [str(p) for p in result.problems]
 
 
 def test_old_anonymise_reports_command_runs_the_engine(holdings, clock):

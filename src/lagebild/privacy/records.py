@@ -385,9 +385,10 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "folgenden Jahres [V]; Frist des § 55 DSG NRW [U], daher einstellbar.",
         visible_to="Datenschutzbeauftragte/r der jeweiligen Behörde; Administration der eigenen Behörde.",
         action=Action.DELETE,
-        rule="Einträge werden gelöscht – nur über das Protokoll-Modul selbst (Hash-Kette, unveränderlich per "
-        "Trigger), das den neuen Kettenanfang verankert; solange es das nicht anbietet, löscht die Software "
-        "keine Protokolleinträge (der Lauf meldet den Typ als übersprungen).",
+        rule="Gelöscht wird nur vom Anfang der Hash-Kette her (das Protokoll-Modul core.audit_retention): "
+        "der neue Kettenanfang steht im Kettenkopf, in einem Eintrag audit.pruned und in der Ankerdatei, "
+        "sodass audit verify weiter prüft. Auf PostgreSQL nur unter der Rolle der Tabelleneigentümerin, "
+        "nie unter der der Web-Anwendung; Läufe für eine einzelne Behörde löschen keine Einträge.",
         handler=f"{_HANDLERS}.AuditEntryHandler",
     ),
     RecordType(
