@@ -155,3 +155,22 @@ def test_start_is_refused_with_a_wrong_setting():
         "Aufbewahrungsfristen fehlerhaft" in result.stderr
         and "LAGEBILD_RETENTION['incident']" in result.stderr
     )
+
+
+def test_policies_command_shows_the_effective_periods(settings, db):
+    settings.LAGEBILD_RETENTION = {"incident": "P3Y"}
+    out = StringIO()
+    call_command("retention", "policies", stdout=out)
+    text = out.getvalue()
+    assert "incident                 P3Y (3 Jahre)" in text
+    assert "audit_entry              P1Y (1 Jahr, dann zum Jahresende)" in text
+    assert "analytics_counts         keine (anonym)" in text
+
+
+def test_run_command_refuses_bad_options_in_german(db):
+    with pytest.raises(CommandError, match="Unbekannte Behörde 'mond'"):
+        call_command("retention", "run", "--authority", "mond")
+    with pytest.raises(CommandError, match="Unbekannte Datensatztypen: vorgang"):
+        call_command("retention", "run", "--type", "vorgang")
+    with pytest.raises(CommandError, match="--batch-size muss mindestens 1 sein"):
+        call_command("retention", "run", "--batch-size", "0")
