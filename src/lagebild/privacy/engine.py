@@ -233,7 +233,7 @@ def _dry_run(
     return report
 
 
-def due_dates(now: dt.datetime | None = None) -> dict[str, Retention | None]:
+def due_dates() -> dict[str, Retention | None]:
     """The effective retention of every record type (defaults with the settings applied)."""
     overrides = policies.overrides()
     return {rt.key: overrides.get(rt.key) or rt.default_retention for rt in RECORD_TYPES}

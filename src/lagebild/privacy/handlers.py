@@ -1,8 +1,9 @@
 """What the retention engine does per record type: find what is due, delete or anonymise it.
 
 Every record type in ``records.RECORD_TYPES`` names a handler by dotted path. A handler is
-an object (or a class, instantiated without arguments) with this signature — other apps
-(``lagebild.bodycam``, ``lagebild.sharing``) may provide their own::
+an object (or a class, instantiated without arguments) with this signature. Other apps may
+provide their own (``lagebild.core.audit_retention.handler`` does, for the audit chain); the
+bodycam and sharing handlers live here and delete through those apps' own code::
 
     class Handler:
         action: str   # "deleted" or "anonymised"

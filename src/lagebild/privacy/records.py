@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -146,7 +146,6 @@ class RecordType:
     # Set elsewhere (the app's own setting), not by LAGEBILD_RETENTION.
     configured_by: str = ""
     regime_note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def default_retention(self) -> Retention | None:
