@@ -298,7 +298,7 @@ if LAGEBILD_TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # --- end security headers ----------------------------------------------------------------
 
-# --- Access hardening (issue 13, lagebild.accounts; docs/security.md) ------------------------
+# --- Access hardening (issue 13, lagebild.accounts; docs/access.md) --------------------------
 # Two-factor login (TOTP, recovery codes) for every account. Switching it off is for demo and
 # development only: with DEBUG off the setting is refused, not silently ignored.
 LAGEBILD_TWO_FACTOR_REQUIRED = env_bool("LAGEBILD_TWO_FACTOR_REQUIRED", True)
