@@ -245,3 +245,16 @@ def test_platform_change_is_filed_under_the_authority_it_touched(client, admins,
     client.force_login(admins["police"])
     page = client.get(reverse("admin:core_auditevent_changelist")).content.decode()
     assert reverse("admin:core_auditevent_change", args=[entry.pk]) in page
+
+
+def test_no_admin_page_shows_a_second_factor_secret(client, make_user, city):
+    root = make_user("root", city, Role.ADMIN, is_staff=True, is_superuser=True)
+    client.force_login(root)
+    for path in [
+        "/admin/otp_totp/totpdevice/",
+        "/admin/otp_static/staticdevice/",
+        "/admin/otp_totp/totpdevice/1/qrcode/",
+    ]:
+        response = client.get(path)
+        assert response.status_code in (302, 404), path
+    assert "otp_totp" not in client.get("/admin/").content.decode()

@@ -103,6 +103,34 @@ class UserAdmin(AuthorityAdminMixin, BaseUserAdmin):
         super().save_model(request, obj, form, change)
 
 
+def _unregister_second_factor_devices() -> None:
+    """No admin pages for TOTP and recovery-code devices.
+
+    django-otp's device admin shows a device's secret (configuration page, QR code) to whoever
+    may view it, which would let an administrator copy a user's second factor, and it is not
+    administered per authority. Users enrol and renew on /konto/; a lost device is reset with
+    ``lagebild two-factor-reset USER``. The plugins' admin modules are imported here first so
+    that Django's autodiscovery, which imports them again later, finds them already undone.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for app_label, module in [
+        ("otp_totp", "django_otp.plugins.otp_totp"),
+        ("otp_static", "django_otp.plugins.otp_static"),
+    ]:
+        if not apps.is_installed(module):
+            continue
+        import_module(f"{module}.admin")
+        for model in apps.get_app_config(app_label).get_models():
+            if admin.site.is_registered(model):
+                admin.site.unregister(model)
+
+
+_unregister_second_factor_devices()
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(AuthorityAdminMixin, admin.ModelAdmin):
     """Read-only: administrators read the entries of their own authority."""
