@@ -98,6 +98,18 @@ def test_setup_db_roles_is_repeatable_and_refuses_odd_names(entries):
     call_command("setup-db-roles", "--role", "lagebild_test_app", "--nologin")
     with pytest.raises(CommandError):
         call_command("setup-db-roles", "--role", 'x"; DROP TABLE core_user; --')
+    with pytest.raises(CommandError, match="Unbekannte Tabelle"):
+        call_command("setup-db-roles", "--role", "lagebild_test_app", "--append-only", "gibt_es_nicht")
+    # Other apps' append-only tables lose UPDATE and DELETE the same way.
+    call_command(
+        "setup-db-roles", "--role", "lagebild_test_app", "--nologin", "--append-only", "core_authority"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT has_table_privilege('lagebild_test_app', 'core_authority', 'INSERT'), "
+            "has_table_privilege('lagebild_test_app', 'core_authority', 'UPDATE')"
+        )
+        assert cursor.fetchone() == (True, False)
 
 
 def test_a_role_granted_update_by_mistake_is_still_stopped_by_the_trigger(entries):

@@ -21,12 +21,15 @@ from lagebild.core.models import AuditChainHead, AuditEvent
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def append_only_tables() -> list[str]:
-    """Tables whose rows the application may add but never change or remove."""
-    return [AuditEvent._meta.db_table]
+def append_only_tables(extra: list[str] | None = None) -> list[str]:
+    """Tables whose rows the application may add but never change or remove: the audit log,
+    and what other apps name (``--append-only``, e.g. a custody chain)."""
+    return [AuditEvent._meta.db_table, *(extra or [])]
 
 
-def grant_statements(role: str, *, password: str | None, login: bool) -> list[tuple[str, list]]:
+def grant_statements(
+    role: str, *, password: str | None, login: bool, append_only: list[str] | None = None
+) -> list[tuple[str, list]]:
     quoted = connection.ops.quote_name(role)
     statements: list[tuple[str, list]] = []
     with connection.cursor() as cursor:
@@ -48,7 +51,7 @@ def grant_statements(role: str, *, password: str | None, login: bool) -> list[tu
         (f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}", []),
         (f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}", []),
     ]
-    for table in append_only_tables():
+    for table in append_only_tables(append_only):
         statements.append(
             (f"REVOKE UPDATE, DELETE, TRUNCATE ON {connection.ops.quote_name(table)} FROM {quoted}", [])
         )
@@ -74,6 +77,13 @@ class Command(BaseCommand):
             "leer: Passwort unverändert",
         )
         parser.add_argument("--nologin", action="store_true", help="Rolle ohne Anmelderecht (Gruppenrolle)")
+        parser.add_argument(
+            "--append-only",
+            action="append",
+            default=[],
+            metavar="TABELLE",
+            help="weitere Tabelle, die die Anwendung nur lesen und ergänzen darf (mehrfach möglich)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="nur die SQL-Befehle ausgeben")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -87,7 +97,13 @@ class Command(BaseCommand):
                 "Die Anwendungsrolle muss eine andere sein als die Eigentümerrolle der Tabellen."
             )
         password = os.environ.get(options["password_env"], "") or None
-        statements = grant_statements(role, password=password, login=not options["nologin"])
+        tables = set(connection.introspection.table_names())
+        unknown = [t for t in options["append_only"] if t not in tables]
+        if unknown:
+            raise CommandError(f"Unbekannte Tabelle: {', '.join(unknown)}")
+        statements = grant_statements(
+            role, password=password, login=not options["nologin"], append_only=options["append_only"]
+        )
         if options["dry_run"]:
             for sql, params in statements:
                 self.stdout.write((sql % tuple("'…'" for _ in params)) + ";")
