@@ -119,7 +119,9 @@ def test_far_dates_in_filters_are_moved_to_the_nearest_end(world, kod, now):
 
 def test_starting_a_patrol_twice_is_a_conflict(world, kod_lead, kod):
     with authority_scope(kod_lead.authority):
-        shift = services.shift_create(user=kod_lead, date=timezone.localdate(), kind="early")
+        # Yesterday's early shift: its start lies in the past at any time of day the suite runs.
+        yesterday = timezone.localdate() - dt.timedelta(days=1)
+        shift = services.shift_create(user=kod_lead, date=yesterday, kind="early")
         patrol = services.patrol_create(user=kod_lead, shift=shift, name="Nord", members=[kod])
     client = token_client(kod)
     at = (patrol.planned_start + dt.timedelta(minutes=5)).isoformat()
