@@ -109,3 +109,15 @@ def test_forwarded_address_counts_only_behind_a_declared_proxy(client, kod, inci
     )
     # Without a proxy the header is the client's word; behind it, the address the proxy added.
     assert addresses == ["10.0.0.2", "198.51.100.9"]
+
+
+def test_anonymous_citizen_leaves_no_address_in_the_log(rf, kod):
+    from lagebild.core import audit
+
+    request = rf.post("/melden/", REMOTE_ADDR="203.0.113.99")
+    entry = audit.log("citizen.report.created", object_type="citizen.report", object_id=1, request=request)
+    assert (entry.channel, entry.ip) == ("web", "")
+    staff = audit.log(
+        "field.incident.viewed", user=kod, object_type="field.incident", object_id=1, request=request
+    )
+    assert staff.ip == "203.0.113.99"

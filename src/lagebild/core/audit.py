@@ -127,7 +127,10 @@ def log(
             object_id=str(object_id if object_id is not None else "")[:40],
             purpose=(purpose or "")[:200],
             channel=channel_of(request),
-            ip=client_ip(request) if request is not None else "",
+            # Staff's and login attempts' addresses; never a citizen's (anonymous reports stay so).
+            ip=client_ip(request)
+            if request is not None and (real_user or action.startswith("auth."))
+            else "",
             detail=normalise_detail(detail),
         )
     )
