@@ -545,3 +545,25 @@ def test_small_batches_page_past_held_and_done_records(world, kod_lead, clock):
         assert Incident.objects.get(pk=held).description == "Text 4"
         assert set(Incident.objects.filter(description="").values_list("pk", flat=True)) == set(ids) - {held}
     assert engine.run(types=["incident"], batch_size=2).total == 0
+
+
+def test_an_id_given_again_after_a_deletion_names_a_new_record(world, kod_lead, clock):
+    """Imports that number from MAX(id)+1 (the demo on SQLite) give a deleted record's id again."""
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(hours=2)
+    with authority_scope(kod_lead.authority):
+        first = field_services.incident_create(
+            user=kod_lead, category=world["categories"]["begging"], occurred_at=start,
+            lat=INSIDE[0], lon=INSIDE[1], description="erste",
+        )  # fmt: skip
+    clock.move_to(start + dt.timedelta(days=3 * 366))
+    assert engine.run(types=["incident"]).total == 1
+    with unscoped():
+        row = Incident.objects.get(pk=first.pk)
+        Incident.objects.filter(pk=first.pk).delete()
+        row.description, row.occurred_at = "zweite", start + dt.timedelta(days=1)
+        row.save(force_insert=True)  # the same id for another record
+    assert engine.run(types=["incident"]).total == 1
+    with unscoped():
+        assert Incident.objects.get(pk=first.pk).description == ""
+    assert DeletionLogEntry.objects.filter(record_type="incident", object_id=first.pk).count() == 2
+    assert engine.run(types=["incident"]).total == 0

@@ -4,7 +4,7 @@ For every record type with a retention (``records.RECORD_TYPES``), its handler f
 due and deletes or anonymises it in committed batches; each batch writes its entries to the
 deletion log in the same transaction. So:
 
-* idempotent: what is logged as anonymised is skipped, what is deleted is gone;
+* idempotent: what is anonymised is recognised by its state and skipped, what is deleted is gone;
 * resumable: a run that dies midway keeps its committed batches; the next start continues the
   unfinished run (same run id) and nothing is counted twice;
 * the analytics count tables stay as they are: handlers anonymise counted records and keep
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -75,15 +75,15 @@ def handler_for(record_type: RecordType) -> Any:
 
 
 def _skip(record_type: RecordType, now: dt.datetime, run_row: RetentionRun | None = None) -> tuple[Any, ...]:
-    """Object ids not to touch: already anonymised, held past their retention, done in this run."""
-    log = DeletionLogEntry.objects.filter(record_type=record_type.key)
-    done = (
-        log.filter(Q(action=DeletionLogEntry.Action.ANONYMISED) | Q(run=run_row))
-        if run_row
-        else log.filter(action=DeletionLogEntry.Action.ANONYMISED)
-    )
-    held = RetentionHold.objects.filter(record_type=record_type.key, until__gt=now)
-    return (done.order_by(), held.order_by())
+    """Object ids not to touch: held past their retention, or already done in this run.
+
+    Records anonymised by earlier runs are recognised by the handlers from their state, not
+    from the log: an id may be given again to a new record after a deletion.
+    """
+    held = RetentionHold.objects.filter(record_type=record_type.key, until__gt=now).order_by()
+    if run_row is None:
+        return (held,)
+    return (held, DeletionLogEntry.objects.filter(run=run_row, record_type=record_type.key).order_by())
 
 
 def _selected(types: Iterable[str] | None) -> list[RecordType]:
@@ -158,6 +158,7 @@ def run(
                             run=run_row,
                             record_type=record_type.key,
                             object_id=int(d.object_id),
+                            record_start=getattr(d, "start", None),
                             authority_id=d.authority_id,
                             action=action,
                             due_at=d.due_at,

@@ -12,8 +12,9 @@ bodycam and sharing handlers live here and delete through those apps' own code::
                      skip: Sequence[QuerySet], limit: int | None) -> Iterable[Due]:
             '''Records due at ``now`` (due_at <= now), oldest first, at most ``limit``.
             ``authority_id``: only that authority's records (None: all). ``skip``: querysets
-            of rows with an integer ``object_id`` not to return (already anonymised, on hold,
-            done in this run), e.g. ``q.filter(object_id__in=ids)`` per page of candidates.
+            of rows with an integer ``object_id`` not to return (on hold, done in this run),
+            e.g. ``q.filter(object_id__in=ids)`` per page of candidates. Records anonymised
+            in earlier runs must not be returned again: recognise them by their state.
             A handler is used for one run: it may keep a cursor between calls.'''
 
         def apply(self, due: Sequence[Due], *, now: datetime) -> Iterable[Path] | None:
@@ -38,7 +39,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -56,6 +57,10 @@ class Due:
     object_id: str
     authority_id: int | None
     due_at: dt.datetime
+    # What the retention counts from. With the id it names the record in the deletion log: an
+    # id given again to a new record after a deletion (SQLite, imports that number from MAX+1)
+    # is then not mistaken for the record anonymised before.
+    start: dt.datetime | None = None
 
 
 def _loose_cutoff(now: dt.datetime, retention: Retention) -> dt.datetime:
@@ -74,6 +79,14 @@ class ModelHandler:
     start_is_date = False
     authority_path: str | None = "authority_id"
     id_field = "pk"  # the integer that names a record in the deletion log
+    # Rows that already look anonymised (``done``), confirmed per row by ``looks_done`` over
+    # ``check_fields``: a run skips them, so a repeated or resumed run does nothing twice and
+    # an id given again to a new record (SQLite, imports numbering from MAX+1) is still handled.
+    done: Q | None = None
+    check_fields: tuple[str, ...] = ()
+
+    def looks_done(self, values: dict[str, Any]) -> bool:
+        return True
 
     def __init__(self) -> None:
         self._after: tuple[Any, int] | None = None  # keyset cursor within one run
@@ -119,10 +132,15 @@ class ModelHandler:
             if self.authority_path
             else models.Value(None, output_field=models.BigIntegerField())
         )
+        maybe_done = (
+            models.Case(models.When(self.done, then=True), default=False, output_field=models.BooleanField())
+            if self.done is not None
+            else models.Value(False, output_field=models.BooleanField())
+        )
         base = (
-            qs.annotate(_authority=authority)
+            qs.annotate(_authority=authority, _maybe_done=maybe_done)
             .order_by("_start", self.id_field)
-            .values_list(self.id_field, "_authority", "_start")
+            .values_list(self.id_field, "_authority", "_start", "_maybe_done", *self.check_fields)
         )
         chunk_size = max(limit or 0, CHUNK)
         handed_out = 0
@@ -144,7 +162,7 @@ class ModelHandler:
             skipped: set[int] = set()
             for rows_to_skip in skip:
                 skipped.update(rows_to_skip.filter(object_id__in=ids).values_list("object_id", flat=True))
-            for pk, authority_id_of_row, stored_start in rows:
+            for pk, authority_id_of_row, stored_start, maybe_done, *checked in rows:
                 start = stored_start
                 if self.start_is_date:
                     start = dt.datetime.combine(stored_start, dt.time(0), tzinfo=zone)
@@ -154,7 +172,9 @@ class ModelHandler:
                 self._after = (stored_start, pk)
                 if pk in skipped:
                     continue
-                yield Due(str(pk), authority_id_of_row, due_at)
+                if maybe_done and self.looks_done(dict(zip(self.check_fields, checked, strict=True))):
+                    continue
+                yield Due(str(pk), authority_id_of_row, due_at, start)
                 handed_out += 1
                 if limit is not None and handed_out >= limit:
                     return
@@ -196,9 +216,19 @@ def _coarsen(queryset: QuerySet, ids: list[int]) -> None:
             queryset.filter(pk__in=pks).update(lat=lat, lon=lon, x_utm=x, y_utm=y)
 
 
+def _at_cell_centre(values: dict[str, Any]) -> bool:
+    centre = _cell_centre(values["h3_cell"])
+    return centre is None or values["lat"] is None or (values["lat"], values["lon"]) == centre[:2]
+
+
 class IncidentHandler(ModelHandler):
     model_label = "field.Incident"
     start = "occurred_at"
+    done = Q(description="", address_text="", external_id="", recorded_by__isnull=True)
+    check_fields = ("lat", "lon", "h3_cell")
+
+    def looks_done(self, values: dict[str, Any]) -> bool:
+        return _at_cell_centre(values)
 
     def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
         incidents = self.model()._default_manager
@@ -210,6 +240,7 @@ class IncidentHandler(ModelHandler):
 class MeasureHandler(ModelHandler):
     model_label = "field.Measure"
     start = "taken_at"
+    done = Q(person__isnull=True, note="", taken_by__isnull=True)
 
     def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
         self.model()._default_manager.filter(pk__in=self.ids(due)).update(person=None, note="", taken_by=None)
@@ -231,6 +262,7 @@ class PersonHandler(ModelHandler):
 class ShiftHandler(ModelHandler):
     model_label = "field.Shift"
     start = "ends_at"
+    done = Q(note="", lead__isnull=True)
 
     def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
         self.model()._default_manager.filter(pk__in=self.ids(due)).update(note="", lead=None)
@@ -267,6 +299,15 @@ def placeholder_users(authority_id: int, count: int) -> list[Any]:
 class PatrolHandler(ModelHandler):
     model_label = "field.Patrol"
     start = "planned_start"
+
+    @property
+    def done(self) -> Q:  # type: ignore[override]
+        from lagebild.field.models import PatrolMember
+
+        real_members = PatrolMember.objects.filter(patrol=OuterRef("pk")).exclude(
+            user__username__startswith=PLACEHOLDER_PREFIX
+        )
+        return ~Q(Exists(real_members))
 
     def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
         from lagebild.field.models import PatrolMember
@@ -318,6 +359,14 @@ class ReporterContactHandler(ModelHandler):
 class ReportContentHandler(ModelHandler):
     model_label = "citizen.Report"
     start = "closed_at"
+    done = Q(
+        description="", address_text="", address_id="", external_id="",
+        reporter_name="", reporter_email="", reporter_phone="",
+    )  # fmt: skip
+    check_fields = ("lat", "lon", "h3_cell", "attributes")
+
+    def looks_done(self, values: dict[str, Any]) -> bool:
+        return not values["attributes"] and _at_cell_centre(values)
 
     def queryset(self) -> QuerySet:
         return super().queryset().filter(_closed())
@@ -364,6 +413,7 @@ class StatusHistoryHandler(ModelHandler):
     model_label = "citizen.StatusChange"
     start = "report__closed_at"
     authority_path = "report__authority_id"
+    done = Q(public_note="", internal_note="", user__isnull=True)
 
     def queryset(self) -> QuerySet:
         from lagebild.citizen.models import CLOSED_STATUSES
@@ -382,6 +432,7 @@ class StatusHistoryHandler(ModelHandler):
 class UserAccountHandler(ModelHandler):
     model_label = "core.User"
     start = Coalesce("last_login", "date_joined")
+    done = Q(username__startswith="geloescht-", first_name="", last_name="", email="", service_number="")
 
     def queryset(self) -> QuerySet:
         return super().queryset().filter(is_active=False).exclude(username__startswith=PLACEHOLDER_PREFIX)
@@ -419,6 +470,11 @@ class MeetingHandler(ModelHandler):
     start = "date"
     start_is_date = True
     authority_path = None  # the task force is joint: only in runs over all authorities
+
+    @property
+    def done(self) -> Q:  # type: ignore[override]
+        attendees = self.model().attendees.through.objects.filter(meeting_id=OuterRef("pk"))
+        return Q(minutes="") & ~Q(Exists(attendees))
 
     def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
         model = self.model()

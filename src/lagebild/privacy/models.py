@@ -44,8 +44,8 @@ class RetentionRun(models.Model):
 class DeletionLogEntry(models.Model):
     """One record deleted or anonymised: which, by which run, when it was due and when it was done.
 
-    Holds no personal data (type and id only); a record is anonymised once, so a resumed or
-    repeated run can never count it twice.
+    Holds no personal data (type, id and the time the retention counted from). A resumed or
+    repeated run skips what is anonymised already (the handlers recognise it by its state).
     """
 
     class Action(models.TextChoices):
@@ -57,6 +57,9 @@ class DeletionLogEntry(models.Model):
     )
     record_type = models.CharField("Datensatztyp", max_length=40, choices=RECORD_TYPE_CHOICES)
     object_id = models.BigIntegerField("Objekt-ID")
+    # What the retention counted from: with the id it names the record, also when a later
+    # record is given the same id after a deletion.
+    record_start = models.DateTimeField("Frist gezählt ab", null=True, blank=True)
     authority = models.ForeignKey(
         Authority, verbose_name="Behörde", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -68,15 +71,6 @@ class DeletionLogEntry(models.Model):
         verbose_name = "Löschprotokoll-Eintrag"
         verbose_name_plural = "Löschprotokoll"
         ordering = ["-done_at", "-id"]
-        constraints = [
-            # A record is anonymised once: the next run skips what is logged here. Deleted
-            # records cannot be found again (an id may name a later record, e.g. a user's new token).
-            models.UniqueConstraint(
-                fields=["record_type", "object_id"],
-                condition=models.Q(action="anonymised"),
-                name="privacy_anonymised_once_per_record",
-            )
-        ]
         indexes = [
             models.Index(fields=["run", "record_type"]),
             models.Index(fields=["record_type", "object_id"]),
