@@ -50,6 +50,9 @@ from lagebild.field import services
 from lagebild.field.measures import MeasureInput
 from lagebild.field.models import Incident, Measure, Patrol, Shift
 from lagebild.geo.models import Area
+from lagebild.sharing import services as sharing
+from lagebild.sharing.catalogue import LegalBasis, Purpose, RecordType
+from lagebild.sharing.models import Transfer
 
 from . import security_matrix as spec
 from .bodycam_fixtures import recordings_dir, upload  # noqa: F401  (fixture)
@@ -254,6 +257,32 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
         "police": token_create(user=polizei, name=f"Token {POLICE_MARKER}").token.pk,
     }
     records["area"] = {"city": world["areas"]["west"].pk}
+    # A criminal complaint handed from the KOD to the police (no marker: its snapshot is
+    # legitimately the police's to read): received by the police, sent by the city.
+    with authority_scope(city.pk):
+        handed = services.incident_create(
+            user=kod_lead,
+            category=cats["drugs"],
+            occurred_at=now - dt.timedelta(hours=1),
+            lat=INSIDE[0],
+            lon=INSIDE[1],
+            description="Übergabe an die Polizei",
+            address_text="Platz von Leeds",
+            measures=[MeasureInput(type="criminal_complaint")],
+        )
+        complaint_ids = list(handed.measures.filter(type="criminal_complaint").values_list("pk", flat=True))
+        transfer = sharing.transfer_create(
+            user=kod_lead,
+            record_type=RecordType.INCIDENT,
+            record_id=handed.pk,
+            recipient_id=police.pk,
+            purpose=Purpose.CRIMINAL_COMPLAINT,
+            legal_basis=LegalBasis.STPO_158,
+            fields=["location"],
+            measure_ids=complaint_ids,
+        )
+    records["transfer_received"] = {"police": transfer.pk}
+    records["transfer_sent"] = {"city": transfer.pk}
     for kind, model in (("totp_device", TOTPDevice), ("static_device", StaticDevice)):
         for owner, user in (("city", kod), ("police", polizei)):
             device = model.objects.filter(user=user).first() or model.objects.create(user=user, name="Matrix")
@@ -288,6 +317,8 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
         ("audit", AuditEvent),
         ("area", Area),
         ("recording", Recording),
+        ("transfer_received", Transfer),
+        ("transfer_sent", Transfer),
         ("totp_device", TOTPDevice),
         ("static_device", StaticDevice),
     ):
