@@ -77,6 +77,8 @@ class Entry:
     scoped: bool = True
     # Expensive to render (PDF, XLSX, maps): one user per authority and role group only.
     heavy: bool = False
+    # A JSON list of records of this type: no id of the other authority's record may be in it.
+    lists: str = ""
     note: str = ""
 
 
@@ -87,7 +89,7 @@ def E(**kwargs: Any) -> Entry:  # reads like a table
     return Entry(kwargs=kwargs, **options)
 
 
-_OPTIONS = {"roles", "params", "scoped", "heavy", "note"}
+_OPTIONS = {"roles", "params", "scoped", "heavy", "lists", "note"}
 
 OPERATIONAL = (Role.FIELD_OFFICER, Role.SHIFT_LEAD, Role.ADMIN)
 RECORD_READERS = (*OPERATIONAL, Role.ANALYST)
@@ -130,16 +132,18 @@ ROUTES: dict[str, Entry] = {
     "api/v1/": E(),
     "api/^(?P<rest>.*)$": E(rest="gibt-es-nicht/"),
     # --- API v1: records (scoped) ---
-    "api/v1/incidents/": E(roles=RECORD_READERS, params=API_LIST_PARAMS),
+    "api/v1/incidents/": E(roles=RECORD_READERS, params=API_LIST_PARAMS, lists="incident"),
     "api/v1/incidents/<int:pk>/": E(pk="@incident", roles=RECORD_READERS),
-    "api/v1/incidents/<int:pk>/measures/": E(pk="@incident", roles=RECORD_READERS),
-    "api/v1/measures/": E(roles=RECORD_READERS, params=({"type": "custody"}, {"page_size": "1"})),
+    "api/v1/incidents/<int:pk>/measures/": E(pk="@incident", roles=RECORD_READERS, lists="measure"),
+    "api/v1/measures/": E(
+        roles=RECORD_READERS, params=({"type": "custody"}, {"page_size": "1"}), lists="measure"
+    ),
     "api/v1/measures/<int:pk>/": E(pk="@measure", roles=RECORD_READERS),
-    "api/v1/patrols/": E(params=({"page_size": "1"},)),
+    "api/v1/patrols/": E(params=({"page_size": "1"},), lists="patrol"),
     "api/v1/patrols/<int:pk>/": E(pk="@patrol"),
     "api/v1/patrols/<int:pk>/end/": E(pk="@patrol", note="POST only"),
     "api/v1/patrols/<int:pk>/start/": E(pk="@patrol", note="POST only"),
-    "api/v1/shifts/": E(params=({"page_size": "1"},)),
+    "api/v1/shifts/": E(params=({"page_size": "1"},), lists="shift"),
     "api/v1/shifts/<int:pk>/": E(pk="@shift"),
     # --- API v1: shared reference data and the task force (not scoped by authority) ---
     "api/v1/areas/": E(),

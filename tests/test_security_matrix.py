@@ -24,6 +24,7 @@ them together.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 from collections import Counter
@@ -377,6 +378,16 @@ def _without(body: str, params: dict[str, str]) -> str:
     return body
 
 
+def _listed_ids(body: str) -> set[int]:
+    """Ids of the records in a JSON list answer (paginated or plain)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return set()
+    rows = data.get("results", []) if isinstance(data, dict) else data
+    return {row["id"] for row in rows if isinstance(row, dict) and isinstance(row.get("id"), int)}
+
+
 def _echo_removed(answer: tuple[int, str, str, str], params: dict[str, str]) -> tuple[int, str, str, str]:
     status, location, content_type, body = answer
     return status, _without(location, params), content_type, _without(body, params)
@@ -463,6 +474,17 @@ def test_authority_matrix(world, make_user, city, police, now, recordings_dir): 
                 for marker in _forbidden_markers(side, role, pattern.route):
                     if marker in _without(body, params):
                         fail(who, label, f"answer contains the marker {marker} of another authority")
+                if entry.lists and side is not None and status == 200:
+                    other_side = "police" if side == "city" else "city"
+                    foreign = {records[entry.lists].get(other_side)} - {None}
+                    listed = _listed_ids(body)
+                    if listed & foreign:
+                        fail(
+                            who,
+                            label,
+                            f"lists {entry.lists} {sorted(listed & foreign)} of the other authority",
+                        )
+                    counted["list checks"] += 1
                 cross_admin = role == Role.PLATFORM_ADMIN and pattern.route.startswith("admin/")
                 if (
                     owner is not None
@@ -532,6 +554,7 @@ def test_authority_matrix(world, make_user, city, police, now, recordings_dir): 
         f"\nAuthority matrix: {len(patterns)} URL patterns, {len(spec.API_OPERATIONS)} API operations, "
         f"{len(clients)} users ({len(ROLES)} roles × 2 authorities + anonymous), owners {OWNERS}: "
         f"{counted['requests']} requests, {counted['not-yours comparisons']} not-yours comparisons, "
+        f"{counted['list checks']} list-id checks, "
         f"{elapsed:.1f} s"
     )
     print("slowest patterns (s):", [(r, round(t, 1)) for r, t in timing.most_common(8)])
