@@ -180,12 +180,14 @@ ROUTES: dict[str, Entry] = {
     "melden/<slug:code>/": E(code="matrix-betteln", scoped=False),
     "melden/<slug:code>/in-der-naehe/": E(code="matrix-betteln", scoped=False),
     # --- citizen reports, back office (scoped) ---
-    "hinweise/": E(params=({"q": POLICE_SEARCH}, {"q": CITY_SEARCH}, {"status": "new"})),
-    "hinweise/punkte.geojson": E(),
+    "hinweise/": E(
+        roles=RECORD_READERS, params=({"q": POLICE_SEARCH}, {"q": CITY_SEARCH}, {"status": "new"})
+    ),
+    "hinweise/punkte.geojson": E(roles=RECORD_READERS),
     "hinweise/neu/": E(),
     "hinweise/streife/": E(),
     "hinweise/statistik/": E(heavy=True),
-    "hinweise/<int:pk>/": E(pk="@report"),
+    "hinweise/<int:pk>/": E(pk="@report", roles=RECORD_READERS),
     "hinweise/<int:pk>/status/": E(pk="@report"),
     "hinweise/<int:pk>/schritt/": E(pk="@report"),
     "hinweise/<int:pk>/zuweisen/": E(pk="@report"),

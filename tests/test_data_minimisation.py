@@ -114,6 +114,38 @@ def test_aggregate_only_roles_get_no_single_incidents(client, records, make_user
     assert not AuditEvent.objects.filter(action="field.incidents.exported", user=user).exists()
 
 
+@pytest.mark.parametrize("role", AGGREGATE_ONLY)
+def test_aggregate_only_roles_see_citizen_report_statistics_not_the_reports(
+    client, records, make_user, city, kod, role
+):
+    from lagebild.citizen import services as intake
+    from lagebild.citizen.models import ServiceType
+
+    service = ServiceType.objects.create(code="laerm-dm", name="Lärm")
+    report = intake.report_create(
+        service=service,
+        channel="phone",
+        entered_by=kod,
+        lat=INSIDE[0],
+        lon=INSIDE[1],
+        description=CITY_TEXT,
+    )
+    user = make_user(f"nur-zahlen-hinweise-{role}", city, role)
+    for url in (
+        reverse("office:queue"),
+        reverse("office:report-points"),
+        reverse("office:patrol-reports"),
+        reverse("office:report-detail", args=[report.pk]),
+        reverse("office:report-detail", args=[report.pk + 1000]),
+    ):
+        status, body = _get(client, user, url)
+        assert status == 403, url
+        assert CITY_TEXT not in body
+    status, body = _get(client, user, reverse("office:statistics"))
+    assert status == 200 and CITY_TEXT not in body
+    assert reverse("office:statistics") in body  # the navigation leads there
+
+
 @pytest.mark.parametrize("role", [Role.LEADERSHIP, Role.TASKFORCE, Role.EXECUTIVE_BOARD])
 def test_aggregate_only_roles_see_the_overview_and_a_coarse_map(client, records, make_user, city, role):
     user = make_user(f"leitung-{role}", city, role)

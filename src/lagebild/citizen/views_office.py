@@ -730,7 +730,7 @@ def patrol_reports(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("citizen.view_reports", raise_exception=True)
+@permission_required("citizen.view_statistics", raise_exception=True)
 @require_GET
 def statistics(request: HttpRequest) -> HttpResponse:
     form = StatsFilterForm(request.GET or None)
