@@ -47,6 +47,7 @@ from lagebild.citizen import services as intake
 from lagebild.citizen.models import Report, ServiceType
 from lagebild.core.models import AuditEvent, Authority, Role, User
 from lagebild.core.scoping import authority_scope, unscoped
+from lagebild.field import selectors as field_selectors
 from lagebild.field import services
 from lagebild.field.measures import MeasureInput
 from lagebild.field.models import Incident, Measure, Patrol, Shift
@@ -405,11 +406,13 @@ def _forbidden_markers(side: str | None, role: str | None, route: str) -> tuple[
     return (POLICE_MARKER,) if side == "city" else (CITY_MARKER,)
 
 
-@pytest.mark.django_db
-def test_authority_matrix(world, make_user, city, police, now, recordings_dir):  # noqa: F811
-    data = seed(world, make_user, city, police, now)
+def run_matrix(
+    data: dict, only: set[str] | None = None, writes: bool = True
+) -> tuple[list[str], Counter, dict]:
+    """Every user × pattern (× owner); ``only`` restricts to some routes. Returns the failures,
+    the counters and the figures for the report."""
     users, records, missing = data["users"], data["records"], data["missing"]
-    patterns = [(p, entry_for(p)) for p in url_patterns()]
+    patterns = [(p, entry_for(p)) for p in url_patterns() if only is None or p.route in only]
     patterns = [(p, e) for p, e in patterns if e is not None]  # missing entries: test above
     # Server errors come back as 500 answers (and are reported), not as exceptions.
     clients: dict[tuple[str, str] | None, Client] = {None: Client(raise_request_exception=False)}
@@ -525,7 +528,7 @@ def test_authority_matrix(world, make_user, city, police, now, recordings_dir): 
 
     # API writes on records: not yours = missing (token-free APIClient, forced authentication).
     for operation, kind in spec.API_OPERATIONS.items():
-        if not kind.startswith("@"):
+        if not writes or not kind.startswith("@"):
             continue
         method, path = operation.split(" ", 1)
         for key, user in users.items():
@@ -557,7 +560,14 @@ def test_authority_matrix(world, make_user, city, police, now, recordings_dir): 
         f"{counted['list checks']} list-id checks, "
         f"{elapsed:.1f} s"
     )
+    figures = {"patterns": len(patterns), "clients": len(clients), "elapsed": elapsed}
     print("slowest patterns (s):", [(r, round(t, 1)) for r, t in timing.most_common(8)])
+    return failures, counted, figures
+
+
+@pytest.mark.django_db
+def test_authority_matrix(world, make_user, city, police, now, recordings_dir):  # noqa: F811
+    failures, _counted, _figures = run_matrix(seed(world, make_user, city, police, now))
     known = [f for f in failures if any(gap in f for gap in spec.KNOWN_GAPS)]
     stale = [gap for gap in spec.KNOWN_GAPS if not any(gap in f for f in failures)]
     if stale:
@@ -566,3 +576,22 @@ def test_authority_matrix(world, make_user, city, police, now, recordings_dir): 
         print(f"{len(known)} known gap(s) (tests/security_matrix.py KNOWN_GAPS):\n" + "\n".join(known))
     real = [f for f in failures if f not in known]
     assert not real, f"{len(real)} leak(s) or inconsistencies:\n" + "\n".join(real[:150])
+
+
+@pytest.mark.django_db
+def test_the_matrix_notices_a_leak(world, make_user, city, police, now, recordings_dir, monkeypatch):  # noqa: F811
+    """Mutation check: with the incident lookup of the detail page unscoped (a bug someone
+    could write), the matrix reports the other authority's incident for every role that may
+    open details, both as 'not yours' differing from 'missing' and as a marker in the page."""
+    data = seed(world, make_user, city, police, now)
+    scoped_get = field_selectors.incident_get
+
+    def leaky_get(pk: int):  # type: ignore[no-untyped-def]
+        with unscoped():
+            return scoped_get(pk)
+
+    monkeypatch.setattr(field_selectors, "incident_get", leaky_get)
+    failures, _counted, _figures = run_matrix(data, only={"feststellungen/<int:pk>/"}, writes=False)
+    leaked_to = {line.split()[0] for line in failures if "differs from 'does not exist'" in line}
+    assert leaked_to == {f"{side}/{role}" for side in ("city", "police") for role in spec.RECORD_READERS}
+    assert any("marker POLIZEIGEHEIMNIS" in line for line in failures if line.startswith("city/"))
