@@ -151,3 +151,12 @@ def test_an_administrator_can_publish_a_category_deliberately(client, tips, cata
     # Published, but still at the configured precision: no location, no description (about people).
     [item] = json.loads(client.get(f"{BASE}/requests/{tips['tip'].public_id}.json").content)
     assert item["lat"] is None and TIP_MARKER not in json.dumps(item)
+
+
+def test_the_decision_is_made_in_the_admin(client, catalogue, make_user, city):
+    admin_user = make_user("stadt-admin-open311", city, "admin", is_staff=True)
+    client.force_login(admin_user)
+    service = catalogue["drogenhandel"]
+    page = client.get(f"/admin/citizen/servicetype/{service.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="public_in_open311"' in page.content.decode()

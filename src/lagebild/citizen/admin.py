@@ -50,7 +50,7 @@ class ServiceTypeAdmin(AuthorityAdminMixin, admin.ModelAdmin):
         "sort_order",
     ]
     list_editable = ["service_level_days", "active", "sort_order"]
-    list_filter = ["group", "acute", "about_people", "publish_precision", "active"]
+    list_filter = ["group", "acute", "about_people", "publish_precision", "public_in_open311", "active"]
     search_fields = ["name", "code", "keywords"]
     inlines = [ServiceAttributeInline]
     fieldsets = (
@@ -71,7 +71,10 @@ class ServiceTypeAdmin(AuthorityAdminMixin, admin.ModelAdmin):
         ),
         ("Bearbeitung", {"fields": ("service_level_days",)}),
         ("Akute Lagen", {"fields": ("acute", "acute_notice")}),
-        ("Datenschutz und offene Daten", {"fields": ("about_people", "publish_precision")}),
+        (
+            "Datenschutz und offene Daten",
+            {"fields": ("about_people", "publish_precision", "public_in_open311")},
+        ),
     )
 
 
