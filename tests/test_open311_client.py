@@ -327,7 +327,7 @@ def test_imported_reports_keep_authority_scoping(fake, services, kod, polizei):
 
 
 def test_round_trip_with_our_own_server(live_server, services, api_client_key):
-    """Our client understands our server (JSON, paging, ids as strings, coarse locations)."""
+    """Our client understands our server (JSON, paging, random public ids, coarse locations)."""
     waste = intake.report_create(
         service=services["waste"], channel="web", lat=INSIDE[0], lon=INSIDE[1], description="Alte Matratze"
     )
@@ -335,8 +335,8 @@ def test_round_trip_with_our_own_server(live_server, services, api_client_key):
     result = import_requests(url)
     assert result.format == "json" and result.created == 1
     with unscoped():
-        copy = Report.objects.get(external_source=url, external_id=str(waste.pk))
+        copy = Report.objects.get(external_source=url, external_id=waste.public_id)
     assert copy.description == "Alte Matratze" and copy.status == waste.status
     import_requests(url)  # now also sees the copy itself, but never duplicates an id
     with unscoped():
-        assert Report.objects.filter(external_source=url, external_id=str(waste.pk)).count() == 1
+        assert Report.objects.filter(external_source=url, external_id=waste.public_id).count() == 1
