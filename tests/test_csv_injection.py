@@ -161,3 +161,18 @@ def test_open_data_csv_guards_names(client, world, kod):
         cells = _cells(response.content.decode("utf-8-sig"), ";")
         _assert_no_formula(cells)
         assert "'" + SUM in cells and "'" + LINK in cells, url
+
+
+def test_audit_log_csv_for_the_data_protection_officer_guards_cells(client, world, kod, make_user, city):
+    """The DPO's CSV extract (``/datenschutz/protokoll/?format=csv``) quotes formula cells too."""
+    from lagebild.core import audit
+    from lagebild.core.models import Role
+
+    dpo = make_user("dsb-csv", city, Role.DATA_PROTECTION_OFFICER)
+    audit.log("test.formula", user=kod, object_type=LINK, note=SUM)
+    client.force_login(dpo)
+    response = client.get("/datenschutz/protokoll/", {"format": "csv"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    cells = _cells(response.content.decode("utf-8-sig"), ";")
+    _assert_no_formula(cells)
+    assert "'" + LINK in cells
