@@ -123,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         default=10_000_000,
         help="stored measures, cockpit on PostgreSQL",
     )
-    parser.add_argument("--audit-entries", type=int, default=5_000_000, help="audit entries for the audit bench")
+    parser.add_argument(
+        "--audit-entries", type=int, default=5_000_000, help="audit entries for the audit bench"
+    )
     parser.add_argument("--kde-points", type=int, default=1_000_000, help="points for the KDE bench")
     parser.add_argument("--gi-cells", type=int, default=100_000, help="cells for the Gi* bench")
     parser.add_argument(

@@ -88,6 +88,13 @@ def test_application_role_cannot_change_entries(entries):
             f"has_table_privilege('lagebild_test_app', '{TABLE}', 'UPDATE')"
         )
         assert cursor.fetchone() == (True, True, True, True, False)
+        # A bodycam recording's chain of custody is append-only for the application as well.
+        cursor.execute(
+            "SELECT has_table_privilege('lagebild_test_app', 'bodycam_custodyevent', 'INSERT'), "
+            "has_table_privilege('lagebild_test_app', 'bodycam_custodyevent', 'UPDATE'), "
+            "has_table_privilege('lagebild_test_app', 'bodycam_custodyevent', 'DELETE')"
+        )
+        assert cursor.fetchone() == (True, False, False)
     assert verify().ok
 
 

@@ -693,6 +693,9 @@ def test_photos_for_staff_with_redaction_and_release(
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert "no-store" in response["Cache-Control"]
+    # Opening a citizen's photo is a logged read of personal data (who, which photo, which report).
+    viewed = AuditEvent.objects.filter(action="citizen.photo.viewed", object_id=str(photo.pk))
+    assert [(entry.user_id, entry.detail["report"]) for entry in viewed] == [(kod.pk, item.pk)]
     redact = reverse("office:photo-redact", args=[item.pk, photo.pk])
     response = client.post(redact, {f"photo{photo.pk}-rectangles": "0, 0, 50, 100"})
     assert response.status_code == 302

@@ -90,7 +90,9 @@ LAGEBILD_SITE_URL = os.environ.get("LAGEBILD_SITE_URL", "").strip().rstrip("/")
 # defaults in docs/data-protection.md); checked at start by lagebild.privacy.
 LAGEBILD_RETENTION = {
     key.strip(): value.strip()
-    for key, _, value in (i.partition("=") for i in os.environ.get("LAGEBILD_RETENTION", "").split(",") if i.strip())
+    for key, _, value in (
+        item.partition("=") for item in os.environ.get("LAGEBILD_RETENTION", "").split(",") if item.strip()
+    )
 }
 ADDR = os.environ.get("LAGEBILD_ADDR", "127.0.0.1:8000")
 CITY_NAME = os.environ.get("LAGEBILD_CITY_NAME", "Dortmund")
@@ -279,7 +281,7 @@ if HTTPS and not DEBUG:
 # from lagebild.core.security_headers; Django's SecurityMiddleware adds HSTS (above),
 # Referrer-Policy, nosniff and Cross-Origin-Opener-Policy.
 from lagebild.core.security_headers import (  # noqa: E402
-    PERMISSIONS_POLICY,
+    PERMISSIONS_POLICY,  # noqa: F401  (a setting: django-permissions-policy reads it from here)
     content_security_policy,
 )
 

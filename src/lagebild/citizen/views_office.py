@@ -635,6 +635,8 @@ def photo_file(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
         handle = photo_path(photo).open("rb")
     except (FileNotFoundError, OSError) as exc:
         raise Http404("Foto nicht gefunden.") from exc
+    # A citizen's photo may show people: every opening is a read of personal data.
+    audit.log("citizen.photo.viewed", user=request.user, obj=photo, request=request, report=report.pk)
     response = FileResponse(handle, content_type=photo.content_type or "image/jpeg")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

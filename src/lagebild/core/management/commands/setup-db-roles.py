@@ -24,7 +24,13 @@ ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 def append_only_tables(extra: list[str] | None = None) -> list[str]:
     """Tables whose rows the application may add but never change or remove: the audit log,
     and what other apps name (``--append-only``, e.g. a custody chain)."""
-    return [AuditEvent._meta.db_table, *(extra or [])]
+    from django.apps import apps
+
+    tables = [AuditEvent._meta.db_table]
+    # A recording's chain of custody outlives the recording itself (the row stays a tombstone).
+    if apps.is_installed("lagebild.bodycam"):
+        tables.append(apps.get_model("bodycam", "CustodyEvent")._meta.db_table)
+    return [*tables, *(extra or [])]
 
 
 def grant_statements(
