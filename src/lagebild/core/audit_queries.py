@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from .csvsafe import guard
 from .models import AuditEvent, User
 
 SCOPE_OWN = "own"
@@ -115,13 +116,11 @@ COLUMNS = (
     "IP-Adresse",
     "Details",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str:
     """A cell a spreadsheet shows as text: one starting like a formula gets an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return guard("" if value is None else str(value))
 
 
 def row_values(event: AuditEvent, authority_names: dict[int, str]) -> list[str]:

@@ -41,6 +41,7 @@ from lagebild.analytics import aggregates
 from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import pick_rule, rules_by_category
 from lagebild.core import audit
+from lagebild.core.csvsafe import FORMULA_START
 from lagebild.core.models import User
 from lagebild.core.scoping import authority_scope
 from lagebild.geo import points
@@ -79,7 +80,6 @@ TRUE_WORDS = frozenset({"1", "ja", "j", "true", "wahr", "yes", "y", "x"})
 FALSE_WORDS = frozenset({"", "0", "nein", "n", "false", "falsch", "no"})
 # Leading characters that spreadsheet programs execute as formulas; the export puts an
 # apostrophe in front of such text cells for Excel, the import takes it off again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 SEIZURE_ALIASES = {
     "bargeld": "cash",
