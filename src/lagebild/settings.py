@@ -129,6 +129,10 @@ INSTALLED_APPS = [
     "lagebild.accounts",
     "lagebild.api",
     "lagebild.privacy",
+    # Production operations: job schedule in the database (django-celery-beat), job runs,
+    # health, metrics, backups (docs/operations.md).
+    "django_celery_beat",
+    "lagebild.ops",
 ]
 
 MIDDLEWARE = [
