@@ -399,6 +399,14 @@ EMAIL_BACKEND = (
 DEFAULT_FROM_EMAIL = os.environ.get("LAGEBILD_FROM_EMAIL", f"Lagebild {CITY_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Background tasks (docs/operations.md). Without a broker, tasks run in the calling process.
+LAGEBILD_BROKER_URL = os.environ.get("LAGEBILD_BROKER_URL", "").strip()
+CELERY_BROKER_URL = LAGEBILD_BROKER_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not LAGEBILD_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
