@@ -1,8 +1,9 @@
 """The Celery application: background tasks and the job schedule (docs/operations.md).
 
 With ``LAGEBILD_BROKER_URL`` set (RabbitMQ ``amqp://…`` or Redis ``redis://…``) tasks go to the
-broker and run in ``lagebild worker`` processes; without it (the embedded default) they run in
-the calling process, so a newcomer needs nothing but Python.
+broker and run in worker processes (``celery -A lagebild worker``); without it (the embedded
+default) they run in the calling process, so a newcomer needs nothing but Python. How tasks are
+declared, sent and retried: :mod:`lagebild.core.tasking`.
 """
 
 import os
@@ -14,3 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lagebild.settings")
 app = Celery("lagebild")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The request-id hand-over (signal handlers) must be connected in every process that sends or
+# runs tasks, also in one that never imports a task module itself.
+import lagebild.core.tasking  # noqa: E402, F401

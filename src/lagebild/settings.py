@@ -136,12 +136,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request id, request metrics and access log (lagebild.ops): around everything, so every
+    # answer is counted and every log line carries the id.
+    "lagebild.ops.middleware.RequestIdMiddleware",
+    "lagebild.ops.middleware.RequestMetricsMiddleware",
     # Security headers (see the "Security headers" block below): outermost, so static files
     # and error pages carry them too.
     "lagebild.core.security_headers.ServerHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # /healthz, /readyz, /metrics: before sessions, CSRF, login, second factor and audit.
+    "lagebild.ops.middleware.OpsEndpointsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Audit log: remembers the request (client address, web or API) for the entries it writes.
     "lagebild.core.audit.AuditContextMiddleware",
@@ -247,8 +253,8 @@ STORAGES = {
     # Hashed, compressed names once `lagebild collectstatic` has run (production); before
     # that (development, tests, demo) WhiteNoise serves the files straight from the finders.
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
+        "BACKEND": "lagebild.ops.staticfiles.StaticFilesStorage"
+        if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -406,10 +412,45 @@ CELERY_TASK_ALWAYS_EAGER = not LAGEBILD_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LAGEBILD_LOG_LEVEL", "WARNING")},
+# A task is acknowledged when done, and handed back if its worker dies (kill -9): it runs again,
+# so every task is idempotent (lagebild.core.tasking). One message at a time per process, so a
+# dying worker takes no others with it. No result backend: tasks write outcomes to the database.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 500
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands an unacknowledged task to another worker only after this many seconds: longer
+# than the longest task (tasking.TIME_LIMIT, 30 min), or a slow task would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("LAGEBILD_BROKER_VISIBILITY_TIMEOUT", "3600"))
 }
+
+# --- Health, metrics, logs (lagebild.ops; docs/operations.md "Health and metrics") ---------
+from lagebild.ops.logging import log_format, logging_config  # noqa: E402
+
+# Logs to standard error; LAGEBILD_LOG_FORMAT=json for JSON lines with the request id.
+LAGEBILD_LOG_FORMAT = log_format(os.environ.get("LAGEBILD_LOG_FORMAT", "text"))
+# One line per request (method, path without query string, status, duration, user id); on by
+# default with JSON logs (then switch off gunicorn's access log), off with text logs.
+LAGEBILD_ACCESS_LOG = env_bool("LAGEBILD_ACCESS_LOG", LAGEBILD_LOG_FORMAT == "json")
+LOGGING = logging_config(
+    log_format=LAGEBILD_LOG_FORMAT,
+    level=os.environ.get("LAGEBILD_LOG_LEVEL", "WARNING").strip().upper() or "WARNING",
+    access_log=LAGEBILD_ACCESS_LOG,
+)
+# /metrics answers only with this bearer token and/or to these addresses (comma-separated
+# addresses or networks); with neither it answers 404.
+LAGEBILD_METRICS_TOKEN = os.environ.get("LAGEBILD_METRICS_TOKEN", "").strip()
+LAGEBILD_METRICS_ALLOWED_IPS = env_list("LAGEBILD_METRICS_ALLOWED_IPS", [])
+for _network in LAGEBILD_METRICS_ALLOWED_IPS:
+    ipaddress.ip_network(_network, strict=False)  # a typo stops the start, not the first scrape
+# /readyz fails when a deferred count run waits longer than this (seconds) or the broker does
+# not answer within the timeout (seconds).
+LAGEBILD_READY_MAX_PENDING_AGE = int(os.environ.get("LAGEBILD_READY_MAX_PENDING_AGE", "900"))
+LAGEBILD_READY_BROKER_TIMEOUT = float(os.environ.get("LAGEBILD_READY_BROKER_TIMEOUT", "2"))
+# A load balancer probing over plain HTTP gets its answer, not a redirect to HTTPS. /metrics
+# too: a redirect would not protect the token, which the first request has already sent.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# --- end health, metrics, logs ------------------------------------------------------------

@@ -377,3 +377,18 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}@{self.window_start}: {self.count}"
+
+
+class StatusMail(models.Model):
+    """The mail with the status link of a report: claimed before it is sent, at most one.
+
+    The background task (``citizen.tasks.send_status_mail``) claims it in a transaction; a
+    task run again after a crash finds it sent, or claimed by a dead attempt (see the task).
+    """
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="status_mail")
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Statusmail {self.report_id}: {'versandt' if self.sent_at else 'in Arbeit'}"

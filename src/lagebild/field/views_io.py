@@ -17,7 +17,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from lagebild.analytics import aggregates
+from lagebild.analytics import tasks as analytics_tasks
+from lagebild.core import tasking
 
 from . import exporter, selectors
 from .filters import filters_from_querydict
@@ -141,6 +142,7 @@ def import_upload(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespon
     if not request.user.has_perm("field.import_incidents"):
         raise PermissionDenied("Ihre Rolle erlaubt keinen Import.")
     result = None
+    counts_follow = False
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
@@ -155,9 +157,11 @@ def import_upload(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespon
                 form.add_error("file", result.file_error)
                 result = None
             elif result.imported:
-                # The uploader waits the few seconds for the counts, not the next reader (whose
-                # read would otherwise need the write lock on SQLite to apply them).
-                aggregates.catch_up()
+                # Without a broker the uploader waits the few seconds for the counts, not the next
+                # reader (whose read would otherwise need the write lock on SQLite to apply
+                # them); with one, a worker applies them and the page says they follow.
+                counts_follow = tasking.broker_configured()
+                tasking.run_or_enqueue(analytics_tasks.apply_deferred_counts)
     else:
         form = ImportForm()
     context = {
@@ -167,5 +171,6 @@ def import_upload(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespon
         "errors_hidden": max(len(result.errors) - MAX_SHOWN_ERRORS, 0) if result else 0,
         "columns": COLUMNS,
         "max_shown_errors": MAX_SHOWN_ERRORS,
+        "counts_follow": counts_follow,
     }
     return render(request, "field/import.html", context)

@@ -43,6 +43,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from lagebild.analytics.documents import number_de
+from lagebild.core import tasking
 
 from . import links, rules, selectors
 from .models import (
@@ -98,6 +99,7 @@ class RunResult:
     emails_failed: int = 0
     goals_noted: int = 0  # goals seen for the first time (status noted, no message)
     dry_run: bool = False
+    emails_queued: bool = False  # handed to a worker (with a broker) instead of sent here
 
     @property
     def total(self) -> int:
@@ -121,6 +123,8 @@ class RunResult:
             text += f" {goals} erstmals erfasst (ohne Nachricht)."
         if self.dry_run:
             return f"Probelauf: {text} Nichts gespeichert, keine E-Mails versandt."
+        if self.emails_queued:
+            return text + " E-Mails werden im Hintergrund versandt."
         mails = "E-Mail" if self.emails_sent == 1 else "E-Mails"
         text += f" {self.emails_sent} {mails} versandt"
         if self.emails_failed:
@@ -489,7 +493,13 @@ def run(*, today: dt.date | None = None, dry_run: bool = False, send_emails: boo
             with transaction.atomic():
                 _store(drafts, result)
     if not dry_run and send_emails:
-        send_pending_emails(result)
+        if tasking.broker_configured():
+            from .tasks import send_notification_emails
+
+            tasking.enqueue(send_notification_emails)
+            result.emails_queued = True
+        else:
+            send_pending_emails(result)
     return result
 
 

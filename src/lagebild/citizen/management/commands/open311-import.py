@@ -3,7 +3,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from lagebild.citizen.open311.client import Open311ClientError, import_requests, parse_remote_datetime
+from lagebild.citizen import tasks
+from lagebild.citizen.open311.client import Open311ClientError, parse_remote_datetime
+from lagebild.core import tasking
 
 
 def _since(value: str) -> dt.datetime:
@@ -68,6 +70,11 @@ class Command(BaseCommand):
             "--page-size", type=int, default=1000, help="Seitengröße (page_size), Standard 1000"
         )
         parser.add_argument("--timeout", type=float, default=30.0, help="Zeitlimit je Abruf in Sekunden")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="Einem Worker übergeben statt selbst ausführen (nur mit LAGEBILD_BROKER_URL)",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         page_size = int(options["page_size"])  # type: ignore[arg-type]
@@ -76,21 +83,34 @@ class Command(BaseCommand):
         since = options["since"]
         if since is not None and since > timezone.now():
             raise CommandError("--since liegt in der Zukunft.")
-        try:
-            result = import_requests(
+        options_for_import = {
+            "service_codes": list(options["service_codes"]),  # type: ignore[call-overload]
+            "api_key": str(options["api_key"]),
+            "jurisdiction": str(options["jurisdiction_id"]),
+            "default_service": str(options["default_service"]),
+            "code_map": _mapping(list(options["map"])),  # type: ignore[call-overload]
+            "page_size": page_size,
+            "timeout": float(options["timeout"]),  # type: ignore[arg-type]
+        }
+        if options["background"]:
+            if not tasking.broker_configured():
+                raise CommandError("--background braucht einen Broker (LAGEBILD_BROKER_URL).")
+            tasking.enqueue(
+                tasks.open311_import,
                 str(options["url"]),
-                service_codes=list(options["service_codes"]),  # type: ignore[call-overload]
-                api_key=str(options["api_key"]),
-                jurisdiction=str(options["jurisdiction_id"]),
-                since=since,  # type: ignore[arg-type]
-                default_service=str(options["default_service"]),
-                code_map=_mapping(list(options["map"])),  # type: ignore[call-overload]
-                page_size=page_size,
-                timeout=float(options["timeout"]),  # type: ignore[arg-type]
-                log=self.stdout.write,
+                since=since.isoformat() if since else "",  # type: ignore[attr-defined]
+                **options_for_import,
+            )
+            self.stdout.write("Import an einen Worker übergeben; das Ergebnis steht in dessen Protokoll.")
+            return
+        try:
+            result = tasks.import_exclusively(
+                str(options["url"]), since=since, log=self.stdout.write, **options_for_import
             )
         except Open311ClientError as exc:
             raise CommandError(str(exc)) from exc
+        if result is None:
+            raise CommandError("Ein Import von diesem Server läuft gerade schon; nichts getan.")
         fmt = result.format or "–"
         self.stdout.write(
             f"{result.fetched} Meldungen abgerufen ({result.requests_made} Abrufe, Format {fmt}): "

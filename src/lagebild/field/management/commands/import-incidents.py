@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from lagebild.analytics import aggregates
+from lagebild.analytics import tasks as analytics_tasks
+from lagebild.core import tasking
 from lagebild.core.models import User
 from lagebild.core.scoping import authority_scope
 from lagebild.field.importer import import_incidents
@@ -88,8 +89,13 @@ class Command(BaseCommand):
         )
         # A large import leaves the analytic counts to the next read; a batch job has the time
         # to bring them up to date now, so the next person opening the cockpit does not wait.
+        # With a broker a worker does it, and the command is done when the records are.
+        if tasking.broker_configured():
+            tasking.enqueue(analytics_tasks.apply_deferred_counts)
+            self.stderr.write("Zähltabellen der Auswertung werden im Hintergrund aktualisiert.")
+            return
         started = time.perf_counter()
-        aggregates.catch_up()
+        tasking.run_or_enqueue(analytics_tasks.apply_deferred_counts)
         seconds = time.perf_counter() - started
         self.stderr.write(f"Zähltabellen der Auswertung aktualisiert ({seconds:.1f} s).")
 
