@@ -34,6 +34,7 @@ from . import filters, schema  # noqa: F401  (registers the schema extension)
 from . import serializers as s
 from .base import RolePermission, ScopedAPIMixin, empty_queryset
 from .errors import Conflict
+from .idempotency import IDEMPOTENCY_ERRORS, IDEMPOTENCY_PARAMETER, idempotent
 
 ERRORS = {
     400: OpenApiResponse(description="Ungültige Eingabe; Meldungen je Feld."),
@@ -256,8 +257,14 @@ class IncidentViewSet(FreeTextMinimisingMixin, mixins.ListModelMixin, mixins.Ret
         "Lage (UTM, H3-Zelle, Gebiete) und die zum Tatzeitpunkt geltende Regel des Sachverhalts "
         "werden berechnet.",
         request=s.IncidentCreateSerializer,
-        responses={201: s.IncidentSerializer, **{code: ERRORS[code] for code in (400, 401, 403)}},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: s.IncidentSerializer,
+            **{code: ERRORS[code] for code in (400, 401, 403)},
+            **IDEMPOTENCY_ERRORS,
+        },
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
         if not serializer.is_valid():
@@ -312,11 +319,13 @@ class IncidentViewSet(FreeTextMinimisingMixin, mixins.ListModelMixin, mixins.Ret
         description="Fügt einer sichtbaren Feststellung eine spätere Maßnahme hinzu, "
         "z. B. eine nachträglich gestellte Strafanzeige.",
         request=s.MeasureAddSerializer,
-        responses={201: s.MeasureSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={201: s.MeasureSerializer, **ERRORS, **IDEMPOTENCY_ERRORS},
     )
     @action(
         detail=True, methods=["get", "post"], url_path="measures", pagination_class=None, filter_backends=[]
     )
+    @idempotent
     def measures(self, request: Request, pk: str | None = None) -> Response:
         incident = self.get_object()
         context = self.get_serializer_context()
@@ -407,8 +416,14 @@ class ShiftViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
         summary="Schicht anlegen",
         description="Beginn und Ende ergeben sich aus der Art der Schicht.",
         request=s.ShiftCreateSerializer,
-        responses={201: s.ShiftSerializer, **{code: ERRORS[code] for code in (400, 401, 403)}},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: s.ShiftSerializer,
+            **{code: ERRORS[code] for code in (400, 401, 403)},
+            **IDEMPOTENCY_ERRORS,
+        },
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.ShiftCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -478,8 +493,14 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSe
         description="Legt eine Streife in einer Schicht an; mit Mitgliedern aus Stadt und Polizei "
         "wird sie eine Doppelstreife. Ohne Zeiten gelten Beginn und Ende der Schicht.",
         request=s.PatrolCreateSerializer,
-        responses={201: s.PatrolSerializer, **{code: ERRORS[code] for code in (400, 401, 403)}},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: s.PatrolSerializer,
+            **{code: ERRORS[code] for code in (400, 401, 403)},
+            **IDEMPOTENCY_ERRORS,
+        },
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.PatrolCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -150,3 +150,37 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.entry_hash[:12]}"
+
+
+class IdempotencyKey(models.Model):
+    """One ``Idempotency-Key`` of a client and the answer its first request got (core.idempotency).
+
+    The row is inserted (committed) before the request's work starts, so a second request with
+    the same key finds it: still ``in_progress`` (409), or ``done`` with the stored answer, which
+    it gets again instead of creating a second record. Kept 24 hours; the stored answer can hold
+    personal data of the created record, so expired rows are deleted (``purge_expired``)."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", "in Bearbeitung"
+        DONE = "done", "abgeschlossen"
+
+    # Whose key: "user:<id>" for logins and tokens, "open311:<client id>" for Open311 clients.
+    scope = models.CharField("Geltungsbereich", max_length=100)
+    key = models.CharField("Schlüssel", max_length=255)
+    # SHA-256 of method, path, body and scope: the same key with another request is refused.
+    fingerprint = models.CharField("Fingerabdruck der Anfrage", max_length=64)
+    state = models.CharField("Zustand", max_length=20, choices=State.choices, default=State.IN_PROGRESS)
+    status_code = models.PositiveSmallIntegerField("Statuscode der Antwort", null=True, blank=True)
+    content_type = models.CharField("Inhaltstyp der Antwort", max_length=100, blank=True)
+    location = models.CharField("Weiterleitung der Antwort", max_length=500, blank=True)
+    body = models.TextField("Inhalt der Antwort", blank=True)
+    created_at = models.DateTimeField("Angelegt", default=timezone.now)
+    expires_at = models.DateTimeField("Gültig bis", db_index=True)
+
+    class Meta:
+        verbose_name = "Idempotenzschlüssel"
+        verbose_name_plural = "Idempotenzschlüssel"
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="core_idempotency_scope_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} ({self.state})"

@@ -8,6 +8,7 @@ the other authority is simply not found and answers 404.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lagebild.catalog.models import Category
 from lagebild.catalog.selectors import category_list, pick_rule
-from lagebild.core import audit
+from lagebild.core import audit, idempotency
 from lagebild.core.localtime import elapsed
 from lagebild.core.models import Authority, Role
 from lagebild.geo.models import Area
@@ -47,6 +48,9 @@ from .forms import (
 )
 from .models import Incident, IncidentArea, Measure, MeasureType, Patrol, Shift
 from .selectors import IncidentFilter
+
+# Hidden field of the entry form: one key per form shown, so it is saved at most once.
+ENTRY_KEY_FIELD = "entry_key"
 
 PAGE_SIZE = 50
 MAX_POINTS = 5000
@@ -293,16 +297,19 @@ def incident_create(request: HttpRequest) -> HttpResponse:
     choice = selectors.entry_patrols(user, now)  # type: ignore[arg-type]
     current = choice.current
     form_kwargs = {"user": user, "categories": categories, "patrols": choice.all}
+    entry_key = _entry_key(request)
     if request.method == "POST":
         form = IncidentForm(request.POST, **form_kwargs)
         if form.is_valid():
-            incident = _create_incident(request, form)
-            if incident is not None:
+            saved = _create_incident_once(request, form, entry_key)
+            if isinstance(saved, HttpResponse):
+                return saved
+            if saved is not None:
                 messages.success(request, "Feststellung gespeichert.")
                 from lagebild.citizen.views_office import link_pending_report
 
-                link_pending_report(request, incident)
-                return redirect("field:incident-detail", pk=incident.pk)
+                link_pending_report(request, saved)
+                return redirect("field:incident-detail", pk=saved.pk)
         else:
             # The form's own checks failed; the service's rules are checked too, so the
             # officer gets every message in one go (e.g. category and place).
@@ -340,8 +347,61 @@ def incident_create(request: HttpRequest) -> HttpResponse:
             "map_area": _map_area(map_patrol),
             "now_iso": now.isoformat(),
             "time_zone": settings.TIME_ZONE,
+            "entry_key": entry_key,
         },
     )
+
+
+def _entry_key(request: HttpRequest) -> str:
+    """The form's idempotency key: new with every empty form, the posted one when the form comes
+    back with errors (nothing was saved under it yet)."""
+    posted = request.POST.get(ENTRY_KEY_FIELD, "").strip() if request.method == "POST" else ""
+    return posted if posted and idempotency.valid_key(posted) else str(uuid.uuid4())
+
+
+def _create_incident_once(request: HttpRequest, form: IncidentForm, entry_key: str) -> Any:
+    """``_create_incident`` at most once per form: a double tap or a browser's retry posts the
+    form's key again and is sent to the incident saved first (core.idempotency)."""
+    posted_key = request.POST.get(ENTRY_KEY_FIELD, "").strip()
+    if posted_key != entry_key:  # no key or a malformed one: a form from before the key existed
+        return _create_incident(request, form)
+    scope = f"user:{request.user.pk}"
+    claim = idempotency.claim(
+        scope=scope,
+        key=f"{ENTRY_KEY_FIELD}:{entry_key}",
+        # The key alone decides: the form posted again, even changed, was saved already.
+        request_fingerprint=idempotency.fingerprint(
+            method="POST", path=reverse("field:incident-create"), body=b"", scope=scope
+        ),
+    )
+    record = claim.record
+    if claim.outcome is idempotency.Outcome.IN_FLIGHT and record is not None:
+        record = idempotency.wait_until_done(record)
+    if claim.outcome is not idempotency.Outcome.CLAIMED:
+        if record is not None and record.location:
+            messages.info(request, "Bereits gespeichert: Diese Feststellung wurde schon einmal gesendet.")
+            return HttpResponseRedirect(record.location)
+        messages.warning(
+            request, "Diese Feststellung wird noch gespeichert. Bitte gleich in der Liste nachsehen."
+        )
+        return redirect("field:incident-list")
+    assert record is not None
+    try:
+        with transaction.atomic():
+            incident = _create_incident(request, form)
+            if incident is not None:
+                idempotency.complete(
+                    record,
+                    status_code=302,
+                    body="",
+                    location=reverse("field:incident-detail", kwargs={"pk": incident.pk}),
+                )
+                return incident
+    except BaseException:
+        idempotency.release(record)
+        raise
+    idempotency.release(record)
+    return None
 
 
 def _map_area(patrol: Patrol | None) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from lagebild.api.idempotency import respond_idempotently
 from lagebild.core.scoping import unscoped
 
 from .. import selectors
@@ -314,6 +315,16 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     client = ApiClient.objects.filter(api_key=key, active=True).first() if key else None
     if client is None:
         raise Open311Error(403, "api_key fehlt oder ist ungültig – Meldung nicht angenommen.")
+    # A retried post with the same Idempotency-Key gets the first answer, not a second report.
+    return respond_idempotently(
+        request,
+        scope=f"open311:{client.pk}",
+        run=lambda: _create_report(request, fmt, client),
+        refuse=lambda status, message: error_response(fmt, status, [message]),
+    )
+
+
+def _create_report(request: HttpRequest, fmt: str, client: ApiClient) -> HttpResponse:
     code = _param(request, "service_code")
     if not code:
         raise Open311Error(400, "service_code fehlt.")
