@@ -44,7 +44,10 @@ MISMATCH_MESSAGE = (
     "Dieser Idempotency-Key wurde bereits für eine andere Anfrage verwendet. "
     "Bitte für jede neue Anfrage einen neuen Schlüssel senden."
 )
-IN_FLIGHT_MESSAGE = "Eine Anfrage mit diesem Idempotency-Key wird gerade noch bearbeitet. Bitte kurz warten und erneut senden."
+IN_FLIGHT_MESSAGE = (
+    "Eine Anfrage mit diesem Idempotency-Key wird gerade noch bearbeitet. "
+    "Bitte kurz warten und erneut senden."
+)
 
 
 class Outcome(enum.Enum):
