@@ -163,7 +163,7 @@ def test_the_oversampling_makes_every_radius_of_three_cells_span_23_fine_cells()
         factor = hotspots.oversample_for(radius_cells * 10.0, 10.0)
         assert factor in (1, 3, 5, 7, 9)
         assert radius_cells * factor >= 23
-        # … and no finer than needed: the next smaller factor would not reach 15.
+        # … and no finer than needed: the next smaller factor would not reach 23.
         assert factor == 1 or radius_cells * (factor - 2) < 23
 
 
