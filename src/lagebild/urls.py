@@ -27,5 +27,7 @@ urlpatterns = [
     path("bodycam/", include("lagebild.bodycam.urls")),
     path("weitergaben/", include("lagebild.sharing.urls")),
     path("datenschutz/protokoll/", include("lagebild.core.urls_audit")),
+    # Health and metrics (/healthz, /readyz, /metrics), served early by OpsEndpointsMiddleware.
+    path("", include("lagebild.ops.urls")),
     path("", include("lagebild.field.urls")),
 ]
