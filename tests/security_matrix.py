@@ -304,6 +304,10 @@ ROUTES: dict[str, Entry] = {
     # Every request is logged, so two searches in a row never count the same: no search check.
     "datenschutz/protokoll/": E(params=({"q": "m-city-field_officer"}, {"q": "m-police-field_officer"})),
     "datenschutz/protokoll/zugriffe/": E(),
+    # --- health and metrics (lagebild.ops): no login, no records; /metrics needs its token ---
+    "healthz": E(note="load balancer probe: process alive"),
+    "readyz": E(note="load balancer probe: counts only, nothing per authority"),
+    "metrics": E(note="404 without LAGEBILD_METRICS_TOKEN/ALLOWED_IPS, else 401/403 without them"),
     # --- Django admin, site-wide pages (model pages: ADMIN_MODELS below) ---
     "admin/": E(),
     "admin/login/": E(),
