@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -285,3 +288,56 @@ def test_the_scrape_reports_the_broker(db, token, settings):
     samples = scrape()
     assert value(samples, "lagebild_broker_up") == 0
     assert not any(name == "lagebild_task_queue_depth" for name, _ in samples)
+
+
+# --- several processes (gunicorn workers, Celery worker processes) ----------------------------
+
+COUNT_IN_A_PROCESS = """
+import django
+django.setup()
+from lagebild.ops import metrics
+metrics.LOGIN_FAILURES.inc()
+metrics.observe_request(view="field:incident-list", method="GET", status=500, seconds=0.2)
+"""
+SCRAPE_IN_A_PROCESS = """
+import django
+django.setup()
+from django.test import Client
+response = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer %s")
+assert response.status_code == 200, response.status_code
+print(response.content.decode())
+"""
+
+
+def test_with_a_multiprocess_directory_every_process_counts_into_one_scrape(tmp_path):
+    """As under gunicorn with PROMETHEUS_MULTIPROC_DIR: two worker processes count, a third answers."""
+    (tmp_path / "prometheus").mkdir()
+    environ = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LAGEBILD_BROKER_URL"}}
+    environ.update(
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+        LAGEBILD_VAR_DIR=str(tmp_path / "var"),
+        LAGEBILD_METRICS_TOKEN=TOKEN,
+        LAGEBILD_DEBUG="1",
+        LAGEBILD_TWO_FACTOR_REQUIRED="0",
+        DJANGO_SETTINGS_MODULE="lagebild.settings",
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", COUNT_IN_A_PROCESS], env=environ, check=True, timeout=300)
+    scraped = subprocess.run(
+        [sys.executable, "-c", SCRAPE_IN_A_PROCESS % TOKEN],
+        env=environ,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    ).stdout
+    samples = {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+    }
+    assert value(samples, "lagebild_login_failures_total") == 2
+    errors = {"view": "field:incident-list", "method": "GET", "status": "500"}
+    assert value(samples, "lagebild_http_errors_total", **errors) == 2
+    latency = {"view": "field:incident-list", "method": "GET", "status": "5xx"}
+    assert value(samples, "lagebild_http_request_duration_seconds_count", **latency) == 2
