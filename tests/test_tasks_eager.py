@@ -187,3 +187,13 @@ def test_import_page_without_a_broker_brings_the_counts_up_to_date_at_once(clien
     response = upload(client, kod_lead, csv_file(*rows).encode())
     assert "im Hintergrund" not in response.content.decode()
     assert not PendingCounts.objects.exists()
+
+
+def test_worker_command_starts_celery_only_with_a_broker(settings, capsys):
+    with pytest.raises(Exception, match="LAGEBILD_BROKER_URL ist nicht gesetzt"):
+        call_command("worker", "--dry-run")
+    settings.LAGEBILD_BROKER_URL = "redis://127.0.0.1:6379/0"
+    call_command("worker", "--dry-run", "--concurrency", "3", "--", "--max-memory-per-child=400000")
+    command = capsys.readouterr().out
+    assert "-A lagebild worker --pool=prefork --loglevel=INFO --concurrency=3" in command
+    assert command.strip().endswith("--max-memory-per-child=400000")
