@@ -350,6 +350,9 @@ ADMIN_MODELS: dict[str, str] = {
     "taskforce.recommendation": NO_RECORD,
     "taskforce.taskforce": NO_RECORD,
     "taskforce.workinggroup": NO_RECORD,
+    # Scheduled jobs and their runs: platform administration only, read-only (ops/admin.py).
+    "ops.scheduledjob": NO_RECORD,
+    "ops.jobrun": NO_RECORD,
 }
 ADMIN_APP_INDEX = "admin/^(?P<app_label>"
 
