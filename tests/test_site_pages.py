@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from lagebild.core.scoping import authority_scope
@@ -104,3 +105,22 @@ def test_favicon_is_linked_and_served(client, world, kod):
     assert '<link rel="icon"' in client.get("/gibt-es-nicht/").content.decode()
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/lagebild/img/favicon.ico"
+
+
+def _fails(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("Absturz im Test")
+
+
+# Used as ROOT_URLCONF by the test below only: a page that fails, as a bug in a view would.
+urlpatterns = [path("absturz/", _fails)]
+
+
+def test_server_error_gets_the_german_page_without_details(db, settings):
+    settings.ROOT_URLCONF = __name__
+    settings.DEBUG = False
+    response = Client(raise_request_exception=False).get("/absturz/")
+    text = response.content.decode()
+    assert response.status_code == 500
+    assert '<html lang="de">' in text and "Interner Fehler" in text
+    assert "Ihre Eingabe wurde möglicherweise nicht gespeichert" in text
+    assert "Absturz im Test" not in text and "Traceback" not in text and "Server Error" not in text
