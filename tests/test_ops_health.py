@@ -15,6 +15,8 @@ from lagebild.analytics.models import PendingCounts
 from lagebild.core.models import AuditEvent
 from lagebild.ops import health
 
+from .test_ops_metrics import broker_url
+
 # Generous: a refused connection fails at once; the bound only catches endless retries.
 BROKER_BOUND_SECONDS = 20
 
@@ -134,10 +136,10 @@ def test_an_unreachable_broker_makes_the_server_not_ready_quickly(db, settings, 
     assert elapsed < BROKER_BOUND_SECONDS
 
 
-@pytest.mark.parametrize("url", ["amqp://guest:guest@127.0.0.1:5672//", "redis://127.0.0.1:6379/4"])
-def test_a_reachable_broker_counts_as_ready(db, settings, url):
+@pytest.mark.parametrize("kind", ["rabbitmq", "redis"])
+def test_a_reachable_broker_counts_as_ready(db, settings, kind):
     """The RabbitMQ and Redis of this machine (and of CI, where .ci/run starts them)."""
-    settings.LAGEBILD_BROKER_URL = url
+    settings.LAGEBILD_BROKER_URL = broker_url(kind)
     response = Client().get("/readyz")
     assert response.status_code == 200, response.content
     assert response.json()["checks"]["broker"] == {"ok": True, "configured": True}
