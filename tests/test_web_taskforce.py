@@ -209,3 +209,78 @@ def test_brief_council_report_calendar_and_notifications_pages(task_force, group
     assert "Was Sie bekommen möchten" in page
     for path in ("/sonderstab/kurzbericht.pdf", "/sonderstab/zwischenbilanz/", "/sonderstab/kalender/"):
         assert _client(staff["outsider_city"]).get(path).status_code == 403
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_impossible_dates_get_a_german_message_at_the_field_and_write_nothing(
+    task_force, group, staff, indicators
+):
+    from lagebild.taskforce.models import ActionItem, Goal, Milestone
+
+    lead, secretary = _client(staff["lead"]), _client(staff["secretary"])
+    goal = lead.post(
+        f"/sonderstab/ag/{group.pk}/ziel/neu/",
+        {
+            "title": "Betteln senken",
+            "kind": "indicator",
+            "indicator": "begging-observed",
+            "direction": "decrease",
+            "baseline_start": "2026-02-30",
+            "baseline_end": "2026-13-01",
+            "target_value": "5",
+            "target_date": "31.02.2027",
+        },
+    )
+    assert goal.status_code == 200
+    invalid = ["Bitte ein gültiges Datum eingeben."]
+    errors = goal.context["form"].errors
+    assert (errors["baseline_start"], errors["baseline_end"], errors["target_date"]) == (invalid,) * 3
+    assert "Bitte ein gültiges Datum eingeben." in _text(goal)
+    milestone = lead.post(
+        f"/sonderstab/ag/{group.pk}/meilenstein/neu/",
+        {"title": "Standorte prüfen", "owner": staff["member"].pk, "due": "2026-02-29"},  # no leap year
+    )
+    assert milestone.status_code == 200 and milestone.context["form"].errors["due"] == invalid
+    meeting = secretary.post("/sonderstab/sitzungen/", {"date": "2026-04-31", "starts_at": "25:00"})
+    assert meeting.status_code == 200 and meeting.context["form"].errors["date"] == invalid
+    assert not Goal.objects.exists() and not Milestone.objects.exists() and not Meeting.objects.exists()
+    held = services.meeting_schedule(task_force, staff["secretary"], date=timezone.localdate())
+    services.meeting_open(held, staff["secretary"])
+    action = secretary.post(
+        f"/sonderstab/sitzungen/{held.pk}/aufgabe/",
+        {"title": "Lagebericht", "owner": staff["lead"].pk, "due": "2026-06-31"},
+    )
+    assert action.status_code == 400 and "Bitte ein gültiges Datum eingeben." in _text(action)
+    assert action.context["action_form"].errors["due"] == invalid
+    assert not ActionItem.objects.exists()
+
+
+def test_a_refused_step_with_an_attachment_writes_nothing_and_an_allowed_one_keeps_it(
+    task_force, group, staff, indicators, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    recommendation = services.recommendation_create(group, staff["lead"], title="Alkoholverbot", text="…")
+    services.recommendation_transition(recommendation, staff["lead"], target="submitted")
+    url = f"/sonderstab/empfehlungen/{recommendation.pk}/schritt/"
+    board = _client(staff["board"])
+
+    def vote() -> SimpleUploadedFile:
+        return SimpleUploadedFile("vorlage.pdf", b"%PDF-1.4 Vorlage", content_type="application/pdf")
+
+    refused = board.post(url, {"target": "rejected", "rationale": " ", "attachment": vote()})
+    assert refused.status_code == 400 and "Für „Ablehnen“ ist eine Begründung nötig." in _text(refused)
+    outsider = _client(staff["member"]).post(url, {"target": "approved", "attachment": vote()})
+    assert outsider.status_code == 403
+    recommendation.refresh_from_db()
+    assert recommendation.state == "submitted" and recommendation.events.count() == 2
+    assert not list(tmp_path.rglob("*.pdf"))  # no stray file of a step that was not taken
+    assert board.post(url, {"target": "approved", "attachment": vote()}).status_code == 302
+    recommendation.refresh_from_db()
+    step = recommendation.events.get(to_state="approved")
+    assert recommendation.state == "approved" and step.by == staff["board"]
+    assert step.attachment.read() == b"%PDF-1.4 Vorlage"
