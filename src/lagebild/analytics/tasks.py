@@ -1,10 +1,12 @@
-"""Background tasks of the analytics: bringing the count tables up to date after an import."""
+"""Background tasks of the analytics: count tables after an import, reports of long periods."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from lagebild.core import tasking
 
-from . import aggregates
+from . import aggregates, report_files
 from .models import PendingCounts
 
 
@@ -19,3 +21,19 @@ def apply_deferred_counts() -> int:
     waiting = PendingCounts.objects.count()
     aggregates.catch_up()
     return waiting
+
+
+@tasking.task(name="analytics.render_balance_report", time_limit=15 * 60)
+def render_balance_report(fmt: str, area_id: int, start: str, end: str, authority: str, name: str) -> str:
+    """Make the balance report (PDF or XLSX) of a long period and store it (``report_files``).
+
+    The file name is fixed by the parameters: a rerun overwrites it, never adds a second file.
+    """
+    from .balance import balance_pdf, balance_series, balance_xlsx, build_balance
+
+    balance = build_balance(
+        area_id, dt.date.fromisoformat(start), dt.date.fromisoformat(end), authority=authority
+    )
+    series = balance_series(balance)
+    data = balance_pdf(balance, series) if fmt == "pdf" else balance_xlsx(balance, series)
+    return str(report_files.write(name, fmt, data))

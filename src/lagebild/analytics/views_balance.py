@@ -5,18 +5,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from lagebild.core import tasking
 from lagebild.field.forms import LagebildForm
 
 from . import documents as doc
+from . import report_files
+from . import tasks as analytics_tasks
 from .balance import (
     AUTHORITY_CHOICES,
     COUNTING_NOTE,
@@ -33,9 +37,10 @@ from .balance import (
     known_operations,
 )
 from .periods import parse_date
-from .selectors import area_choices
+from .selectors import area_choices, area_name
 
 DEFAULT_DAYS = 28
+CONTENT_TYPES = {"pdf": doc.PDF_TYPE, "xlsx": doc.XLSX_TYPE}
 FIELDS = ("area", "start", "end", "authority")
 
 
@@ -173,23 +178,78 @@ def _filename(balance: Balance, extension: str) -> str:
     return f"einsatzbilanz_{area}_{balance.period.start:%Y%m%d}-{balance.period.end:%Y%m%d}.{extension}"
 
 
-@login_required
-@permission_required("analytics.export", raise_exception=True)
-def balance_pdf_download(request: HttpRequest) -> HttpResponse:
+def _download(request: HttpRequest, fmt: str) -> HttpResponse:
     form = _form(request)
+    if (
+        tasking.broker_configured()
+        and form.is_valid()
+        and (form.cleaned_data["end"] - form.cleaned_data["start"]).days + 1 > report_files.background_days()
+    ):
+        return _made_by_a_worker(request, form, fmt)
     balance = _balance(form)
     if balance is None:
         return _page(request, form, None, status=400)
-    data = balance_pdf(balance, balance_series(balance))
-    return doc.file_response(data, _filename(balance, "pdf"), doc.PDF_TYPE)
+    series = balance_series(balance)
+    data = balance_pdf(balance, series) if fmt == "pdf" else balance_xlsx(balance, series)
+    return doc.file_response(data, _filename(balance, fmt), CONTENT_TYPES[fmt])
+
+
+def _made_by_a_worker(request: HttpRequest, form: BalanceForm, fmt: str) -> HttpResponse:
+    """A long period: a worker makes the file; this page waits for it (htmx) and offers it."""
+    data = form.cleaned_data
+    params = {
+        "area": data["area"],
+        "start": data["start"].isoformat(),
+        "end": data["end"].isoformat(),
+        "authority": data["authority"] or "",
+    }
+    # The requesting user's authority is part of the name: nobody gets another authority's file.
+    name = report_files.key("balance", fmt, params, request.user.authority_id)  # type: ignore[union-attr]
+    file = report_files.ready(name, fmt)
+    area = area_name(data["area"])
+    filename = (
+        f"einsatzbilanz_{slugify(area.replace('ß', 'ss'))[:40] or 'gebiet'}_"
+        f"{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.{fmt}"
+    )
+    poll = bool(getattr(request, "htmx", False))
+    if file is not None and not poll:
+        response = FileResponse(file.open("rb"), as_attachment=True, filename=filename)
+        response["Content-Type"] = CONTENT_TYPES[fmt]
+        response["Cache-Control"] = "private, no-store"
+        return response
+    if file is None and not report_files.requested(name, fmt):
+        report_files.mark_requested(name, fmt)
+        tasking.enqueue(
+            analytics_tasks.render_balance_report,
+            fmt,
+            params["area"],
+            params["start"],
+            params["end"],
+            params["authority"],
+            name,
+        )
+    context = {
+        "ready": file is not None,
+        "url": request.get_full_path(),
+        "fmt_label": "PDF-Bericht" if fmt == "pdf" else "XLSX-Tabelle",
+        "filename": filename,
+        "area": area,
+        "start": data["start"],
+        "end": data["end"],
+        "back_url": f"{reverse('analytics:balance')}?{urlencode(params)}",
+        "current": "analytics",
+    }
+    template = "analytics/_report_waiting.html" if poll else "analytics/report_waiting.html"
+    return render(request, template, context, status=200 if file is not None else 202)
+
+
+@login_required
+@permission_required("analytics.export", raise_exception=True)
+def balance_pdf_download(request: HttpRequest) -> HttpResponse:
+    return _download(request, "pdf")
 
 
 @login_required
 @permission_required("analytics.export", raise_exception=True)
 def balance_xlsx_download(request: HttpRequest) -> HttpResponse:
-    form = _form(request)
-    balance = _balance(form)
-    if balance is None:
-        return _page(request, form, None, status=400)
-    data = balance_xlsx(balance, balance_series(balance))
-    return doc.file_response(data, _filename(balance, "xlsx"), doc.XLSX_TYPE)
+    return _download(request, "xlsx")
