@@ -426,6 +426,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("LAGEBILD_BROKER_VISIBILITY_TIMEOUT", "3600"))
 }
+# Balance reports (PDF/XLSX) of longer periods are made by a worker when there is a broker.
+LAGEBILD_REPORT_BACKGROUND_DAYS = int(os.environ.get("LAGEBILD_REPORT_BACKGROUND_DAYS", "92"))
 
 # --- Health, metrics, logs (lagebild.ops; docs/operations.md "Health and metrics") ---------
 from lagebild.ops.logging import log_format, logging_config  # noqa: E402
