@@ -48,10 +48,11 @@ with unscoped(), transaction.atomic():
     store_photos(report, [PreparedPhoto(data=bytes(range(256)) * 40, content_type="image/jpeg",
                                         extension="jpg", width=8, height=8)])
     for authority in Authority.objects.all():
-        audit.log("ops.backup.drill", authority=authority, object_type="core.authority", object_id=authority.pk)
+        audit.log("ops.backup.drill", authority=authority, object_type="core.authority",
+                  object_id=authority.pk)
     print(json.dumps({
-        "incidents_per_authority": sorted(
-            Incident.objects.values_list("authority__code", flat=True).distinct()),
+        "incidents_per_authority": sorted(set(
+            Incident.objects.values_list("authority__code", flat=True))),
         "daily_counts": DailyCount.objects.count(),
         "recordings": Recording.objects.count(),
     }))
