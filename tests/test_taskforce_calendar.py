@@ -137,3 +137,23 @@ def test_unknown_rotated_or_deactivated_tokens_get_404(client, task_force, staff
     user.is_active = False
     user.save(update_fields=["is_active"])
     assert client.get(url).status_code == 404
+
+
+def test_an_overdue_milestone_is_flagged_in_the_feed(client, task_force, group, staff):
+    services.milestone_create(
+        group,
+        staff["lead"],
+        title="Standorte prüfen",
+        owner=staff["member"],
+        due=timezone.localdate() - dt.timedelta(days=2),
+    )
+    events = _events(_feed(client, staff["lead"]))  # a police lead, a city owner: the same entry
+    assert (
+        set(events)
+        == set(_events(_feed(client, staff["member"])))
+        == {"Meilenstein überfällig: Standorte prüfen"}
+    )
+    assert "Stand: offen, überfällig" in str(
+        events["Meilenstein überfällig: Standorte prüfen"]["DESCRIPTION"]
+    )
+    assert _events(_feed(client, staff["outsider_police"])) == {}

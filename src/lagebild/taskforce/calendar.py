@@ -161,17 +161,21 @@ def feed_events(user: Any, *, base_url: str = "", today: dt.date | None = None) 
     )
     for milestone in milestones:
         done = milestone.status == Milestone.Status.DONE
+        # The feed is fetched again every hour: an open milestone past its date says so in the title.
+        overdue = milestone.is_overdue()
         path = links.path_to("milestone-update", milestone.pk)
+        status = milestone.get_status_display() + (", überfällig" if overdue else "")
         lines = [
             f"Arbeitsgruppe: {milestone.working_group.name}",
             f"Verantwortlich: {milestone.owner}",
-            f"Stand: {milestone.get_status_display()}",
+            f"Stand: {status}",
             links.absolute(path, base_url),
         ]
+        label = "erledigt" if done else ("überfällig" if overdue else "fällig")
         events.append(
             FeedEvent(
                 uid=_uid("meilenstein", milestone.pk),
-                summary=f"Meilenstein {'erledigt' if done else 'fällig'}: {milestone.title}",
+                summary=f"Meilenstein {label}: {milestone.title}",
                 start=milestone.due,
                 end=milestone.due + dt.timedelta(days=1),
                 description="\n".join(lines),
