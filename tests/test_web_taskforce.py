@@ -284,3 +284,46 @@ def test_a_refused_step_with_an_attachment_writes_nothing_and_an_allowed_one_kee
     step = recommendation.events.get(to_state="approved")
     assert recommendation.state == "approved" and step.by == staff["board"]
     assert step.attachment.read() == b"%PDF-1.4 Vorlage"
+
+
+def test_a_recommendation_links_milestones_and_flags_the_overdue_one(task_force, group, staff, indicators):
+    today = timezone.localdate()
+    late = services.milestone_create(
+        group,
+        staff["lead"],
+        title="Standorte prüfen",
+        owner=staff["member"],
+        due=today - dt.timedelta(days=3),
+    )
+    services.milestone_create(
+        group,
+        staff["lead"],
+        title="Satzung entwerfen",
+        owner=staff["member"],
+        due=today + dt.timedelta(days=30),
+    )
+    other = TaskForce.objects.create(code="z", name="Anderer Stab")
+    foreign_group = WorkingGroup.objects.create(
+        task_force=other, code="z", name="Fremde AG", lead=staff["lead"]
+    )
+    foreign = services.milestone_create(
+        foreign_group, staff["lead"], title="Fremd", owner=staff["lead"], due=today + dt.timedelta(days=3)
+    )
+    member = _client(staff["member"])  # a city member drafts; the milestones of the group are offered
+    form = member.get(f"/sonderstab/ag/{group.pk}/empfehlung/neu/").content.decode()
+    assert "Standorte prüfen" in form and "Satzung entwerfen" in form and "Fremd<" not in form
+    refused = member.post(
+        f"/sonderstab/ag/{group.pk}/empfehlung/neu/",
+        {"title": "Alkoholverbot", "text": "…", "milestones": [late.pk, foreign.pk]},
+    )
+    assert refused.status_code == 200 and "milestones" in refused.context["form"].errors
+    assert not Recommendation.objects.exists()
+    response = member.post(
+        f"/sonderstab/ag/{group.pk}/empfehlung/neu/",
+        {"title": "Alkoholverbot", "text": "…", "milestones": [late.pk]},
+    )
+    assert response.status_code == 302
+    recommendation = Recommendation.objects.get()
+    assert list(recommendation.milestones.all()) == [late]
+    page = _text(_client(staff["lead"]).get(response["Location"]))  # the police lead sees the same
+    assert "Meilensteine: Standorte prüfen (offen, fällig" in page and "überfällig" in page

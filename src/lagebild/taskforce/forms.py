@@ -101,6 +101,12 @@ class RecommendationForm(LagebildForm):
     goals = forms.ModelMultipleChoiceField(
         label="Ziele", queryset=Goal.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    milestones = forms.ModelMultipleChoiceField(
+        label="Meilensteine",
+        queryset=Milestone.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     operations = forms.ModelMultipleChoiceField(
         label="Schwerpunkteinsätze",
         queryset=Operation.objects.none(),
@@ -111,6 +117,9 @@ class RecommendationForm(LagebildForm):
     def __init__(self, *args: Any, group: WorkingGroup, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["goals"].queryset = Goal.objects.filter(working_group__task_force=group.task_force)
+        self.fields["milestones"].queryset = Milestone.objects.filter(
+            working_group__task_force=group.task_force
+        ).order_by("due", "pk")
         self.fields["operations"].queryset = Operation.objects.filter(task_force=group.task_force)
 
 

@@ -270,6 +270,7 @@ def recommendation_create(request: HttpRequest, pk: int) -> HttpResponse:
                 title=data["title"],
                 text=data["text"],
                 goals=data["goals"],
+                milestones=data["milestones"],
                 operations=data["operations"],
                 supersedes=supersedes,
             )
@@ -295,6 +296,7 @@ def recommendation_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "title": recommendation.title,
             "text": recommendation.text,
             "goals": recommendation.goals.all(),
+            "milestones": recommendation.milestones.all(),
             "operations": recommendation.operations.all(),
         },
     )
@@ -307,6 +309,7 @@ def recommendation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 title=data["title"],
                 text=data["text"],
                 goals=data["goals"],
+                milestones=data["milestones"],
                 operations=data["operations"],
             )
         except ValidationError as exc:
