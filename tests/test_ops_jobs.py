@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from lagebild.citizen import services as intake
 from lagebild.citizen.models import Channel, Report
-from lagebild.core.models import Role
+from lagebild.core.models import IdempotencyKey, Role
 from lagebild.core.scoping import unscoped
 from lagebild.core.tasking import LagebildTask
 from lagebild.ops import jobs, schedules, tasks
@@ -169,6 +169,20 @@ def test_audit_anchor_appends_only_a_new_head(db, anchor_file, kod):
     assert len(lines) == 1 and json.loads(lines[0])["seq"] == first.details["seq"]
 
 
+def test_expired_idempotency_keys_of_both_authorities_are_deleted_once(db, kod, polizei):
+    now = timezone.now()
+    for user, hours in ((kod, -1), (polizei, -2), (polizei, 5)):
+        IdempotencyKey.objects.create(
+            scope=f"user:{user.pk}",
+            key=f"k{hours}",
+            fingerprint="f",
+            expires_at=now + dt.timedelta(hours=hours),
+        )
+    assert jobs.run_named("idempotency_purge").details == {"geloescht": 2}
+    assert jobs.run_named("idempotency_purge").details == {"geloescht": 0}
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["k5"]
+
+
 def test_evaluations_and_purge_do_nothing_on_a_second_run(db):
     for name in ("evaluate_operations", "recordings_purge"):
         jobs.run_named(name)
@@ -187,7 +201,7 @@ def test_the_admin_shows_each_jobs_last_run_duration_and_result(client, platform
     jobs.run_named("recordings_purge")
     client.force_login(platform_admin)
     page = client.get("/admin/ops/scheduledjob/").content.decode()
-    assert "Bodycam-Aufnahmen löschen" in page and "40 2 * * * (Europe/Berlin)" in page
+    assert "Bodycam-Aufnahmen löschen" in page and "45 1 * * * (Europe/Berlin)" in page
     assert "0 fällige Aufnahmen gelöscht." in page and "Erfolgreich" in page and " s<" in page
     assert page.count("noch keiner") == len(jobs.JOBS) - 1  # the jobs that have not run yet
     runs = client.get("/admin/ops/jobrun/?job=recordings_purge").content.decode()

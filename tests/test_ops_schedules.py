@@ -26,7 +26,7 @@ def _ours() -> list[PeriodicTask]:
 def test_migrate_installed_the_schedule_and_install_twice_duplicates_nothing(db):
     installed = _ours()  # written by the post_migrate hook when the test database was created
     assert sorted(e.name for e in installed) == sorted(jobs.JOBS)
-    assert "7 unverändert" in _schedule("install")
+    assert f"{len(jobs.JOBS)} unverändert" in _schedule("install")
     _schedule("install")
     assert len(_ours()) == len(jobs.JOBS) == PeriodicTask.objects.filter(name__in=list(jobs.JOBS)).count()
     assert CrontabSchedule.objects.filter(timezone="Europe/Berlin").count() == CrontabSchedule.objects.count()
@@ -35,7 +35,7 @@ def test_migrate_installed_the_schedule_and_install_twice_duplicates_nothing(db)
 def test_the_default_times(db):
     schedules.install()
     times = {e.name: schedules.describe(e) for e in schedules.entries()}
-    assert times["retention"] == "30 2 * * * (Europe/Berlin)"
+    assert times["retention"] == "30 1 * * * (Europe/Berlin)"
     assert times["count_consistency"] == "15 3 * * * (Europe/Berlin)"
     assert times["notify"] == "*/15 * * * * (Europe/Berlin)"
     assert times["evaluate_operations"] == "0 6 * * * (Europe/Berlin)"  # daily, so also each Monday
@@ -55,7 +55,7 @@ def test_operator_changes_survive_install_and_reset_restores_the_defaults(db):
     assert not entries["notify"].enabled
     assert "2 aktualisiert" in _schedule("install", "--reset")
     entries = {e.name: e for e in schedules.entries()}
-    assert schedules.describe(entries["retention"]).startswith("30 2 * * *")
+    assert schedules.describe(entries["retention"]).startswith("30 1 * * *")
     assert entries["notify"].enabled
 
 
@@ -79,6 +79,6 @@ def test_list_shows_each_job_with_its_last_run_and_run_does_it_by_hand(db):
     out = _schedule("run", "recordings_purge")
     assert out.startswith("Erfolgreich") and "0 fällige Aufnahmen gelöscht" in out
     listing = _schedule("list")
-    assert "Bodycam-Aufnahmen löschen" in listing and "40 2 * * * (Europe/Berlin)" in listing
+    assert "Bodycam-Aufnahmen löschen" in listing and "45 1 * * * (Europe/Berlin)" in listing
     assert "Erfolgreich: 0 fällige Aufnahmen gelöscht." in listing
     assert listing.count("Letzter Lauf: noch keiner") == len(jobs.JOBS) - 1

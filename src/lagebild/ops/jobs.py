@@ -239,18 +239,32 @@ def count_consistency(day: dt.date | None = None) -> JobResult:
     return JobResult(report.summary_de(), report.details(), outcome)
 
 
+# No job between 02:00 and 03:00: that local hour is skipped on the spring night and comes twice
+# on the autumn night (the nightly jobs are idempotent anyway, but need not run twice).
+def idempotency_purge() -> JobResult:
+    """Delete idempotency keys (with their stored answers, which can hold personal data) after
+    their 24 hours."""
+    from lagebild.core.idempotency import purge_expired
+
+    deleted = purge_expired()
+    return JobResult(f"{deleted} abgelaufene Idempotenz-Schlüssel gelöscht.", {"geloescht": deleted})
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("retention", "Aufbewahrung und Anonymisierung",
             "Löscht oder anonymisiert, was nach den Fristen fällig ist (auch Kontaktdaten in Hinweisen).",
-            "lagebild retention run", minute="30", hour="2"),
+            "lagebild retention run", minute="30", hour="1"),
         Job("recordings_purge", "Bodycam-Aufnahmen löschen",
             "Löscht Aufnahmen, deren Löschdatum erreicht ist (Nachweis mit Prüfsumme bleibt).",
-            "lagebild recordings purge", minute="40", hour="2"),
+            "lagebild recordings purge", minute="45", hour="1"),
         Job("audit_anchor", "Protokollkette verankern",
             "Hängt den Kopf der Hash-Kette an die Ankerdatei an (nur wenn er sich geändert hat).",
-            "lagebild audit anchor", minute="50", hour="2"),
+            "lagebild audit anchor", minute="30", hour="3"),
+        Job("idempotency_purge", "Idempotenz-Schlüssel löschen",
+            "Löscht gespeicherte Antworten wiederholbarer Anfragen nach ihren 24 Stunden.",
+            "lagebild schedule run idempotency_purge", minute="40", hour="3"),
         Job("count_consistency", "Zähltabellen prüfen",
             "Zählt den Vortag aus den Datensätzen nach und vergleicht mit den Zähltabellen; "
             "Abweichungen werden gemeldet, nicht korrigiert.",
@@ -276,6 +290,7 @@ JOB_FUNCTIONS: dict[str, Callable[[], JobResult]] = {
     "evaluate_operations": evaluate_operations,
     "citizen_overdue": citizen_overdue,
     "notify": notify,
+    "idempotency_purge": idempotency_purge,
 }
 
 

@@ -52,3 +52,8 @@ def citizen_overdue(self: Any) -> str:
 @tasking.task(name="lagebild.ops.notify", bind=True)
 def notify(self: Any) -> str:
     return _run(self, "notify")
+
+
+@tasking.task(name="lagebild.ops.idempotency_purge", bind=True)
+def idempotency_purge(self: Any) -> str:
+    return _run(self, "idempotency_purge")
