@@ -434,13 +434,13 @@ from lagebild.ops.logging import log_format, logging_config  # noqa: E402
 
 # Logs to standard error; LAGEBILD_LOG_FORMAT=json for JSON lines with the request id.
 LAGEBILD_LOG_FORMAT = log_format(os.environ.get("LAGEBILD_LOG_FORMAT", "text"))
-# One line per request (method, path without query string, status, duration, user id); on by
-# default with JSON logs (then switch off gunicorn's access log), off with text logs.
-LAGEBILD_ACCESS_LOG = env_bool("LAGEBILD_ACCESS_LOG", LAGEBILD_LOG_FORMAT == "json")
+# One line per request (method, path without query string, status, duration, user id, request
+# id); on by default with JSON logs (gunicorn's own LAGEBILD_ACCESS_LOG is then not needed).
+LAGEBILD_REQUEST_LOG = env_bool("LAGEBILD_REQUEST_LOG", LAGEBILD_LOG_FORMAT == "json")
 LOGGING = logging_config(
     log_format=LAGEBILD_LOG_FORMAT,
     level=os.environ.get("LAGEBILD_LOG_LEVEL", "WARNING").strip().upper() or "WARNING",
-    access_log=LAGEBILD_ACCESS_LOG,
+    access_log=LAGEBILD_REQUEST_LOG,
 )
 # /metrics answers only with this bearer token and/or to these addresses (comma-separated
 # addresses or networks); with neither it answers 404.
