@@ -360,3 +360,15 @@ def test_with_a_multiprocess_directory_every_process_counts_into_one_scrape(tmp_
     assert value(samples, "lagebild_http_errors_total", **errors) == 2
     latency = {"view": "field:incident-list", "method": "GET", "status": "5xx"}
     assert value(samples, "lagebild_http_request_duration_seconds_count", **latency) == 2
+
+
+def test_the_web_servers_start_empties_the_multiprocess_directory(tmp_path, monkeypatch):
+    directory = tmp_path / "prometheus"
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    assert metrics.prepare_multiprocess_dir() is None  # single process: nothing to do
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    assert metrics.prepare_multiprocess_dir() == directory and directory.is_dir()
+    (directory / "counter_4711.db").write_bytes(b"old counts")
+    (directory / "README").write_text("not ours")
+    metrics.prepare_multiprocess_dir()
+    assert sorted(p.name for p in directory.iterdir()) == ["README"]

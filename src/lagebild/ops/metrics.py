@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -61,6 +62,22 @@ TASKS = Counter(
 
 def multiprocess_dir() -> str:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+
+
+def prepare_multiprocess_dir() -> Path | None:
+    """Creates ``PROMETHEUS_MULTIPROC_DIR`` and removes the count files of earlier runs.
+
+    For the web server's start (gunicorn's ``on_starting`` hook), before any worker counts:
+    files left by processes of an earlier run would otherwise be added to the new counts.
+    """
+    directory = multiprocess_dir()
+    if not directory:
+        return None
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return path
 
 
 def method_label(method: str | None) -> str:
