@@ -234,6 +234,10 @@ def test_counts_task_killed_halfway_is_redone_exactly_once(world, kod_lead, poli
     # The broker hands the task to the new worker (RabbitMQ when the dead worker's connection
     # closes, Redis after the visibility timeout); the killed transaction left nothing behind.
     _wait_for(lambda: not PendingCounts.objects.exists(), "the task to be redone", second_log)
+    # Its log line carries the request id the task was sent with.
+    _wait_for(lambda: b"Deferred counts applied" in second_log.read_bytes(), "the log line", second_log)
+    (line,) = [x for x in second_log.read_text().splitlines() if "Deferred counts applied" in x]
+    assert "kill-9" in line
     applied = _counts()
     assert applied != before
     assert Incident._base_manager.count() == 140

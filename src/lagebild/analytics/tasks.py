@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from lagebild.core import tasking
 
 from . import aggregates, report_files
 from .models import PendingCounts
+
+logger = logging.getLogger(__name__)
 
 
 @tasking.task(name="analytics.apply_deferred_counts")
@@ -20,6 +23,7 @@ def apply_deferred_counts() -> int:
     """
     waiting = PendingCounts.objects.count()
     aggregates.catch_up()
+    logger.info("Deferred counts applied (%d runs)", waiting)
     return waiting
 
 
