@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo serve test bench lint format clean
 
 # axe-core for the accessibility checks of the browser suite, from the npm registry (never a CDN).
 AXE_VERSION := 4.11.4
@@ -26,6 +26,12 @@ $(AXE_STAMP): | $(STAMP)
 # Demo logins need no second factor (LAGEBILD_TWO_FACTOR_REQUIRED=1 to try it); allowed only with DEBUG on.
 demo: $(STAMP)
 	LAGEBILD_DEBUG=$${LAGEBILD_DEBUG:-1} LAGEBILD_TWO_FACTOR_REQUIRED=$${LAGEBILD_TWO_FACTOR_REQUIRED:-0} $(BIN)/lagebild demo --addrport $${LAGEBILD_ADDR:-127.0.0.1:8000}
+
+# The production application server (gunicorn, docs/operations.md) on LAGEBILD_BIND (default
+# 127.0.0.1:8000) with DEBUG off; static files are collected into var/collected-static so the
+# test suite keeps serving them from the sources.
+serve: $(STAMP)
+	LAGEBILD_STATIC_ROOT=$${LAGEBILD_STATIC_ROOT:-var/collected-static} $(BIN)/lagebild serve
 
 # Runs every test (unit, integration, browser) against DATABASE_URL or the embedded SQLite,
 # in PYTEST_WORKERS parallel processes (pytest-xdist; 0 = in this process). LAGEBILD_TEST_NOW

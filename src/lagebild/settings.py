@@ -208,6 +208,13 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# Scale-out (docs/operations.md): an optional read replica for the cockpit and reports, and a
+# cache shared by all processes (API throttling) when LAGEBILD_CACHE_URL names Redis or "db".
+from lagebild.ops.scaleout import cache_settings, replica_databases  # noqa: E402
+
+DATABASES |= replica_databases(os.environ.get("LAGEBILD_REPLICA_DATABASE_URL", ""), DATABASES["default"])
+DATABASE_ROUTERS = ["lagebild.ops.db_router.AnalyticsReplicaRouter"]
+CACHES = cache_settings(os.environ.get("LAGEBILD_CACHE_URL", ""))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

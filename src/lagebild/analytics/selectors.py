@@ -15,13 +15,14 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import FloatField, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from lagebild.core.models import Authority
 from lagebild.geo.models import Area
+from lagebild.ops.db_router import analytics_database
 
 from .indicators import STAFF_HOURS_FACT, GroupKey, IndicatorDef
 from .models import (
@@ -341,9 +342,11 @@ def window_totals(
         f"SELECT w, {dims}, SUM(count), SUM(amount) FROM ({' UNION ALL '.join(parts_sql)}) parts "
         f"GROUP BY w, {dims}"
     )
-    postgres = connection.vendor == "postgresql"
+    # The read replica inside a report view (lagebild.ops.db_router), else default.
+    database = connections[analytics_database()]
+    postgres = database.vendor == "postgresql"
     # A transaction only for SET LOCAL: on SQLite transactions begin IMMEDIATE (write lock).
-    with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+    with transaction.atomic(using=database.alias) if postgres else nullcontext(), database.cursor() as cursor:
         if postgres:
             # About 15,000 index rows: two parallel workers cost more to start than they save
             # (measured 26 ms with, 18 ms without), and under load they wait for a core.

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from lagebild.core import tasking
 from lagebild.field.forms import LagebildForm
+from lagebild.ops.db_router import reads_from_replica
 
 from . import documents as doc
 from . import report_files
@@ -167,6 +168,7 @@ def _page(
 
 @login_required
 @permission_required("analytics.view", raise_exception=True)
+@reads_from_replica
 def balance_page(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     balance = _balance(form)

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from reportlab.platypus import TableStyle
 
 from lagebild.field.forms import DateInput, LagebildForm
+from lagebild.ops.db_router import reads_from_replica
 
 from . import documents, selectors
 from .cockpit import (
@@ -482,6 +483,7 @@ def _render(request: HttpRequest, form: CockpitForm, report: CockpitReport | Non
 
 @login_required
 @permission_required("analytics.view", raise_exception=True)
+@reads_from_replica
 def cockpit_page(request: HttpRequest) -> HttpResponse:
     form = _bound_form(request)
     if not form.sets:
@@ -498,6 +500,7 @@ def _file_name(report: CockpitReport, extension: str) -> str:
 
 @login_required
 @permission_required("analytics.export", raise_exception=True)
+@reads_from_replica
 def cockpit_pdf(request: HttpRequest) -> HttpResponse:
     form = _bound_form(request)
     report = _report(form) if form.sets else None
@@ -508,6 +511,7 @@ def cockpit_pdf(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("analytics.export", raise_exception=True)
+@reads_from_replica
 def cockpit_xlsx(request: HttpRequest) -> HttpResponse:
     form = _bound_form(request)
     report = _report(form) if form.sets else None
