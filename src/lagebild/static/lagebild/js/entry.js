@@ -272,6 +272,14 @@
     });
   }
 
+  // A double tap sends the form once. A later retry (slow network, browser resend) posts the
+  // same hidden entry_key, which the server answers with the incident saved first.
+  form.addEventListener("submit", function (event) {
+    if (form.getAttribute("data-submitting") === "1") { event.preventDefault(); return; }
+    form.setAttribute("data-submitting", "1");
+    window.setTimeout(function () { form.removeAttribute("data-submitting"); }, 5000);
+  });
+
   // Bring the first error into view so a phone user sees what to fix.
   var summary = document.getElementById("form-errors");
   if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); }
