@@ -168,7 +168,7 @@ def test_a_corrupted_row_is_reported_and_not_fixed(seeded, kod, model, period, t
     assert [
         (d.table, d.key["authority_id"], d.expected[0] + 2 == d.stored[0]) for d in report.differences
     ] == [(table, kod.authority_id, True)]
-    assert "1 Abweichungen" in report.summary_de() and "nicht korrigiert" in report.summary_de().lower()
+    assert "1 Abweichung (" in report.summary_de() and "nicht korrigiert" in report.summary_de().lower()
     assert rows.get().count == report.differences[0].stored[0]  # still wrong: reported, not fixed
 
 

@@ -89,9 +89,10 @@ class ConsistencyReport:
         for difference in self.differences:
             per_table[difference.table] += 1
         parts = ", ".join(f"{TABLE_NAMES[t]} {n}" for t, n in per_table.items())
+        found = len(self.differences)
         return (
-            f"{head}: {len(self.differences)} Abweichungen ({parts}). Nicht korrigiert – Ursache "
-            "klären, dann `lagebild rebuild-aggregates`."
+            f"{head}: {found} {'Abweichung' if found == 1 else 'Abweichungen'} ({parts}). Nicht korrigiert – "
+            "Ursache klären, dann `lagebild rebuild-aggregates`."
         )
 
     def details(self) -> dict[str, Any]:
