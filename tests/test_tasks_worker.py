@@ -7,7 +7,8 @@ import deferred: it locks the pending runs and writes five count tables in one t
 The test holds a lock on the count tables, so the worker's task stops in the middle of that
 transaction (seen in ``pg_stat_activity``, not guessed with a sleep); the worker is killed,
 the lock released, a new worker started, and the counts must then equal a rebuild: every
-deferred record counted exactly once.
+deferred record counted exactly once. A second test kills only the pool process that runs the
+task (prefork, as ``lagebild worker`` runs): its parent hands the task back and runs it again.
 
 Brokers: ``LAGEBILD_TEST_AMQP_URL`` and ``LAGEBILD_TEST_REDIS_URL`` (``.ci/run`` sets them),
 otherwise the local defaults; a broker that is neither configured nor reachable is skipped.
@@ -123,7 +124,7 @@ class Workers:
         self.broker, self.queue, self.folder = broker, queue, folder
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> tuple[subprocess.Popen[bytes], Path]:
+    def start(self, pool: str = "solo") -> tuple[subprocess.Popen[bytes], Path]:
         number = len(self.processes) + 1
         log = self.folder / f"worker-{number}.log"
         env = {
@@ -139,7 +140,7 @@ class Workers:
         }
         env.pop("LAGEBILD_TEST_NOW", None)
         command = [
-            sys.executable, "-m", "celery", "-A", "lagebild", "worker", "--pool=solo",
+            sys.executable, "-m", "celery", "-A", "lagebild", "worker", f"--pool={pool}", "--concurrency=1",
             "--loglevel=INFO", "-Q", self.queue, "-n", f"test{number}-{self.queue}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]  # fmt: skip
@@ -196,6 +197,36 @@ def _locked_count_tables() -> psycopg.Connection:
     return blocker
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _import_two_authorities(kod_lead, police_lead) -> None:
+    """An import large enough to defer its counts, and a smaller one of the other authority."""
+    rows = [row(occurred_at=f"2025-03-{1 + n % 28:02d}T{n % 24:02d}:15:00+01:00") for n in range(80)]
+    assert import_incidents(user=kod_lead, data=csv_file(*rows)).imported == 80
+    assert import_incidents(user=police_lead, data=csv_file(*rows[:60])).imported == 60
+    assert PendingCounts.objects.exists()
+
+
+def _assert_counted_exactly_once(kod_lead, police_lead) -> None:
+    applied = _counts()
+    assert Incident._base_manager.count() == 140
+    aggregates.rebuild()
+    assert _counts() == applied
+    daily = DailyCount._base_manager.filter(area_id=CITY_AREA, fact="incident")
+    assert sum(daily.filter(authority_id=kod_lead.authority_id).values_list("count", flat=True)) == 80
+    assert sum(daily.filter(authority_id=police_lead.authority_id).values_list("count", flat=True)) == 60
+
+
 def _waiting_for_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -207,11 +238,7 @@ def _waiting_for_a_lock() -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_counts_task_killed_halfway_is_redone_exactly_once(world, kod_lead, police_lead, workers):
-    # An import large enough to defer its counts, and a small one of the other authority.
-    rows = [row(occurred_at=f"2025-03-{1 + n % 28:02d}T{n % 24:02d}:15:00+01:00") for n in range(80)]
-    assert import_incidents(user=kod_lead, data=csv_file(*rows)).imported == 80
-    assert import_incidents(user=police_lead, data=csv_file(*rows[:60])).imported == 60
-    assert PendingCounts.objects.exists()
+    _import_two_authorities(kod_lead, police_lead)
     before = _counts()
 
     # The task is sent before any worker runs (the broker keeps it), with a request id.
@@ -238,13 +265,32 @@ def test_counts_task_killed_halfway_is_redone_exactly_once(world, kod_lead, poli
     _wait_for(lambda: b"Deferred counts applied" in second_log.read_bytes(), "the log line", second_log)
     (line,) = [x for x in second_log.read_text().splitlines() if "Deferred counts applied" in x]
     assert "kill-9" in line
-    applied = _counts()
-    assert applied != before
-    assert Incident._base_manager.count() == 140
-    # Exactly once: the counts equal a rebuild from the records.
-    aggregates.rebuild()
-    assert _counts() == applied
-    daily = DailyCount._base_manager.filter(area_id=CITY_AREA, fact="incident")
-    assert sum(daily.filter(authority_id=kod_lead.authority_id).values_list("count", flat=True)) == 80
-    assert sum(daily.filter(authority_id=police_lead.authority_id).values_list("count", flat=True)) == 60
+    assert _counts() != before
+    _assert_counted_exactly_once(kod_lead, police_lead)
     assert second.poll() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counts_task_whose_pool_process_is_killed_goes_back_to_the_queue(
+    world, kod_lead, police_lead, workers
+):
+    """``lagebild worker`` runs tasks in child processes (prefork): one of them killed with
+    kill -9 is noticed by its parent, which hands the task back (reject_on_worker_lost) and
+    runs it again in a new child, without a second worker."""
+    _import_two_authorities(kod_lead, police_lead)
+    Celery(broker=workers.broker).send_task("analytics.apply_deferred_counts", queue=workers.queue)
+    blocker = _locked_count_tables()
+    try:
+        worker, log = workers.start(pool="prefork")
+        _wait_for(_waiting_for_a_lock, "the task to wait for the count tables", log)
+        (child,) = _children(worker.pid)
+        os.kill(child, signal.SIGKILL)
+        _wait_for(
+            lambda: b"WorkerLostError" in log.read_bytes(), "the worker to notice the lost process", log
+        )
+    finally:
+        blocker.rollback()
+        blocker.close()
+    _wait_for(lambda: not PendingCounts.objects.exists(), "the task to be redone", log)
+    _assert_counted_exactly_once(kod_lead, police_lead)
+    assert worker.poll() is None
