@@ -45,7 +45,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--pool", default="prefork", choices=["prefork", "solo", "threads"], help="Celery-Pool"
         )
-        parser.add_argument("--loglevel", default="INFO", help="Protokollstufe (Standard INFO)")
+        parser.add_argument(
+            "--loglevel",
+            default=os.environ.get("LAGEBILD_WORKER_LOG_LEVEL", "INFO"),
+            help="Protokollstufe (Standard LAGEBILD_WORKER_LOG_LEVEL oder INFO)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Nur den Befehl ausgeben")
         parser.add_argument("extra", nargs="*", help="weitere Celery-Optionen nach „--“")
 
@@ -68,6 +72,8 @@ class Command(BaseCommand):
             self.stdout.write(" ".join(command))
             return
         self.stdout.flush()
-        # Celery takes over this process (same PID for systemd and its signals).
+        # Celery takes over this process (same PID for systemd and its signals). The settings'
+        # root logger follows LAGEBILD_LOG_LEVEL, which would otherwise hide the tasks' lines.
         connections.close_all()
+        os.environ["LAGEBILD_LOG_LEVEL"] = options["loglevel"].upper()
         os.execv(command[0], command)
