@@ -5,66 +5,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('citizen', '0003_status_mail'),
-        ('django_celery_beat', '0019_alter_periodictasks_options'),
+        ("citizen", "0003_status_mail"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScheduledJob',
-            fields=[
-            ],
+            name="ScheduledJob",
+            fields=[],
             options={
-                'verbose_name': 'Geplante Aufgabe',
-                'verbose_name_plural': 'Geplante Aufgaben',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "Geplante Aufgabe",
+                "verbose_name_plural": "Geplante Aufgaben",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('django_celery_beat.periodictask',),
+            bases=("django_celery_beat.periodictask",),
         ),
         migrations.CreateModel(
-            name='JobRun',
+            name="JobRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job', models.CharField(db_index=True, max_length=60, verbose_name='Aufgabe')),
-                ('started_at', models.DateTimeField(verbose_name='Begonnen')),
-                ('finished_at', models.DateTimeField(verbose_name='Beendet')),
-                ('duration', models.DurationField(verbose_name='Dauer')),
-                ('outcome', models.CharField(choices=[('ok', 'Erfolgreich'), ('differences', 'Abweichungen gefunden'), ('skipped', 'Übersprungen'), ('failed', 'Fehlgeschlagen')], max_length=12, verbose_name='Ergebnis')),
-                ('summary', models.CharField(blank=True, max_length=500, verbose_name='Zusammenfassung')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='Einzelheiten')),
-                ('error', models.TextField(blank=True, verbose_name='Fehler')),
-                ('host', models.CharField(blank=True, max_length=120, verbose_name='Rechner')),
-                ('task_id', models.CharField(blank=True, max_length=64, verbose_name='Task-ID')),
-                ('request_id', models.CharField(blank=True, max_length=64, verbose_name='Request-ID')),
-                ('attempt', models.PositiveSmallIntegerField(default=1, verbose_name='Versuch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("job", models.CharField(db_index=True, max_length=60, verbose_name="Aufgabe")),
+                ("started_at", models.DateTimeField(verbose_name="Begonnen")),
+                ("finished_at", models.DateTimeField(verbose_name="Beendet")),
+                ("duration", models.DurationField(verbose_name="Dauer")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("ok", "Erfolgreich"),
+                            ("differences", "Abweichungen gefunden"),
+                            ("skipped", "Übersprungen"),
+                            ("failed", "Fehlgeschlagen"),
+                        ],
+                        max_length=12,
+                        verbose_name="Ergebnis",
+                    ),
+                ),
+                ("summary", models.CharField(blank=True, max_length=500, verbose_name="Zusammenfassung")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="Einzelheiten")),
+                ("error", models.TextField(blank=True, verbose_name="Fehler")),
+                ("host", models.CharField(blank=True, max_length=120, verbose_name="Rechner")),
+                ("task_id", models.CharField(blank=True, max_length=64, verbose_name="Task-ID")),
+                ("request_id", models.CharField(blank=True, max_length=64, verbose_name="Request-ID")),
+                ("attempt", models.PositiveSmallIntegerField(default=1, verbose_name="Versuch")),
             ],
             options={
-                'verbose_name': 'Lauf einer geplanten Aufgabe',
-                'verbose_name_plural': 'Läufe der geplanten Aufgaben',
-                'ordering': ['-started_at', '-id'],
-                'indexes': [models.Index(fields=['job', '-started_at'], name='ops_jobrun_job_started')],
+                "verbose_name": "Lauf einer geplanten Aufgabe",
+                "verbose_name_plural": "Läufe der geplanten Aufgaben",
+                "ordering": ["-started_at", "-id"],
+                "indexes": [models.Index(fields=["job", "-started_at"], name="ops_jobrun_job_started")],
             },
         ),
         migrations.CreateModel(
-            name='OverdueReminder',
+            name="OverdueReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_at', models.DateTimeField(verbose_name='Fällig')),
-                ('flagged_at', models.DateTimeField(verbose_name='Als überfällig vermerkt')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='Erinnerung versandt')),
-                ('recipients', models.PositiveSmallIntegerField(default=0, verbose_name='Empfänger')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='citizen.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="Fällig")),
+                ("flagged_at", models.DateTimeField(verbose_name="Als überfällig vermerkt")),
+                (
+                    "emailed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="Erinnerung versandt"),
+                ),
+                ("recipients", models.PositiveSmallIntegerField(default=0, verbose_name="Empfänger")),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="citizen.report"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Erinnerung an einen überfälligen Hinweis',
-                'verbose_name_plural': 'Erinnerungen an überfällige Hinweise',
-                'constraints': [models.UniqueConstraint(fields=('report', 'due_at'), name='ops_overdue_once_per_due_date')],
+                "verbose_name": "Erinnerung an einen überfälligen Hinweis",
+                "verbose_name_plural": "Erinnerungen an überfällige Hinweise",
+                "constraints": [
+                    models.UniqueConstraint(fields=("report", "due_at"), name="ops_overdue_once_per_due_date")
+                ],
             },
         ),
     ]
