@@ -29,7 +29,7 @@ from django.db import connection
 
 from lagebild.ops.appserver import MAX_DEFAULT_WORKERS, ServerConfigError, default_workers, server_settings
 
-DEADLINE_SECONDS = 90  # only a very busy machine comes near it; an idle one answers within seconds
+DEADLINE_SECONDS = 240  # a busy shared machine needs a minute to boot the workers; an idle one seconds
 ONE_YEAR = 365 * 24 * 3600
 
 
