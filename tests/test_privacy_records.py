@@ -34,7 +34,7 @@ RECORD_MODELS = [
     "field.Incident", "field.Measure", "field.Person", "field.Shift", "field.Patrol", "field.PatrolMember",
     "citizen.Report", "citizen.Photo", "citizen.StatusChange", "core.AuditEvent", "core.User",
     "accounts.ApiToken", "bodycam.Recording", "sharing.Transfer", "taskforce.Meeting",
-    "analytics.DailyCount", "analytics.HourlyCount",
+    "analytics.DailyCount", "analytics.HourlyCount", "core.IdempotencyKey",
 ]  # fmt: skip
 
 

@@ -465,6 +465,18 @@ class ApiTokenHandler(ModelHandler):
         self.model()._default_manager.filter(pk__in=self.ids(due)).delete()
 
 
+class IdempotencyKeyHandler(ModelHandler):
+    """Idempotency keys with their stored first answer (``core.idempotency``): kept one day."""
+
+    model_label = "core.IdempotencyKey"
+    action = "deleted"
+    start = "created_at"
+    authority_path = None  # keys belong to a login or an Open311 client: only in runs over all
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        self.model()._default_manager.filter(pk__in=self.ids(due)).delete()
+
+
 class MeetingHandler(ModelHandler):
     model_label = "taskforce.Meeting"
     start = "date"

@@ -501,6 +501,26 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         handler=f"{_HANDLERS}.ApiTokenHandler",
     ),
     RecordType(
+        key="idempotency_keys",
+        name="Idempotenzschlüssel (Schutz vor doppelt gespeicherten Eingaben)",
+        models=("core.IdempotencyKey",),
+        app="lagebild.core",
+        purpose="Eine wiederholte Übermittlung (Doppeltipp, Funkloch, Wiederholung einer App) legt keinen "
+        "zweiten Datensatz an, sondern erhält die erste Antwort erneut (docs/operations.md).",
+        data="Schlüssel der App, Konto oder Open311-Client, Prüfsumme der Anfrage, die erste Antwort "
+        "(kann Angaben des angelegten Datensatzes enthalten), Zeiten.",
+        regime=Regime.MIXED,
+        legal_basis="Wie der angelegte Datensatz; Art. 32 DSGVO / § 58 DSG NRW (Integrität der Daten).",
+        retention="P1D",
+        retention_from="Anlage",
+        retention_source="Kein Rechtsgebot: 24 Stunden genügen für jede Wiederholung einer Übermittlung [M]; "
+        "die Aufgabe idempotency_purge löscht abgelaufene Schlüssel täglich.",
+        visible_to="Niemand in der Oberfläche; nur die Anwendung selbst.",
+        action=Action.DELETE,
+        rule="Schlüssel und gespeicherte Antwort werden einen Tag nach der Anlage gelöscht.",
+        handler=f"{_HANDLERS}.IdempotencyKeyHandler",
+    ),
+    RecordType(
         key="analytics_counts",
         name="Zähltabellen der Analyse",
         models=(
