@@ -1,5 +1,8 @@
 """Run the benchmarks: ``python -m bench.run [--only api,import,demo,open311,cockpit,hotspots] [--db …]``.
 
+``--only load`` (opt-in, not part of the default set: it takes about 20 minutes) runs the load and
+fault test ``bench.load`` against gunicorn, PostgreSQL and a Celery worker on RabbitMQ.
+
 Each benchmark runs in its own subprocess against its own throw-away database (a SQLite
 file in a temporary directory, or a dedicated PostgreSQL database that is dropped
 afterwards), so Django is set up cleanly and nothing touches the development data.
@@ -29,10 +32,14 @@ BENCHES = {
     "hotspots": "bench.hotspots",
     "taskforce": "bench.taskforce",
     "audit": "bench.audit",
+    "load": "bench.load",
 }
-# Pure numeric benchmarks: run once, without a database.
-WITHOUT_DATABASE = {"hotspots"}
-ALL = ",".join(BENCHES)
+# Pure numeric benchmarks: run once, without a database. The load test runs once too: it sets up
+# its own PostgreSQL database, gunicorn and Celery worker.
+WITHOUT_DATABASE = {"hotspots", "load"}
+# Run only when named (--only load): the load test takes about 20 minutes and needs RabbitMQ.
+OPT_IN = {"load"}
+ALL = ",".join(bench for bench in BENCHES if bench not in OPT_IN)
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -133,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("BENCH_PG_URL", DEFAULT_PG),
         help="PostgreSQL server (any database; a bench database is created next to it)",
     )
+    parser.add_argument("--load-minutes", type=float, default=10.0, help="length of the held load run")
+    parser.add_argument("--load-rate", type=float, default=None, help="requests/s of the load run")
+    parser.add_argument("--load-no-faults", action="store_true", help="load test without the fault run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
     args = parser.parse_args(argv)
 
@@ -143,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         "open311": ["--reports", str(args.reports), "--seconds", str(args.seconds)],
         "hotspots": ["--points", str(args.kde_points), "--cells", str(args.gi_cells)],
         "audit": ["--measures", str(args.measures), "--n", str(args.n), "--entries", str(args.audit_entries)],
+        "load": ["--minutes", str(args.load_minutes), "--pg-url", args.pg_url]
+        + ["--measures", str(args.measures)]
+        + (["--rate", str(args.load_rate)] if args.load_rate else [])
+        + ([] if args.load_no_faults else ["--with-fault-run"]),
     }
     per_db = {
         ("cockpit", "sqlite"): ["--measures", str(args.cockpit_measures_sqlite)],
