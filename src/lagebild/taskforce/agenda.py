@@ -87,18 +87,24 @@ def cockpit_figures(meeting: Meeting, cockpit: Cockpit | None = None) -> list[Fi
     return found
 
 
+def _goals(meeting: Meeting) -> list[Goal]:
+    return list(
+        Goal.objects.filter(working_group__task_force=meeting.task_force).select_related(
+            "indicator", "working_group"
+        )
+    )
+
+
 def goal_figures(
     meeting: Meeting, goals: Iterable[Goal] | None = None, progress: dict[int, Progress] | None = None
 ) -> list[FigureValue]:
     """Each quantitative goal's current value on the meeting's Stichtag (``progress``: computed already)."""
     found = []
-    wanted = goals if goals is not None else Goal.objects.filter(working_group__task_force=meeting.task_force)
+    wanted = list(goals) if goals is not None else _goals(meeting)
+    if progress is None:
+        progress = selectors.goals_progress(wanted, as_of=meeting.as_of)
     for goal in wanted:
-        result = (
-            progress.get(goal.pk)
-            if progress is not None
-            else selectors.goal_progress(goal, as_of=meeting.as_of)
-        )
+        result = progress.get(goal.pk)
         if result is None:
             continue
         found.append(
@@ -121,9 +127,27 @@ def figures(
     return cockpit_figures(meeting, cockpit) + goal_figures(meeting, progress=progress)
 
 
-def live_values(meeting: Meeting) -> dict[str, float | None]:
+@dataclass(frozen=True)
+class LiveData:
+    """What the agenda and the figures of a meeting read from the count tables, read once per request."""
+
+    cockpit: Cockpit | None
+    progress: dict[int, Progress]  # by goal id
+    goals: list[Goal]
+
+
+def live_data(meeting: Meeting) -> LiveData:
+    """The cockpit on the meeting's Stichtag and every goal's progress on it, from today's records."""
+    goals = _goals(meeting)
+    return LiveData(_cockpit(meeting), selectors.goals_progress(goals, as_of=meeting.as_of), goals)
+
+
+def live_values(meeting: Meeting, live: LiveData | None = None) -> dict[str, float | None]:
     """Every frozen figure's key with its value computed today (same Stichtag, today's records)."""
-    return {figure.key: figure.value for figure in figures(meeting)}
+    live = live if live is not None else live_data(meeting)
+    found = cockpit_figures(meeting, live.cockpit) if live.cockpit is not None else []
+    found += goal_figures(meeting, live.goals, live.progress)
+    return {figure.key: figure.value for figure in found}
 
 
 def operation_heading(evaluation: dict | None) -> str:
@@ -147,10 +171,11 @@ def build_figures(cockpit: Cockpit) -> list[Entry]:
     return entries
 
 
-def build(meeting: Meeting) -> list[Entry]:
-    """The generated agenda, in the order the task force works through it."""
+def build(meeting: Meeting, live: LiveData | None = None) -> list[Entry]:
+    """The generated agenda, in the order the task force works through it (``live``: read already)."""
     task_force = meeting.task_force
-    cockpit = _cockpit(meeting)
+    live = live if live is not None else live_data(meeting)
+    cockpit = live.cockpit
     entries: list[Entry] = build_figures(cockpit) if cockpit is not None else []
     before = previous_meeting(meeting)
     since = before.date if before else meeting.date - dt.timedelta(days=7)
@@ -166,10 +191,8 @@ def build(meeting: Meeting) -> list[Entry]:
                 operation.pk,
             )
         )
-    for goal in Goal.objects.filter(working_group__task_force=task_force).select_related(
-        "indicator", "working_group"
-    ):
-        result = selectors.goal_progress(goal, as_of=meeting.as_of)
+    for goal in live.goals:
+        result = live.progress.get(goal.pk)
         if result is not None and result.status in ("at_risk", "off_track"):
             entries.append(
                 Entry(
@@ -218,9 +241,9 @@ def build(meeting: Meeting) -> list[Entry]:
     return entries
 
 
-def differences(meeting: Meeting) -> list[tuple[FrozenFigure, float | None]]:
+def differences(meeting: Meeting, live: LiveData | None = None) -> list[tuple[FrozenFigure, float | None]]:
     """Frozen figures whose value today (same Stichtag) differs from what the meeting saw."""
-    today = live_values(meeting)
+    today = live_values(meeting, live)
     changed = []
     for frozen in meeting.figures.all():
         now = today.get(frozen.key)

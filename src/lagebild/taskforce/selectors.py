@@ -59,9 +59,10 @@ def figures(goal: Goal, windows: dict[str, tuple[dt.date, dt.date]]) -> dict[str
     if definition is None or not windows:
         return {name: None for name in windows}
     # Only the rows the indicator reads (and the staff hours of a rate): a year of windows at once.
-    facts = {definition.fact} | ({STAFF_HOURS_FACT} if definition.per_100_staff_hours else set())
     totals = analytics_selectors.window_totals(
-        goal.area_id_for_counts, {name: _Window(*bounds) for name, bounds in windows.items()}, facts=facts
+        goal.area_id_for_counts,
+        {name: _Window(*bounds) for name, bounds in windows.items()},
+        facts=_facts(definition),
     )
     return {name: indicators.value(definition, totals[name]) for name in windows}
 
@@ -80,10 +81,90 @@ def goal_progress(goal: Goal, as_of: dt.date | None = None) -> progress_rules.Pr
 def goal_progress_on(goal: Goal, days: Iterable[dt.date]) -> dict[dt.date, progress_rules.Progress]:
     """The goal's progress on each of ``days``, from one query (a year of weekly meetings at once)."""
     wanted = sorted(set(days))
+    windows = _progress_windows(goal, wanted)
+    if windows is None:
+        return {}
+    definition = indicator_definition(goal)
+    return _assess(goal, definition, wanted, figures(goal, windows))
+
+
+def goals_progress(goals: Iterable[Goal], as_of: dt.date | None = None) -> dict[int, progress_rules.Progress]:
+    """Each quantitative goal's progress on ``as_of`` (default: yesterday), keyed by the goal's id.
+
+    The same figures as :func:`goal_progress` goal by goal, but read together: one lookup of the
+    indicators and one read of the count tables per area, however many goals there are (the
+    goals of an area share their calendar weeks, so each window is read once).
+    """
+    day = as_of or last_complete_day()
+    goals = list(goals)
+    planned: dict[int, dict[str, tuple[dt.date, dt.date]]] = {}
+    for goal in goals:
+        windows = _progress_windows(goal, [day])
+        if windows is not None:
+            planned[goal.pk] = windows
+    if not planned:
+        return {}
+    definitions = indicator_definitions([goal for goal in goals if goal.pk in planned])
+    by_area: dict[int, dict[str, _Window]] = {}
+    facts_by_area: dict[int, set[str]] = {}
+    for goal in goals:
+        definition = definitions.get(goal.pk)
+        if goal.pk not in planned or definition is None:
+            continue
+        area = goal.area_id_for_counts
+        for start, end in planned[goal.pk].values():
+            by_area.setdefault(area, {})[_window_key(start, end)] = _Window(start, end)
+        facts_by_area.setdefault(area, set()).update(_facts(definition))
+    totals = {
+        area: analytics_selectors.window_totals(area, windows, facts=facts_by_area[area])
+        for area, windows in by_area.items()
+    }
+    found = {}
+    for goal in goals:
+        if goal.pk not in planned:
+            continue
+        definition = definitions.get(goal.pk)
+        windows = planned[goal.pk]
+        if definition is None:
+            values: dict[str, float | None] = {name: None for name in windows}
+        else:
+            area_totals = totals[goal.area_id_for_counts]
+            values = {
+                name: indicators.value(definition, area_totals[_window_key(*bounds)])
+                for name, bounds in windows.items()
+            }
+        found[goal.pk] = _assess(goal, definition, [day], values)[day]
+    return found
+
+
+def indicator_definitions(goals: Iterable[Goal]) -> dict[int, IndicatorDef]:
+    """:func:`indicator_definition` of each goal that has one, from one lookup of the indicators."""
+    goals = [goal for goal in goals if goal.indicator_id is not None]
+    codes = sorted({goal.indicator.code for goal in goals})
+    by_code = {definition.code: definition for definition in analytics_selectors.indicators_for(codes=codes)}
+    found = {}
+    for goal in goals:
+        definition = by_code.get(goal.indicator.code)
+        if definition is not None:
+            found[goal.pk] = effort_normalised(definition) if goal.per_100_staff_hours else definition
+    return found
+
+
+def _window_key(start: dt.date, end: dt.date) -> str:
+    return f"{start.isoformat()}/{end.isoformat()}"
+
+
+def _facts(definition: IndicatorDef) -> set[str]:
+    """The count rows the indicator reads (and the staff hours of a rate)."""
+    return {definition.fact} | ({STAFF_HOURS_FACT} if definition.per_100_staff_hours else set())
+
+
+def _progress_windows(goal: Goal, wanted: list[dt.date]) -> dict[str, tuple[dt.date, dt.date]] | None:
+    """The windows a goal's progress on the (sorted) ``wanted`` days reads; ``None`` if it has no progress."""
     if goal.kind != Goal.Kind.INDICATOR or goal.baseline_value is None or goal.target_value is None:
-        return {}
+        return None
     if goal.baseline_end is None or goal.window_days <= 0 or not wanted:
-        return {}
+        return None
     length = goal.window_days
     windows = {f"current:{day.isoformat()}": (day - dt.timedelta(days=length - 1), day) for day in wanted}
     # Weekly values (Monday–Sunday) after the baseline, up to the last complete week; the trend
@@ -95,8 +176,15 @@ def goal_progress_on(goal: Goal, days: Iterable[dt.date]) -> dict[dt.date, progr
     while monday + dt.timedelta(days=6) <= wanted[-1]:
         windows[f"week:{monday.isoformat()}"] = (monday, monday + dt.timedelta(days=6))
         monday += dt.timedelta(days=7)
-    values = figures(goal, windows)
-    definition = indicator_definition(goal)
+    return windows
+
+
+def _assess(
+    goal: Goal, definition: IndicatorDef | None, wanted: list[dt.date], values: dict[str, float | None]
+) -> dict[dt.date, progress_rules.Progress]:
+    assert goal.baseline_value is not None and goal.target_value is not None
+    assert goal.baseline_end is not None
+    length = goal.window_days
     scale = 1.0 if definition is not None and definition.per_100_staff_hours else length / 7
     weekly = sorted(
         (dt.date.fromisoformat(name.removeprefix("week:")) + dt.timedelta(days=6), value * scale)

@@ -428,8 +428,12 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _figure_sections(meeting: Meeting) -> list[tuple[str, list[dict[str, Any]]]]:
-    changed = {frozen.pk: now for frozen, now in agenda.differences(meeting)} if meeting.frozen_at else {}
+def _figure_sections(
+    meeting: Meeting, live: agenda.LiveData | None = None
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    changed = (
+        {frozen.pk: now for frozen, now in agenda.differences(meeting, live)} if meeting.frozen_at else {}
+    )
     sections: dict[str, list[dict[str, Any]]] = {}
     for frozen in meeting.figures.all():
         now = changed.get(frozen.pk, frozen.value)
@@ -463,7 +467,11 @@ def meeting_detail(
     task_force = meeting.task_force
     can_run = rules.can_run_meetings(request.user, task_force)
     labels = dict(agenda.AgendaItem.Kind.choices)
-    source = agenda.build(meeting) if meeting.state == Meeting.State.PLANNED else meeting.agenda_items.all()
+    # The cockpit and the goals' progress are read once: a planned meeting's agenda and today's values
+    # beside its frozen figures (when it was frozen before opening) both come from them.
+    planned = meeting.state == Meeting.State.PLANNED
+    live = agenda.live_data(meeting) if planned or meeting.frozen_at else None
+    source = agenda.build(meeting, live) if planned else meeting.agenda_items.all()
     items = [
         {
             "kind": item.kind,
@@ -484,7 +492,7 @@ def meeting_detail(
         {
             "meeting": meeting,
             "agenda": list(grouped.items()),
-            "figure_sections": _figure_sections(meeting),
+            "figure_sections": _figure_sections(meeting, live),
             "decisions": meeting.decisions.select_related("recommendation"),
             "actions": meeting.actions.select_related("owner"),
             "open_actions": ActionItem.objects.filter(
