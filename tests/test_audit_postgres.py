@@ -98,6 +98,23 @@ def test_application_role_cannot_change_entries(entries):
     assert verify().ok
 
 
+def test_setup_db_roles_rerun_names_no_superuser_only_attributes_for_a_plain_role(entries):
+    """An owner role with CREATEROLE (not superuser) re-runs setup-db-roles after each migrate;
+    PostgreSQL refuses it NOBYPASSRLS, so an existing plain role is altered by LOGIN only."""
+    import importlib
+
+    command = importlib.import_module("lagebild.core.management.commands.setup-db-roles")
+    first = command.grant_statements("lagebild_test_plain", password=None, login=False)
+    assert "NOBYPASSRLS" in first[0][0] and first[0][0].startswith("CREATE ROLE")
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE ROLE "lagebild_test_plain" NOLOGIN')
+        cursor.execute('CREATE ROLE "lagebild_test_mighty" NOLOGIN CREATEDB')
+    again = command.grant_statements("lagebild_test_plain", password=None, login=False)
+    assert again[0][0] == 'ALTER ROLE "lagebild_test_plain" NOLOGIN'
+    mighty = command.grant_statements("lagebild_test_mighty", password=None, login=True)
+    assert "NOCREATEDB" in mighty[0][0] and mighty[0][0].startswith('ALTER ROLE "lagebild_test_mighty" LOGIN')
+
+
 def test_setup_db_roles_is_repeatable_and_refuses_odd_names(entries):
     from django.core.management.base import CommandError
 

@@ -39,10 +39,19 @@ def grant_statements(
     quoted = connection.ops.quote_name(role)
     statements: list[tuple[str, list]] = []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        exists = cursor.fetchone() is not None
+        cursor.execute(
+            "SELECT rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls FROM pg_roles "
+            "WHERE rolname = %s",
+            [role],
+        )
+        row = cursor.fetchone()
+    exists, privileged = row is not None, bool(row and row[0])
     options = "LOGIN" if login else "NOLOGIN"
-    options += " NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+    # Only a superuser may name NOBYPASSRLS, even for a role that lacks it; an owner role with
+    # CREATEROLE (docs/operations.md) re-runs this after every migrate, so an existing role that
+    # holds none of these rights is left as it is and only a privileged one is stripped.
+    if not exists or privileged:
+        options += " NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
     statements.append((f"{'ALTER' if exists else 'CREATE'} ROLE {quoted} {options}", []))
     if password:
         statements.append((f"ALTER ROLE {quoted} PASSWORD %s", [password]))
