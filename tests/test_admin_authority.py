@@ -258,3 +258,26 @@ def test_no_admin_page_shows_a_second_factor_secret(client, make_user, city):
         response = client.get(path)
         assert response.status_code in (302, 404), path
     assert "otp_totp" not in client.get("/admin/").content.decode()
+
+
+def test_createsuperuser_takes_the_authority_by_its_id(city, police, monkeypatch):
+    """The first administrator of an installation is made with Django's own command, which asks
+    for the authority by its number (docs/operations.md)."""
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "ein-langes-Passwort-2026")
+    call_command(
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "erste.admin",
+        "--email",
+        "admin@stadt.example",
+        "--authority",
+        str(police.pk),
+    )
+    with unscoped():
+        admin = User.objects.get(username="erste.admin")
+    assert admin.authority == police and admin.authority != city
+    assert admin.is_superuser and admin.role == Role.ADMIN
+    assert admin.check_password("ein-langes-Passwort-2026")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 
@@ -44,8 +46,29 @@ class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", "Plattform-Administration (behördenübergreifend)"
 
 
+class LagebildUserManager(UserManager):
+    """Creates users whose authority may be given by its id, as ``createsuperuser`` asks for it."""
+
+    def _create_user_object(
+        self, username: str, email: str | None, password: str | None, **extra_fields: Any
+    ):  # type: ignore[no-untyped-def]
+        authority = extra_fields.get("authority")
+        if authority is not None and not isinstance(authority, Authority):
+            extra_fields["authority"] = Authority.objects.get(pk=authority)
+        return super()._create_user_object(username, email, password, **extra_fields)
+
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ):  # type: ignore[no-untyped-def]
+        # The first administrator of an installation manages its authority (docs/operations.md).
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A member of exactly one authority, with exactly one role."""
+
+    objects = LagebildUserManager()
 
     authority = models.ForeignKey(
         Authority, verbose_name="Behörde", on_delete=models.PROTECT, related_name="users"
