@@ -29,6 +29,11 @@ from . import health
 
 logger = logging.getLogger(__name__)
 
+# prometheus-client opens its count files in PROMETHEUS_MULTIPROC_DIR as soon as the metrics
+# below are defined; a missing directory would stop every command (migrate, shell) at import.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"].strip()).mkdir(parents=True, exist_ok=True)
+
 # Up to the 250 ms the load test aims at and beyond, for slow exports.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Methods as labels; anything else (a scanner's "FOO") becomes "other", so labels stay few.
