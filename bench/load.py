@@ -262,6 +262,19 @@ def proc_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and all its children so far, also of children that ended (a gunicorn worker
+    replaced after ``max_requests`` or killed): own utime + stime, cutime + cstime of the reaped
+    ones, and the live children's own times."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total + sum(proc_cpu_seconds(child) for child in children(pid))
+
+
 def children(pid: int) -> list[int]:
     import psutil
 
@@ -382,19 +395,27 @@ def app_cpu(workdir: Path) -> dict[str, list[float]]:
     return total
 
 
-def pg_backends_cpu() -> dict[int, float]:
-    """CPU seconds of the PostgreSQL backends serving the load database."""
-    import psycopg
+def postgres_cpu() -> tuple[int, float] | None:
+    """(postmaster pid, CPU seconds of the whole PostgreSQL server so far): the postmaster, its
+    live children (backends, parallel workers, background processes) and, through the
+    postmaster's cutime/cstime, every child that has ended (a backend closed after
+    ``CONN_MAX_AGE``, a parallel worker of one query). Covers the whole server: the figure is
+    meaningful when nothing else uses it (the final runs)."""
+    import psutil
 
     try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            pids = [
-                row[0]
-                for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
-            ]
-    except Exception:
-        return {}
-    return {pid: proc_cpu_seconds(pid) for pid in pids}
+        postmaster = next(
+            p for p in psutil.process_iter(["name", "ppid", "username"])
+            if p.info["name"] == "postgres" and p.info["username"] == "postgres"
+            and (p.info["ppid"] == 1 or psutil.Process(p.info["ppid"]).name() != "postgres")
+        )  # fmt: skip
+        with open(f"/proc/{postmaster.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total = sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        total += sum(proc_cpu_seconds(child.pid) for child in postmaster.children())
+    except (StopIteration, psutil.Error, OSError):
+        return None
+    return postmaster.pid, total
 
 
 # --- the load generator ------------------------------------------------------------------------------------
@@ -429,10 +450,11 @@ def run_locust(
         "--host", installation.base_url,
         "--only-summary", "--stop-timeout", "90", "--loglevel", "WARNING", "--exit-code-on-error", "0",
     ]  # fmt: skip
-    web_before = {pid: proc_cpu_seconds(pid) for pid in installation.web_workers()}
+    web_before = tree_cpu_seconds(installation.web.pid) if installation.web else 0.0
     app_before = app_cpu(installation.workdir)
-    pg_before = pg_backends_cpu()
-    task_before = {pid: proc_cpu_seconds(pid) for pid in installation.task_processes()}
+    pg_before = postgres_cpu()
+    task_pid = installation.worker.pid if installation.worker else 0
+    task_before = tree_cpu_seconds(task_pid)
     load_before = os.getloadavg()
     children_before = os.times().children_user + os.times().children_system
     started = time.time()
@@ -451,12 +473,11 @@ def run_locust(
     usage = os.times()  # the client has exited and was waited for: its CPU is in children_*
     client_cpu = usage.children_user + usage.children_system - children_before
     app_after = app_cpu(installation.workdir)
-    pg_after = pg_backends_cpu()
-    web_after = {pid: proc_cpu_seconds(pid) for pid in installation.web_workers()}
-    task_after = {pid: proc_cpu_seconds(pid) for pid in installation.task_processes()}
-
-    def delta(before: dict[int, float], after: dict[int, float]) -> float:
-        return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+    pg_after = postgres_cpu()
+    web_after = tree_cpu_seconds(installation.web.pid) if installation.web else 0.0
+    # A worker restarted by the fault run is another process: its CPU before the restart is lost.
+    same_worker = installation.worker is not None and installation.worker.pid == task_pid
+    task_after = tree_cpu_seconds(task_pid) if same_worker else task_before
 
     data = json.loads(out.read_text()) if out.exists() else {"samples": [], "errors": []}
     return {
@@ -468,9 +489,12 @@ def run_locust(
             kind: [count - app_before.get(kind, [0, 0.0])[0], spent - app_before.get(kind, [0, 0.0])[1]]
             for kind, (count, spent) in app_after.items()
         },
-        "web_cpu_seconds": delta(web_before, web_after),
-        "db_cpu_seconds": delta(pg_before, pg_after),
-        "task_cpu_seconds": delta(task_before, task_after),
+        "web_cpu_seconds": web_after - web_before,
+        # None when PostgreSQL was restarted in between (the fault run).
+        "db_cpu_seconds": pg_after[1] - pg_before[1]
+        if pg_before and pg_after and pg_before[0] == pg_after[0]
+        else None,
+        "task_cpu_seconds": task_after - task_before,
         "client_cpu_seconds": client_cpu,
         "load_before": load_before,
         "returncode": client.returncode,
@@ -532,11 +556,15 @@ def summarise(
         # CPU per request: gunicorn workers (all of it, not only the request handling), PostgreSQL
         # backends of the load database, the Celery worker, and the load generator itself.
         "web_cpu_ms_per_request": round(result["web_cpu_seconds"] * 1000 / count, 2),
-        "db_cpu_ms_per_request": round(result["db_cpu_seconds"] * 1000 / count, 2),
+        "db_cpu_ms_per_request": round(result["db_cpu_seconds"] * 1000 / count, 2)
+        if result["db_cpu_seconds"] is not None
+        else None,
         "task_cpu_ms_per_request": round(result["task_cpu_seconds"] * 1000 / count, 2),
         "client_cpu_ms_per_request": round(result["client_cpu_seconds"] * 1000 / count, 2),
         "server_cpu_share_of_2_cores": round(
-            (result["web_cpu_seconds"] + result["db_cpu_seconds"] + result["task_cpu_seconds"]) / seconds / 2,
+            (result["web_cpu_seconds"] + (result["db_cpu_seconds"] or 0.0) + result["task_cpu_seconds"])
+            / seconds
+            / 2,
             3,
         ),
         "load_before": [round(v, 2) for v in result["load_before"]],
