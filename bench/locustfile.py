@@ -96,7 +96,8 @@ _counter = itertools.count(1)
 def record(kind: str, started: float, elapsed_ms: float, ok: bool, detail: str = "") -> None:
     samples.append((kind, started, elapsed_ms, 1 if ok else 0))
     if not ok:
-        errors.append({"type": kind, "at": round(started, 3), "detail": detail[:200]})
+        # "at": when the answer (or the broken connection) came, the instant the client saw the error.
+        errors.append({"type": kind, "at": round(started + elapsed_ms / 1000, 3), "detail": detail[:200]})
 
 
 @events.quitting.add_listener
