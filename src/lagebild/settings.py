@@ -194,7 +194,9 @@ def _database() -> dict:
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{VAR_DIR / 'lagebild.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=60)
+    # Health checks: after a database restart a worker's kept connection is dead; Django then
+    # opens a new one instead of failing the worker's next request (load test, docs/operations.md).
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         # WAL lets readers work while a patrol writes; IMMEDIATE transactions avoid

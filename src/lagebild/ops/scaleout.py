@@ -52,7 +52,9 @@ def replica_databases(url: str, default: dict[str, Any]) -> dict[str, dict[str, 
     text = url.strip()
     if not text:
         return {}
-    config = dj_database_url.parse(text, conn_max_age=default.get("CONN_MAX_AGE", 60))
+    config = dj_database_url.parse(
+        text, conn_max_age=default.get("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
     if config["ENGINE"] != default["ENGINE"]:
         from django.core.exceptions import ImproperlyConfigured
 
