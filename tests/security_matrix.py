@@ -31,6 +31,8 @@ _VOLATILE = [
     (re.compile(r'(nonce=")[^"]*'), r"\1"),
     (re.compile(r'("X-CSRFToken"\s*:\s*")[^"]*'), r"\1"),
     (re.compile(r"(hx-headers='\{[^}]*:\s*\")[^\"]*"), r"\1"),
+    # The server's clock at rendering, for the quick time and date buttons (data-now).
+    (re.compile(r'(data-now=")[^"]*'), r"\1"),
 ]
 
 
