@@ -62,8 +62,17 @@ def requested(name: str, fmt: str) -> bool:
     return age is not None and age <= PENDING
 
 
+def _stamp(file: Path) -> None:
+    # Ages are measured against time.time(), the application's clock (frozen in tests, on DST
+    # nights and in other years too); the file system would stamp its own, so set it explicitly.
+    now = time.time()
+    os.utime(file, (now, now))
+
+
 def mark_requested(name: str, fmt: str) -> None:
-    (folder() / f"{name}.{fmt}.requested").touch()
+    marker = folder() / f"{name}.{fmt}.requested"
+    marker.touch()
+    _stamp(marker)
 
 
 def write(name: str, fmt: str, data: bytes) -> Path:
@@ -71,6 +80,7 @@ def write(name: str, fmt: str, data: bytes) -> Path:
     target = path(name, fmt)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temporary.write_bytes(data)
+    _stamp(temporary)
     os.replace(temporary, target)
     (folder() / f"{name}.{fmt}.requested").unlink(missing_ok=True)
     _remove_old()
