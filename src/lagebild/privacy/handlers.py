@@ -28,6 +28,7 @@ that are not counted. ``HandlerUnavailable`` means the app is not installed (ski
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
 import secrets
@@ -70,7 +71,7 @@ def _loose_cutoff(now: dt.datetime, retention: Retention) -> dt.datetime:
     return now - span
 
 
-class ModelHandler:
+class ModelHandler(abc.ABC):
     """Handler for a model of this project: due = start + retention, scoped by an authority path."""
 
     model_label = ""
@@ -182,8 +183,9 @@ class ModelHandler:
     def ids(self, due: Sequence[Due]) -> list[int]:
         return [int(d.object_id) for d in due]
 
+    @abc.abstractmethod
     def apply(self, due: Sequence[Due], *, now: dt.datetime) -> Iterable[Path] | None:
-        raise NotImplementedError
+        """Delete or anonymise the due records; each record type says how."""
 
 
 def _cell_centre(h3_cell: str) -> tuple[float, float, float, float] | None:
