@@ -432,8 +432,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis hands an unacknowledged task to another worker only after this many seconds: longer
 # than the longest task (tasking.TIME_LIMIT, 30 min), or a slow task would run twice at once.
+_BROKER_VISIBILITY_TIMEOUT = int(os.environ.get("LAGEBILD_BROKER_VISIBILITY_TIMEOUT", "3600"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("LAGEBILD_BROKER_VISIBILITY_TIMEOUT", "3600"))
+    "visibility_timeout": _BROKER_VISIBILITY_TIMEOUT,
+    # Workers look for such abandoned tasks every few seconds. kombu 5.7 otherwise scans only
+    # on every tenth sweep of ten seconds (about 100 s), so a task handed back after a short
+    # visibility timeout waited far longer than the timeout says.
+    "unacked_restore_interval": max(1, min(10, _BROKER_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
 }
 # Balance reports (PDF/XLSX) of longer periods are made by a worker when there is a broker.
 LAGEBILD_REPORT_BACKGROUND_DAYS = int(os.environ.get("LAGEBILD_REPORT_BACKGROUND_DAYS", "92"))
