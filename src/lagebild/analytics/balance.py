@@ -26,7 +26,9 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from reportlab.graphics.charts.legends import Legend
@@ -36,6 +38,9 @@ from . import documents as doc
 from .changestats import FLAG_LABELS_DE, Change
 from .indicators import GroupKey
 from .periods import MAX_PERIOD_DAYS, Period, previous_equal_period
+
+if TYPE_CHECKING:
+    from .selectors import AreaChoice
 
 Totals = Mapping[GroupKey, tuple[int, float]]
 
@@ -188,8 +193,9 @@ class BalanceLine:
     def is_count(self) -> bool:
         return self.unit == UNIT_COUNT
 
-    @property
+    @cached_property
     def change(self) -> Change | None:
+        # Cached: the table reads it five times per row (delta, %, z, flag, flag label).
         if self.current is None or self.previous is None:
             return None
         return Change.of(self.current, self.previous, is_count=self.is_count)
@@ -284,17 +290,70 @@ class Balance:
         return balance_prose(self)
 
 
-def _sum(totals: Totals, *, position: int = 0, **conditions: object) -> float:
+Item = tuple[GroupKey, tuple[int, float]]
+
+
+class _Groups:
+    """One window's totals, indexed once by fact and by (fact, measure type).
+
+    A balance has about 80 rows, each summing a few of thousands of groups: scanning every group
+    for every row cost ~100 ms per page. The lists keep the totals' order, so a sum adds the same
+    values in the same order as a full scan and gives the identical float.
+    """
+
+    def __init__(self, totals: Totals) -> None:
+        self.totals = totals
+        self.by_fact: dict[str, list[Item]] = {}
+        self.by_type: dict[tuple[str, str], list[Item]] = {}
+        # Rows per OWi category and per referral service / seizure kind.
+        self.by_category: dict[tuple[str, str, int], list[Item]] = {}
+        self.by_detail: dict[tuple[str, str, str], list[Item]] = {}
+        for item in totals.items():
+            key = item[0]
+            self.by_fact.setdefault(key.fact, []).append(item)
+            self.by_type.setdefault((key.fact, key.measure_type), []).append(item)
+            self.by_category.setdefault((key.fact, key.measure_type, key.category_id), []).append(item)
+            self.by_detail.setdefault((key.fact, key.measure_type, key.detail), []).append(item)
+
+    def items(self, fact: str, measure_type: str | None = None) -> list[Item]:
+        if measure_type is None:
+            return self.by_fact.get(fact, [])
+        return self.by_type.get((fact, measure_type), [])
+
+
+def _candidates(totals: Totals | _Groups, conditions: Mapping[str, object]) -> Iterable[Item]:
+    """The groups that can match: the index's list when fact (and measure type) are fixed."""
+    if not isinstance(totals, _Groups):
+        return totals.items()
+    fact, measure_type = conditions.get("fact"), conditions.get("measure_type")
+    if not isinstance(fact, str):
+        return totals.totals.items()
+    if not isinstance(measure_type, str):
+        return totals.items(fact)
+    category_id, detail = conditions.get("category_id"), conditions.get("detail")
+    if isinstance(category_id, int):
+        return totals.by_category.get((fact, measure_type, category_id), [])
+    if isinstance(detail, str):
+        return totals.by_detail.get((fact, measure_type, detail), [])
+    return totals.items(fact, measure_type)
+
+
+def _sum(totals: Totals | _Groups, *, position: int = 0, **conditions: object) -> float:
     """Sum of counts (position 0) or amounts (1) over the groups matching every condition.
 
     A condition value that is a set/frozenset/tuple means "one of"; ``authority_ids`` empty = all.
     """
+    checks = [
+        (name, wanted, isinstance(wanted, set | frozenset | tuple))
+        for name, wanted in conditions.items()
+        if not (isinstance(wanted, set | frozenset | tuple) and not wanted)
+    ]
     result = 0.0
-    for key, values in totals.items():
-        for name, wanted in conditions.items():
+    for key, values in _candidates(totals, conditions):
+        for name, wanted, one_of in checks:
             actual = getattr(key, name)
-            if isinstance(wanted, set | frozenset | tuple):
-                if wanted and actual not in wanted:
+            if one_of:
+                if actual not in wanted:  # type: ignore[operator]
                     break
             elif actual != wanted:
                 break
@@ -303,10 +362,10 @@ def _sum(totals: Totals, *, position: int = 0, **conditions: object) -> float:
     return result
 
 
-def _patrols(totals: Totals, authority_ids: frozenset[int], *, joint: bool | None = None) -> float:
+def _patrols(totals: _Groups, authority_ids: frozenset[int], *, joint: bool | None = None) -> float:
     result = 0.0
-    for key, (count, _amount) in totals.items():
-        if key.fact != "patrol" or (joint is not None and key.joint != joint):
+    for key, (count, _amount) in totals.items("patrol"):
+        if joint is not None and key.joint != joint:
             continue
         if authority_ids and not key.joint and key.authority_id not in authority_ids:
             continue
@@ -334,7 +393,7 @@ def balance_lines(
     """
     kinds = dict(authority_kinds or {})
     names = dict(category_names or {})
-    windows = (current, previous)
+    windows = (_Groups(current), _Groups(previous))
     lines: list[BalanceLine] = []
     ids = authority_ids
 
@@ -350,11 +409,10 @@ def balance_lines(
         """ "davon Ordnungsamt / Polizei" rows, only when both partners are counted."""
         if ids:
             return
-        present = {kinds.get(k.authority_id, "other") for t in windows for k in t if k.fact == fact}
+        present = {kinds.get(k.authority_id, "other") for t in windows for k, _ in t.items(fact)}
+        authorities = {k.authority_id for t in windows for k in t.totals}
         for kind in sorted(present, key=_kind_order):
-            members = frozenset(
-                a for a in {k.authority_id for t in windows for k in t} if kinds.get(a, "other") == kind
-            )
+            members = frozenset(a for a in authorities if kinds.get(a, "other") == kind)
             values = [
                 round(_sum(t, position=position, fact=fact, authority_id=members, **conditions), 2)
                 for t in windows
@@ -410,10 +468,8 @@ def balance_lines(
             categories = {
                 k.category_id
                 for t in windows
-                for k in t
-                if k.fact == "measure"
-                and k.measure_type == "offence_report"
-                and (not ids or k.authority_id in ids)
+                for k, _ in t.items("measure", "offence_report")
+                if not ids or k.authority_id in ids
             }
             rows = [(c, measure(measure_type="offence_report", category_id=c)) for c in categories]
             rows.sort(key=lambda row: (-row[1][0], -row[1][1], names.get(row[0], "")))
@@ -444,8 +500,8 @@ def balance_lines(
     services = {
         k.detail
         for t in windows
-        for k in t
-        if k.fact == "measure" and k.measure_type == "referral" and (not ids or k.authority_id in ids)
+        for k, _ in t.items("measure", "referral")
+        if not ids or k.authority_id in ids
     }
     service_order = list(REFERRAL_LABELS)
     for service in sorted(services, key=lambda s: service_order.index(s) if s in service_order else 99):
@@ -499,11 +555,19 @@ def check_period(start: dt.date, end: dt.date) -> Period:
     return period
 
 
-def build_balance(area_id: int, start: dt.date, end: dt.date, *, authority: str = "") -> Balance:
+def build_balance(
+    area_id: int,
+    start: dt.date,
+    end: dt.date,
+    *,
+    authority: str = "",
+    areas: Sequence[AreaChoice] | None = None,
+) -> Balance:
     """The balance of an area (0 = whole city) from ``start`` to ``end`` (local days, inclusive).
 
     ``authority`` "" = both partners, "city" or "police" = only that partner's figures.
     Raises ValueError with a German message for an unknown area, authority or a bad period.
+    ``areas`` are the caller's ``selectors.area_choices()``, so a page reads the areas only once.
     """
     from lagebild.catalog.models import Category
     from lagebild.core.models import Authority
@@ -513,7 +577,9 @@ def build_balance(area_id: int, start: dt.date, end: dt.date, *, authority: str 
     period = check_period(start, end)
     if authority not in dict(AUTHORITY_CHOICES):
         raise ValueError("Bitte eine Behörde aus der Liste wählen.")
-    area = next((a for a in selectors.area_choices() if a.id == area_id), None)
+    if areas is None:
+        areas = selectors.area_choices()
+    area = next((a for a in areas if a.id == area_id), None)
     if area is None:
         raise ValueError("Das Gebiet gibt es nicht oder es ist nicht auswertbar.")
     previous = previous_equal_period(period)
@@ -957,9 +1023,12 @@ def resolve_operations(entries: Iterable[Mapping], last_data_day: dt.date) -> li
     return result
 
 
-def known_operations(path: Path = OPERATIONS_FILE) -> list[Operation]:
+def known_operations(
+    path: Path = OPERATIONS_FILE, *, areas: Sequence[AreaChoice] | None = None
+) -> list[Operation]:
     """Preset links of the balance page: the operations of ``analytics/data/operations.json``
-    whose area exists here, with their dates resolved against the data at hand."""
+    whose area exists here, with their dates resolved against the data at hand.
+    ``areas`` are the caller's ``selectors.area_choices()`` (read here if not given)."""
     from django.db.models import Max
     from django.utils import timezone
 
@@ -973,7 +1042,7 @@ def known_operations(path: Path = OPERATIONS_FILE) -> list[Operation]:
         DailyCount.objects.filter(area_id=CITY_AREA, fact="incident").aggregate(last=Max("day"))["last"]
         or timezone.localdate()
     )
-    names = {choice.id: choice.name for choice in area_choices()}
+    names = {choice.id: choice.name for choice in (area_choices() if areas is None else areas)}
     codes = dict(Area.objects.filter(code__in=[e.get("area", "") for e in entries]).values_list("code", "pk"))
     operations = []
     for entry, period in resolve_operations(entries, last_day):
