@@ -5,6 +5,10 @@ DRF's stock paginator quietly falls back to the default page size for ``page_siz
 size that is no positive whole number is a 400 with a German message at the parameter
 (like every filter), a page past the last one is the documented 404, and a page size above
 the maximum is capped, as the schema says.
+
+``count`` is exact up to 10,000 rows (lagebild.core.pagination): counting half a million
+incidents for every page costs more than the page. Above, ``count`` is 10,000 and
+``count_capped`` is true; ``next`` links go on to the end, and the last page is exact.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from typing import Any
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
+
+from lagebild.core.pagination import COUNT_CAP, CappedCountPaginator
 
 POSITIVE_WHOLE_NUMBER = re.compile(r"[0-9]+")
 # Longer numbers cannot name a real page; they are read as "very large" without parsing.
@@ -33,6 +40,7 @@ def _positive_number(raw: str) -> int | None:
 
 
 class StandardPagination(PageNumberPagination):
+    django_paginator_class = CappedCountPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 1000
@@ -63,6 +71,24 @@ class StandardPagination(PageNumberPagination):
                 {self.page_query_param: ["Bitte eine ganze Zahl ab 1 als Seitenzahl angeben."]}
             )
         return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.count_is_capped
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["count"]["description"] = (
+            f"Anzahl der Einträge, genau bis {COUNT_CAP:,}".replace(",", ".")
+            + "; darüber dieser Wert und count_capped = true."
+        )
+        answer["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "true, wenn es mehr Einträge gibt als count angibt (den next-Links folgen).",
+        }
+        answer["required"] = [*answer["required"], "count_capped"]
+        return answer
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

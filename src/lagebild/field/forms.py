@@ -80,7 +80,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 def grouped_area_choices(order: list[str], *, empty_label: str) -> list[tuple[Any, Any]]:
-    areas = list(area_list())
+    areas = list(area_list().only("id", "kind", "name"))
     choices: list[tuple[Any, Any]] = [("", empty_label)]
     labels = dict(Area.Kind.choices)
     for kind in order:

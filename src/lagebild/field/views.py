@@ -17,7 +17,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
@@ -32,6 +31,7 @@ from lagebild.catalog.selectors import category_list, pick_rule
 from lagebild.core import audit, idempotency
 from lagebild.core.localtime import elapsed
 from lagebild.core.models import Authority, Role
+from lagebild.core.pagination import CappedCountPaginator
 from lagebild.geo.models import Area
 
 from . import selectors, services
@@ -237,9 +237,14 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     free_text = selectors.may_view_free_text(request.user)  # type: ignore[arg-type]
     queryset = selectors.incident_list(filters).prefetch_related(
         Prefetch("measures", queryset=Measure.objects.only("id", "incident_id", "type")),
-        Prefetch("area_links", queryset=IncidentArea.objects.select_related("area")),
+        Prefetch(
+            "area_links",
+            queryset=IncidentArea.objects.select_related("area").only(
+                "incident_id", "area__kind", "area__name"
+            ),
+        ),
     )
-    paginator = Paginator(queryset, PAGE_SIZE)
+    paginator = CappedCountPaginator(queryset, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("seite"))
     if not free_text:
         for incident in page.object_list:
@@ -264,6 +269,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
             "filter_query": filter_query,
             "page_query": f"{filter_query}&" if filter_query else "",
             "total": paginator.count,
+            "total_capped": paginator.count_is_capped,
+            "total_text": f"{paginator.count:,}".replace(",", "."),
         },
     )
 
