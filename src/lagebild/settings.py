@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -172,6 +173,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "lagebild.urls"
 WSGI_APPLICATION = "lagebild.wsgi.application"
 
+# Form widgets render through the project's templates, so templates/django/forms/ can replace a
+# built-in widget template (select.html: the options inline, see there).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
