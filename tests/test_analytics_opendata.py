@@ -20,7 +20,7 @@ from django.utils import timezone
 from scipy.optimize import linprog
 
 from lagebild.analytics import opendata
-from lagebild.analytics.models import CITY_AREA, DailyCount, Fact
+from lagebild.analytics.models import CITY_AREA, DailyCount, Fact, MonthlyCount
 from lagebild.catalog.models import Category
 from lagebild.citizen import services as intake
 from lagebild.citizen.models import Channel
@@ -248,7 +248,8 @@ Truth = dict[tuple[str, str], int]  # (district code or "ohne", category code) -
 
 @pytest.fixture
 def random_months(world, city, police) -> dict[tuple[int, int], Truth]:
-    """Random count tables written straight into the daily counts (the only input of the open data)."""
+    """Random count tables written straight into the daily counts and their monthly roll-up (the open
+    data read the monthly rows, which ``aggregates`` keeps equal to the sums of the daily ones)."""
     for number in range(3, 7):
         Area.objects.create(
             kind=Area.Kind.DISTRICT,
@@ -294,6 +295,16 @@ def random_months(world, city, police) -> dict[tuple[int, int], Truth]:
             count=count,
         )
         for (area_id, day, category_id, authority_id), count in rows.items()
+    )  # fmt: skip
+    monthly: dict[tuple, int] = defaultdict(int)
+    for (area_id, day, category_id, authority_id), count in rows.items():
+        monthly[(area_id, day.replace(day=1), category_id, authority_id)] += count
+    MonthlyCount.objects.bulk_create(
+        MonthlyCount(
+            month=month, area_id=area_id, fact=Fact.INCIDENT, category_id=category_id,
+            authority_id=authority_id, count=count,
+        )
+        for (area_id, month, category_id, authority_id), count in monthly.items()
     )  # fmt: skip
     return truth
 
@@ -441,6 +452,24 @@ def test_anonymous_visitors_get_the_public_page_with_licence_rule_and_months(wor
     assert 'class="num suppressed"' in page
 
     assert client.get("/offene-daten/").status_code == 200
+
+
+def test_public_page_reads_the_monthly_counts_with_a_fixed_number_of_queries(
+    world, client, kod, django_assert_max_num_queries
+):
+    begging = world["categories"]["begging"]
+    for month in (1, 2, 3):
+        _record(kod, begging, dt.datetime(2024, month, 5, 10))
+        _record(kod, begging, dt.datetime(2024, month, 6, 10), EAST)
+    client.get("/offene-daten/")  # session and other one-off reads out of the count
+    with django_assert_max_num_queries(8) as captured:
+        response = client.get("/offene-daten/?monat=2024-02")
+    assert response.status_code == 200
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    # One read of the month's counts, from the monthly table (not the ~30 times larger daily one).
+    assert sql.count('FROM "analytics_monthlycount"') == 3  # first month of both datasets, the month's sums
+    assert "analytics_dailycount" not in sql
+    assert "geo_area" in sql and '"geo_area"."geometry"' not in sql
 
 
 def test_geojson_category_attributes_stay_unique_when_names_repeat():

@@ -3,7 +3,8 @@
 What is published
     For each complete local month (Europe/Berlin) a table Stadtbezirk × Sachverhalt of the records of one
     kind (``incident``: Feststellungen; ``report_received``: citizen reports received), read from the
-    pre-aggregated ``DailyCount`` rows only, never from the records. Rows are the active districts ordered
+    pre-aggregated ``MonthlyCount`` rows only (the daily counts rolled up per local month), never from
+    the records. Rows are the active districts ordered
     by name, plus a row "ohne Bezirkszuordnung" when records of the month lie in no district (city count
     minus the district counts; it is part of the table and of its suppression, because the totals
     include it). Columns are the active categories (in catalogue group order, then by name), plus
@@ -51,7 +52,7 @@ from lagebild.field.services import EARLIEST_RECORD
 from lagebild.geo.models import Area
 
 from .disclosure import suppress
-from .models import CITY_AREA, DailyCount, Fact
+from .models import CITY_AREA, Fact, MonthlyCount
 
 MIN_PROTECTED = 1
 MAX_PROTECTED = 2
@@ -251,9 +252,10 @@ def months_of_year(year: int, today: dt.date | None = None) -> list[tuple[int, i
 
 def published_months(dataset: Dataset = INCIDENTS, today: dt.date | None = None) -> list[tuple[int, int]]:
     """From the month of the first record up to the last complete month, newest first."""
-    first_day = DailyCount.objects.filter(fact=dataset.fact, area_id=CITY_AREA).aggregate(first=Min("day"))[
-        "first"
-    ]
+    # The monthly rows exist exactly for the months with daily rows, in a table a thirtieth the size.
+    first_day = MonthlyCount.objects.filter(fact=dataset.fact, area_id=CITY_AREA).aggregate(
+        first=Min("month")
+    )["first"]
     if first_day is None:
         return []
     year, month = (first_day.year, first_day.month) if first_day.year >= FIRST_YEAR else (FIRST_YEAR, 1)
@@ -301,8 +303,13 @@ def _protect_cached(counts: np.ndarray) -> Publication:
 
 
 def district_lines() -> list[Line]:
-    areas = Area.objects.filter(kind=Area.Kind.DISTRICT, active=True).order_by("name", "code")
-    return [Line(key=area.code, name=area.name, area_id=area.pk) for area in areas]
+    # Not the geometries: they are most of a district row's bytes and only the GeoJSON file needs them.
+    areas = (
+        Area.objects.filter(kind=Area.Kind.DISTRICT, active=True)
+        .order_by("name", "code")
+        .values_list("pk", "code", "name")
+    )
+    return [Line(key=code, name=name, area_id=pk) for pk, code, name in areas]
 
 
 def _category_lines(with_counts: Iterable[int]) -> tuple[list[Line], list[int]]:
@@ -321,12 +328,13 @@ def _category_lines(with_counts: Iterable[int]) -> tuple[list[Line], list[int]]:
 def monthly_table(year: int, month: int, dataset: Dataset = INCIDENTS) -> MonthlyTable:
     """The protected table of one complete month; :class:`MonthNotPublished` for other months."""
     check_month(year, month)
-    start, end = dt.date(year, month, 1), _next_month(year, month) - dt.timedelta(days=1)
     districts = district_lines()
     district_ids = [line.area_id for line in districts]
+    # A whole local month is one row per dimension set in the monthly table (kept equal to the sum of
+    # its daily rows by ``aggregates``): about 2,000 index-only rows instead of 25,000 daily rows.
     sums = (
-        DailyCount.objects.filter(
-            fact=dataset.fact, day__range=(start, end), area_id__in=[CITY_AREA, *district_ids]
+        MonthlyCount.objects.filter(
+            fact=dataset.fact, month=dt.date(year, month, 1), area_id__in=[CITY_AREA, *district_ids]
         )
         .values_list("area_id", "category_id")
         .annotate(n=Sum("count"))

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from . import opendata
@@ -68,23 +70,25 @@ def _dataset(slug: str) -> Dataset | None:
 
 def _month_links(dataset: Dataset, months: list[tuple[int, int]]) -> list[dict[str, Any]]:
     """Available months grouped by year (newest first), with the file URLs."""
+    # One reverse per kind of file and the numbers put in afterwards: reversing each of the
+    # hundred or so links was a tenth of the page's time. The sentinel numbers are accepted by the
+    # patterns; rpartition finds the last occurrence, which is the one before the extension.
+    month_csv = reverse("opendata:month-csv", args=[dataset.slug, "1111", "22"]).rpartition("1111-22")
+    month_geojson = reverse("opendata:month-geojson", args=[dataset.slug, "1111", "22"]).rpartition("1111-22")
+    year_csv = reverse("opendata:year-csv", args=[dataset.slug, "1111"]).rpartition("1111")
     years: dict[int, dict[str, Any]] = {}
     for year, month in months:
         entry = years.setdefault(
             year,
-            {
-                "year": year,
-                "csv": reverse("opendata:year-csv", args=[dataset.slug, f"{year:04d}"]),
-                "months": [],
-            },
+            {"year": year, "csv": f"{year_csv[0]}{year:04d}{year_csv[2]}", "months": []},
         )
-        period = (f"{year:04d}", f"{month:02d}")
+        period = f"{year:04d}-{month:02d}"
         entry["months"].append(
             {
                 "label": opendata.month_label(year, month),
-                "value": f"{year:04d}-{month:02d}",
-                "csv": reverse("opendata:month-csv", args=[dataset.slug, *period]),
-                "geojson": reverse("opendata:month-geojson", args=[dataset.slug, *period]),
+                "value": period,
+                "csv": f"{month_csv[0]}{period}{month_csv[2]}",
+                "geojson": f"{month_geojson[0]}{period}{month_geojson[2]}",
             }
         )
     return list(years.values())
@@ -95,14 +99,34 @@ def _shown(value: int | None) -> str | None:
     return None if value is None else number_de(value)
 
 
+_SUPPRESSED_CELL = "".join(
+    (
+        '<td class="num suppressed"><span aria-hidden="true">•</span>',
+        '<span class="visually-hidden">geheim gehalten</span></td>',
+    )
+)
+
+
+def _cells(values: list[str | None]) -> SafeString:
+    """The value cells of a preview line, built here: as template loops they were most of the page's
+    rendering time (a few hundred cells)."""
+    # Fixed markup around escaped values.
+    return mark_safe(
+        "".join(
+            _SUPPRESSED_CELL if value is None else f'<td class="num">{escape(value)}</td>' for value in values
+        )
+    )
+
+
 def _preview(table: MonthlyTable) -> dict[str, Any]:
     """The table transposed for the page: categories as rows, districts as columns (fits a screen)."""
     published = table.published()
+    column_totals = table.column_totals
     lines = [
         {
             "name": column.name,
-            "values": [_shown(published[i][j]) for i in range(len(table.rows))],
-            "total": _shown(table.column_totals[j]),
+            "cells": _cells([_shown(published[i][j]) for i in range(len(table.rows))]),
+            "total": _shown(column_totals[j]),
         }
         for j, column in enumerate(table.columns)
     ]
@@ -132,8 +156,8 @@ def index(request: HttpRequest) -> HttpResponse:
             return _not_found(request, str(exc))
     preview = _preview(opendata.monthly_table(*shown, INCIDENTS)) if shown else None
     datasets = [
-        {"dataset": dataset, "years": _month_links(dataset, opendata.published_months(dataset))}
-        for dataset in (INCIDENTS, REPORTS)
+        {"dataset": INCIDENTS, "years": _month_links(INCIDENTS, incident_months)},
+        {"dataset": REPORTS, "years": _month_links(REPORTS, opendata.published_months(REPORTS))},
     ]
     context = {
         "preview": preview,
