@@ -85,6 +85,7 @@ class W3CFormatter:
     def __init__(self) -> None:
         self.zone = timezone.get_default_timezone()
         self.offsets: dict[int, tuple[dt.timedelta, str]] = {}
+        self.hours: dict[str, tuple[str, str]] = {}
 
     def __call__(self, value: dt.datetime | None) -> str | None:
         if value is None:
@@ -99,6 +100,26 @@ class W3CFormatter:
             self.offsets[hour] = entry
         return (value + entry[0]).isoformat(timespec="seconds") + entry[1]
 
+    def raw(self, text: str | None) -> str | None:
+        """W3C-DTF of a raw database datetime text (see :func:`naive_utc`)."""
+        key = plain_utc(text)
+        return self(naive_utc(text)) if key is None else self.plain(key)
+
+    def plain(self, text: str) -> str:
+        """W3C-DTF of a :func:`plain_utc` text, by string slicing: parsing and formatting a datetime
+        per value was half the time of ``GET requests``. Zones with offsets of whole hours only."""
+        entry = self.hours.get(text[:13])
+        if entry is None:
+            start = dt.datetime.fromisoformat(text[:13] + ":00:00")
+            local = self(start)
+            # The local hour and offset of the UTC hour; minutes and seconds carry over unchanged
+            # when the offset is whole hours (else every value takes the datetime path).
+            entry = (local[:13], local[19:]) if local[14:19] == "00:00" else ("", "")
+            self.hours[text[:13]] = entry
+        if not entry[0]:
+            return self(dt.datetime.fromisoformat(text))  # type: ignore[return-value]
+        return f"{entry[0]}{text[13:19]}{entry[1]}"
+
 
 def naive_utc(value: dt.datetime | str | None) -> dt.datetime | None:
     """A raw database datetime as naive UTC (SQLite gives naive UTC, PostgreSQL aware)."""
@@ -111,6 +132,21 @@ def naive_utc(value: dt.datetime | str | None) -> dt.datetime | None:
     if offset is None:
         return value
     return (value - offset).replace(tzinfo=None) if offset else value.replace(tzinfo=None)
+
+
+def plain_utc(text: str | None) -> str | None:
+    """``YYYY-MM-DD HH:MM:SS`` of a database text in UTC without offset or with ``+00`` (fractions of a
+    second dropped, as in the published form); None for anything else (the datetime path takes it)."""
+    if text is None or len(text) < 19 or text[10] != " " or text[4] != "-" or text[16] != ":":
+        return None
+    tail = text[19:]
+    if tail and tail != "+00":
+        if tail[0] != ".":
+            return None
+        fraction = tail[1:-3] if tail.endswith("+00") else tail[1:]
+        if not (fraction.isascii() and fraction.isdigit()):
+            return None
+    return text[:19]
 
 
 def scrub(text: str) -> str:
@@ -412,7 +448,7 @@ def _history(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         report_id, to_status, note = row["report_id"], row["to_status"], row["public_note"]
         notes.setdefault(report_id, []).append(
             {
-                "datetime": fmt(naive_utc(row["at_text"])),
+                "datetime": fmt.raw(row["at_text"]),
                 "status": "open" if to_status in OPEN_STATUSES else "closed",
                 "detailed_status": to_status,
                 "detailed_status_label": STATUS_LABELS.get(to_status, to_status),
@@ -469,11 +505,21 @@ def to_public(
                 description = WITHHELD_REJECTED
             else:
                 description = scrub(description)
-        requested = naive_utc(row["requested_at_text"])
-        closed_at = row["closed_at_text"]
-        updated = naive_utc(closed_at if closed and closed_at else row["updated_at_text"])
-        if updated is None or updated < requested:  # type: ignore[operator]
-            updated = requested
+        requested_text, closed_at = row["requested_at_text"], row["closed_at_text"]
+        updated_text = closed_at if closed and closed_at else row["updated_at_text"]
+        requested_key, updated_key = plain_utc(requested_text), plain_utc(updated_text)
+        if requested_key is not None and (updated_text is None or updated_key is not None):
+            # Compared at whole seconds: within one second both are published as the same text.
+            requested_at = fmt.plain(requested_key)
+            updated_at = (
+                requested_at if updated_key is None or updated_key < requested_key else fmt.plain(updated_key)
+            )
+        else:
+            requested = naive_utc(requested_text)
+            updated = naive_utc(updated_text)
+            if updated is None or updated < requested:  # type: ignore[operator]
+                updated = requested
+            requested_at, updated_at = fmt(requested), fmt(updated)
         target_id = row["target_id"]
         item: dict[str, Any] = {
             "service_request_id": row["public_id"],
@@ -484,9 +530,9 @@ def to_public(
             "description": description,
             "agency_responsible": targets.get(target_id) if target_id else None,
             "service_notice": None,
-            "requested_datetime": fmt(requested),
-            "updated_datetime": fmt(updated),
-            "expected_datetime": fmt(naive_utc(row["due_at_text"])),
+            "requested_datetime": requested_at,
+            "updated_datetime": updated_at,
+            "expected_datetime": fmt.raw(row["due_at_text"]),
             "address": address,
             "address_id": address_id,
             "zipcode": None,
