@@ -235,7 +235,24 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     filters, form = incident_filter_from_query(request.GET, request.user)  # type: ignore[arg-type]
     filters = selectors.filters_for(request.user, filters)  # type: ignore[arg-type]
     free_text = selectors.may_view_free_text(request.user)  # type: ignore[arg-type]
-    queryset = selectors.incident_list(filters).prefetch_related(
+    # Only what a row shows: the list needs neither the patrol nor the incident's other columns.
+    queryset = (
+        selectors.incident_list(filters)
+        .select_related(None)
+        .select_related("category", "authority")
+        .only(
+            "id",
+            "occurred_at",
+            "authority_id",
+            "joint",
+            "address_text",
+            "lat",
+            "lon",
+            "description",
+            "category__name",
+            "authority__name",
+        )
+    ).prefetch_related(
         Prefetch("measures", queryset=Measure.objects.only("id", "incident_id", "type")),
         Prefetch(
             "area_links",
