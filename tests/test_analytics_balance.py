@@ -781,3 +781,68 @@ def test_measures_sum_with_staff_hours_of_records(scenario):
             hours=Sum("staff_hours")
         )["hours"]
     assert Decimal(str(balance.value("staff_hours"))) == stored
+
+
+def test_page_reads_the_areas_once_and_keeps_its_query_count(scenario, client, analyst):
+    """The form, the balance and the presets share one read of the areas (with their geometry);
+    the figures come from one statement over the count tables, not from queries per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    period, centre = scenario["period"], scenario["areas"]["centre"].pk
+    client.force_login(analyst)
+    client.get(reverse("analytics:balance"), _query(period, centre))  # session, permissions warm
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("analytics:balance"), _query(period, centre))
+    assert response.status_code == 200 and response.context["balance"].value("measures") > 0
+    # Reads only: PostgreSQL adds SAVEPOINT/RELEASE and SET LOCAL around the count statement.
+    sqls = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    # area_choices() selects the names; the presets' code lookup selects code and id only.
+    area_reads = [
+        sql for sql in sqls if 'FROM "geo_area"' in sql and '"geo_area"."name"' in sql.split(" FROM ")[0]
+    ]
+    assert len(area_reads) == 1, area_reads
+    # 17; it was 19 when the form, the balance and the presets each read the areas.
+    assert len(sqls) <= 17, sqls
+
+
+def test_indexed_sums_equal_a_scan_over_every_group():
+    """The rows sum over an index of the totals; each sum must equal the full scan to the last bit."""
+    import random
+
+    rng = random.Random(7)
+    facts = ("measure", "patrol", "staff_hours", "report_received", "report_closed")
+    types = ("", "dispersal_order", "offence_report", "seizure", "referral", "caution_fee")
+    details = ("", "cash", "weapon", "shelter", "resolved")
+    totals = {}
+    for _ in range(600):
+        fact = rng.choice(facts)
+        key = GroupKey(
+            fact,
+            rng.choice((None, 1, 2, 3)),
+            rng.choice(types) if fact == "measure" else "",
+            rng.choice(details),
+            rng.choice((1, 2, 3)),
+            rng.random() < 0.3,
+        )
+        totals[key] = (rng.randint(-3, 40), round(rng.uniform(-50, 900), 2))
+    groups = bal._Groups(totals)
+    for fact in facts:
+        for measure_type in (None, *types):
+            for extra in ({}, {"category_id": 2}, {"category_id": None}, {"detail": "cash"}, {"detail": ""}):
+                for ids in (frozenset(), frozenset({1, 3})):
+                    conditions = dict(fact=fact, authority_id=ids, **extra)
+                    if measure_type is not None:
+                        conditions["measure_type"] = measure_type
+                    for position in (0, 1):
+                        expected = bal._sum(totals, position=position, **conditions)
+                        assert bal._sum(groups, position=position, **conditions) == expected, conditions
+
+
+def test_table_rows_escape_every_text():
+    line = bal.BalanceLine("offence_report:9", "davon <Lärm> & Müll", bal.SECTION_MEASURES, 3, 0, sub=True)
+    from lagebild.analytics.views_balance import _line_rows
+
+    html = str(_line_rows([line]))
+    assert '<tr data-key="offence_report:9" class="sub-row">' in html
+    assert '<th scope="row">davon &lt;Lärm&gt; &amp; Müll</th>' in html
