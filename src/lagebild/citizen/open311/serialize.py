@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db.models import OuterRef, Q, Subquery, TextField
@@ -85,7 +86,6 @@ class W3CFormatter:
     def __init__(self) -> None:
         self.zone = timezone.get_default_timezone()
         self.offsets: dict[int, tuple[dt.timedelta, str]] = {}
-        self.hours: dict[str, tuple[str, str]] = {}
 
     def __call__(self, value: dt.datetime | None) -> str | None:
         if value is None:
@@ -107,18 +107,26 @@ class W3CFormatter:
 
     def plain(self, text: str) -> str:
         """W3C-DTF of a :func:`plain_utc` text, by string slicing: parsing and formatting a datetime
-        per value was half the time of ``GET requests``. Zones with offsets of whole hours only."""
-        entry = self.hours.get(text[:13])
-        if entry is None:
-            start = dt.datetime.fromisoformat(text[:13] + ":00:00")
-            local = self(start)
-            # The local hour and offset of the UTC hour; minutes and seconds carry over unchanged
-            # when the offset is whole hours (else every value takes the datetime path).
-            entry = (local[:13], local[19:]) if local[14:19] == "00:00" else ("", "")
-            self.hours[text[:13]] = entry
-        if not entry[0]:
-            return self(dt.datetime.fromisoformat(text))  # type: ignore[return-value]
-        return f"{entry[0]}{text[13:19]}{entry[1]}"
+        per value was half the time of ``GET requests``."""
+        entry = _local_hour(self.zone.key, text[:13])
+        if entry[0]:
+            return entry[0] + text[13:19] + entry[1]
+        return self(dt.datetime.fromisoformat(text[:19]))  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=8192)
+def _local_hour(zone: str, hour: str) -> tuple[str, str]:
+    """Local ``YYYY-MM-DDTHH`` and offset of a UTC hour ``YYYY-MM-DD HH`` (a fact of the zone, kept
+    across requests: a page spans a few hundred hours). Minutes and seconds carry over unchanged only
+    when the offset is whole hours; ("", "") otherwise."""
+    start = dt.datetime(int(hour[:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=dt.UTC)
+    offset = start.astimezone(ZoneInfo(zone)).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    if minutes % 60:
+        return ("", "")
+    sign = "+" if minutes >= 0 else "-"
+    local = (start.replace(tzinfo=None) + offset).isoformat()
+    return (local[:13], f"{sign}{abs(minutes) // 60:02d}:00")
 
 
 def naive_utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -137,16 +145,14 @@ def naive_utc(value: dt.datetime | str | None) -> dt.datetime | None:
 def plain_utc(text: str | None) -> str | None:
     """``YYYY-MM-DD HH:MM:SS`` of a database text in UTC without offset or with ``+00`` (fractions of a
     second dropped, as in the published form); None for anything else (the datetime path takes it)."""
-    if text is None or len(text) < 19 or text[10] != " " or text[4] != "-" or text[16] != ":":
+    if text is None or text[10:11] != " " or text[13:14] != ":":
         return None
     tail = text[19:]
-    if tail and tail != "+00":
-        if tail[0] != ".":
-            return None
-        fraction = tail[1:-3] if tail.endswith("+00") else tail[1:]
-        if not (fraction.isascii() and fraction.isdigit()):
-            return None
-    return text[:19]
+    if tail[-3:] == "+00":
+        tail = tail[:-3]
+    if not tail or (tail[0] == "." and tail[1:].isdigit()):
+        return text[:19]
+    return None
 
 
 def scrub(text: str) -> str:
@@ -401,7 +407,10 @@ def _raw_rows(queryset: Any) -> list[dict[str, Any]]:
     width = len(names)
     rows: list[dict[str, Any]] = []
     for chunk in compiler.execute_sql(MULTI, chunked_fetch=False, chunk_size=MAX_RESULTS) or []:
-        rows.extend(dict(zip(names, row[:width], strict=True)) for row in chunk)
+        if chunk and len(chunk[0]) < width:
+            raise ValueError("fewer columns than selected names")
+        # zip stops at the names: columns after them (ordering helpers) are left out.
+        rows.extend(dict(zip(names, row)) for row in chunk)  # noqa: B905
     return rows
 
 
