@@ -41,8 +41,7 @@ from lagebild.geo.models import Area
 from . import selectors
 from .changestats import FLAG_LABELS_DE, Change
 from .documents import number_de, stand_de
-from .indicators import STAFF_HOURS_FACT, GroupKey, IndicatorDef, value
-from .indicators import staff_hours as total_staff_hours
+from .indicators import STAFF_HOURS_FACT, GroupKey, IndicatorDef, TotalsIndex, value
 from .models import CITY_AREA, IndicatorSet
 from .periods import Period, WindowPair, compstat_windows, iso_monday
 
@@ -205,6 +204,15 @@ class Cockpit:
     groups: tuple[KindGroup, ...]
     totals: Mapping[str, Totals]  # "<window>" and "<window>_prior"
     computed_at: dt.datetime
+    # ``totals`` split by fact, built once per window for all figures of a request.
+    indexed: dict[str, TotalsIndex] = field(default_factory=dict, compare=False, repr=False)
+
+    def index(self, name: str) -> TotalsIndex:
+        """The totals of a window (e.g. "28d_prior") indexed for evaluating indicators."""
+        index = self.indexed.get(name)
+        if index is None:
+            index = self.indexed[name] = TotalsIndex(self.totals[name])
+        return index
 
     @property
     def rows(self) -> list[CockpitRow]:
@@ -254,8 +262,9 @@ class Cockpit:
     @property
     def staff_hours(self) -> list[tuple[float, float]]:
         """Staff hours (current, prior) per window: the denominator of the normalised view."""
+        none: frozenset[int] = frozenset()
         return [
-            (total_staff_hours(self.totals[w.key]), total_staff_hours(self.totals[f"{w.key}_prior"]))
+            (self.index(w.key).staff_hours(none), self.index(f"{w.key}_prior").staff_hours(none))
             for w in self.windows
         ]
 
@@ -286,49 +295,39 @@ def _figure(indicator: IndicatorDef, current: Totals, prior: Totals) -> Figure:
     return Figure.of(value(indicator, current), value(indicator, prior), is_count=indicator.is_count)
 
 
-class _FactIndex:
-    """Totals split by fact and by measure type, so each indicator is evaluated over its own rows.
+def build_cockpit(
+    area_id: int,
+    set_code: str,
+    as_of: dt.date,
+    per_100_staff_hours: bool = False,
+    *,
+    definitions: Sequence[IndicatorDef] | None = None,
+    set_name: str | None = None,
+) -> Cockpit:
+    """The cockpit table of one area and indicator set on ``as_of`` (the last day that counts).
 
-    ``indicators.value`` tests every row against the indicator; with a dozen indicators and six
-    windows over a thousand rows each that test dominated the Python time.
+    ``definitions`` and ``set_name``, when the caller has already read them (the page's form),
+    must be ``selectors.indicators_for(set_code)`` and the set's name.
     """
-
-    def __init__(self, totals: Totals) -> None:
-        self.by_fact: dict[str, dict[GroupKey, tuple[int, float]]] = {}
-        self.by_type: dict[tuple[str, str], dict[GroupKey, tuple[int, float]]] = {}
-        for key, values in totals.items():
-            self.by_fact.setdefault(key.fact, {})[key] = values
-            self.by_type.setdefault((key.fact, key.measure_type), {})[key] = values
-
-    def rows_for(self, indicator: IndicatorDef) -> Totals:
-        if indicator.measure_types:
-            rows: dict[GroupKey, tuple[int, float]] = {}
-            for measure_type in indicator.measure_types:
-                rows.update(self.by_type.get((indicator.fact, measure_type), {}))
-        else:
-            rows = self.by_fact.get(indicator.fact, {})
-        if indicator.per_100_staff_hours and indicator.fact != STAFF_HOURS_FACT:
-            return {**rows, **self.by_fact.get(STAFF_HOURS_FACT, {})}
-        return rows
-
-
-def build_cockpit(area_id: int, set_code: str, as_of: dt.date, per_100_staff_hours: bool = False) -> Cockpit:
-    """The cockpit table of one area and indicator set on ``as_of`` (the last day that counts)."""
     name = area_label(area_id)
-    set_name = IndicatorSet.objects.filter(code=set_code).values_list("name", flat=True).first()
+    if set_name is None:
+        set_name = IndicatorSet.objects.filter(code=set_code).values_list("name", flat=True).first()
     if set_name is None:
         raise ValueError(f"Das Kennzahlen-Set „{set_code}“ gibt es nicht.")
-    definitions = selectors.indicators_for(set_code)
+    if definitions is None:
+        definitions = selectors.indicators_for(set_code)
     windows = tuple(compstat_windows(as_of))
     facts = {d.fact for d in definitions} | {STAFF_HOURS_FACT}
     totals = selectors.window_totals(area_id, _window_ranges(windows), facts=facts)
-    indexed = {name: _FactIndex(window_totals) for name, window_totals in totals.items()}
+    indexed = {name: TotalsIndex(window_totals) for name, window_totals in totals.items()}
     rows: dict[str, list[CockpitRow]] = {}
     for original in definitions:
         indicator = effort_normalised(original) if per_100_staff_hours else original
         figures = tuple(
-            _figure(
-                indicator, indexed[w.key].rows_for(indicator), indexed[f"{w.key}_prior"].rows_for(indicator)
+            Figure.of(
+                indexed[w.key].value(indicator),
+                indexed[f"{w.key}_prior"].value(indicator),
+                is_count=indicator.is_count,
             )
             for w in windows
         )
@@ -349,6 +348,7 @@ def build_cockpit(area_id: int, set_code: str, as_of: dt.date, per_100_staff_hou
         groups=groups,
         totals=totals,
         computed_at=timezone.now(),
+        indexed=indexed,
     )
 
 
@@ -453,30 +453,40 @@ class CategoryDrillDown:
     total: DrillRow
 
 
-def _category_part(totals: Totals, category_id: int) -> dict[GroupKey, tuple[int, float]]:
-    # The staff-hours rows stay in every part: they are the denominator of a rate, not a share.
-    return {
-        key: values
-        for key, values in totals.items()
-        if key.category_id == category_id or key.fact == STAFF_HOURS_FACT
-    }
-
-
 def category_drilldown(
     cockpit: Cockpit, code: str, window_key: str = DEFAULT_DETAIL_WINDOW
 ) -> CategoryDrillDown:
-    """The chosen indicator split by catalogue category (Sachverhalt), largest first."""
+    """The chosen indicator split by catalogue category (Sachverhalt), largest first.
+
+    A category's part is its own rows of the indicator; the staff-hours rows stay in every
+    part: they are the denominator of a rate, not a share (so an indicator of staff hours
+    itself shows the whole value in each part).
+    """
     row = cockpit.row(code)
     indicator = row.indicator
     window = cockpit.window(window_key)
-    current, prior = cockpit.totals[window.key], cockpit.totals[f"{window.key}_prior"]
-    category_ids = {
-        key.category_id for totals in (current, prior) for key in totals if indicator.matches(key)
-    }
+    position = 0 if indicator.value == "count" else 1
+    indexes = (cockpit.index(window.key), cockpit.index(f"{window.key}_prior"))
+    matching = [index.rows(indicator) for index in indexes]
+    category_ids = {key.category_id for rows in matching for key, _values in rows}
+    raw: list[dict[int, float]] = []
+    for index, rows in zip(indexes, matching, strict=True):
+        if indicator.fact == STAFF_HOURS_FACT:
+            whole = index.raw_value(indicator)
+            raw.append(dict.fromkeys(category_ids, whole))
+            continue
+        parts: dict[int, list[float]] = {}
+        for key, values in rows:
+            parts.setdefault(key.category_id, []).append(values[position])
+        raw.append({category_id: sum(parts.get(category_id, ())) for category_id in category_ids})
     names = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "name"))
     rows = []
     for category_id in category_ids:
-        figure = _figure(indicator, _category_part(current, category_id), _category_part(prior, category_id))
+        figure = Figure.of(
+            indexes[0].value_of(indicator, raw[0][category_id]),
+            indexes[1].value_of(indicator, raw[1][category_id]),
+            is_count=indicator.is_count,
+        )
         if not figure.current and not figure.prior:
             continue
         label = names.get(category_id, "ohne Sachverhalt")
@@ -573,13 +583,15 @@ def weekly_series(cockpit: Cockpit, code: str, weeks: int = WEEKS_IN_SERIES) -> 
         prior_monday = monday - YEAR_SHIFT
         partial = monday == newest and cockpit.as_of.isoweekday() != 7
         # The newest prior week is cut like the current one: the cockpit's own week window.
-        prior_totals = cockpit.totals["week_prior"] if monday == newest else totals.get(prior_monday, {})
+        prior_index = (
+            cockpit.index("week_prior") if monday == newest else TotalsIndex(totals.get(prior_monday, {}))
+        )
         points.append(
             WeekPoint(
                 monday=monday,
-                current=value(indicator, totals.get(monday, {})),
+                current=TotalsIndex(totals.get(monday, {})).value(indicator),
                 prior_monday=prior_monday,
-                prior=value(indicator, prior_totals),
+                prior=prior_index.value(indicator),
                 partial=partial,
                 last_day=min(cockpit.as_of, monday + dt.timedelta(days=6)),
             )
@@ -746,9 +758,14 @@ def build_report(
     per_100_staff_hours: bool = False,
     indicator_code: str = "",
     window_key: str = DEFAULT_DETAIL_WINDOW,
+    *,
+    definitions: Sequence[IndicatorDef] | None = None,
+    set_name: str | None = None,
 ) -> CockpitReport:
     """The cockpit plus the detail sections for one indicator and window."""
-    cockpit = build_cockpit(area_id, set_code, as_of, per_100_staff_hours)
+    cockpit = build_cockpit(
+        area_id, set_code, as_of, per_100_staff_hours, definitions=definitions, set_name=set_name
+    )
     if not cockpit.rows:
         raise ValueError("Das Kennzahlen-Set enthält keine aktiven Kennzahlen.")
     code = indicator_code or default_indicator(cockpit)

@@ -338,13 +338,16 @@ def window_totals(
     result: dict[str, dict[GroupKey, tuple[int, float]]] = {name: {} for name in names}
     if not parts_sql:
         return result
-    sql = (
-        f"SELECT w, {dims}, SUM(count), SUM(amount) FROM ({' UNION ALL '.join(parts_sql)}) parts "
-        f"GROUP BY w, {dims}"
-    )
     # The read replica inside a report view (lagebild.ops.db_router), else default.
     database = connections[analytics_database()]
     postgres = database.vendor == "postgresql"
+    # PostgreSQL sums the amounts as numeric; converting to float8 there gives the same double
+    # as float(Decimal) here (both round the decimal correctly) without a Decimal per row.
+    amount_sum = "SUM(amount)::float8" if postgres else "SUM(amount)"
+    sql = (
+        f"SELECT w, {dims}, SUM(count), {amount_sum} FROM ({' UNION ALL '.join(parts_sql)}) parts "
+        f"GROUP BY w, {dims}"
+    )
     # A transaction only for SET LOCAL: on SQLite transactions begin IMMEDIATE (write lock).
     with transaction.atomic(using=database.alias) if postgres else nullcontext(), database.cursor() as cursor:
         if postgres:
@@ -353,12 +356,16 @@ def window_totals(
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    # A few thousand rows per call: the loop is kept lean (tuple.__new__ builds the same GroupKey
+    # as GroupKey(...) without its Python-level constructor).
+    by_position = [result[name] for name in names]
+    new_key = tuple.__new__
     for position, fact, category_id, measure_type, detail, authority_id, joint, count, amount in rows:
-        amount = round(float(amount or 0), 2)
+        amount = round(float(amount), 2) if amount else 0.0
         if not count and not amount:
             continue  # a year minus its rest can leave groups that sum to nothing
-        key = GroupKey(fact, category_id, measure_type, detail, authority_id, bool(joint))
-        result[names[position]][key] = (int(count), amount)
+        key = new_key(GroupKey, (fact, category_id, measure_type, detail, authority_id, bool(joint)))
+        by_position[position][key] = (int(count), amount)
     return result
 
 
@@ -390,27 +397,38 @@ def weekly_totals(
     weeks: dict[dt.date, dict[GroupKey, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0.0]))
     last_monday = _monday(last_day)
     full_until = last_monday if last_day.weekday() == 6 else last_monday - dt.timedelta(days=7)
+    weekly = WeeklyCount.objects.filter(wanted, area_id=area_id, week__range=(first_monday, full_until))
+    if indicator is not None and first_monday <= full_until:
+        # The key starts (area, week, fact, category, …): listing the Mondays lets the scan jump
+        # to the indicator's rows of each week instead of reading all facts (104 weeks: 6 → 2 ms).
+        # Only Mondays are read below either way.
+        mondays = [
+            first_monday + dt.timedelta(days=7 * i) for i in range((full_until - first_monday).days // 7 + 1)
+        ]
+        weekly = weekly.filter(week__in=mondays)
+    new_key = tuple.__new__  # the same GroupKey without its Python-level constructor
     rows = (
-        WeeklyCount.objects.filter(wanted, area_id=area_id, week__range=(first_monday, full_until))
-        .values("week", *DIMENSIONS)
+        weekly.values("week", *DIMENSIONS)
         .annotate(c=Sum("count"), a=Sum("amount"))
         .order_by()
+        .values_list("week", *DIMENSIONS, "c", "a")
     )
-    for row in rows:
-        slot = weeks[row["week"]][GroupKey(*(row[d] for d in DIMENSIONS))]
-        slot[0] += row["c"] or 0
-        slot[1] += _to_float(row["a"])
+    for week, *dims, count, amount in rows:
+        slot = weeks[week][new_key(GroupKey, dims)]
+        slot[0] += count or 0
+        slot[1] += _to_float(amount)
     if last_day.weekday() != 6:
         rows = (
             DailyCount.objects.filter(wanted, area_id=area_id, day__range=(last_monday, last_day))
             .values(*DIMENSIONS)
             .annotate(c=Sum("count"), a=Sum("amount"))
             .order_by()
+            .values_list(*DIMENSIONS, "c", "a")
         )
-        for row in rows:
-            slot = weeks[last_monday][GroupKey(*(row[d] for d in DIMENSIONS))]
-            slot[0] += row["c"] or 0
-            slot[1] += _to_float(row["a"])
+        for *dims, count, amount in rows:
+            slot = weeks[last_monday][new_key(GroupKey, dims)]
+            slot[0] += count or 0
+            slot[1] += _to_float(amount)
     monday, result = first_monday, {}
     while monday <= last_monday:
         result[monday] = {k: (int(v[0]), round(v[1], 2)) for k, v in weeks.get(monday, {}).items()}
@@ -428,6 +446,7 @@ def totals_by_area(
     """
     wanted = indicator_rows(indicator) if indicator is not None else Q()
     result: dict[int, dict[GroupKey, list[float]]] = {a: defaultdict(lambda: [0, 0.0]) for a in area_ids}
+    new_key = tuple.__new__  # the same GroupKey without its Python-level constructor
     for part in window_parts(start, end, timezone.localdate()):
         model, column = _PART_TABLES[part.unit]
         rows = (
@@ -440,13 +459,16 @@ def totals_by_area(
             .values_list("area_id", *DIMENSIONS, "c", "a")
         )
         for area_id, *dims, count, amount in rows:
-            slot = result[area_id][GroupKey(*dims)]
+            slot = result[area_id][new_key(GroupKey, dims)]
             slot[0] += part.sign * (count or 0)
             slot[1] += part.sign * (amount or 0.0)
     return {
         a: {k: (int(v[0]), round(v[1], 2)) for k, v in g.items() if v[0] or round(v[1], 2)}
         for a, g in result.items()
     }
+
+
+_HOUR_LIST_DAYS = 62  # up to two months of index jumps (24 per day) beat one range scan
 
 
 def hour_weekday_counts(
@@ -457,6 +479,13 @@ def hour_weekday_counts(
     queryset = HourlyCount.objects.filter(
         indicator_rows(indicator, with_staff_hours=False), area_id=area_id, day__range=(start, end)
     )
+    if (end - start).days < _HOUR_LIST_DAYS:
+        # The table's key starts (area, day, hour, fact, category, …): with the range alone the
+        # scan reads every fact and category of every hour. Listing days and hours lets it jump
+        # to the indicator's rows per hour (28 days: 16 ms → 7 ms on the load data). The same
+        # rows: the range condition stays, and hours are 0–23.
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        queryset = queryset.filter(day__in=days, hour__in=range(24))
     column = "count" if indicator.value == "count" else "amount"
     for day, hour, value in (
         queryset.values("day", "hour").annotate(v=Sum(column)).order_by().values_list("day", "hour", "v")

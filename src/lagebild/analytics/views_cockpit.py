@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from reportlab.platypus import TableStyle
 
@@ -36,10 +38,11 @@ from .cockpit import (
     DrillRow,
     Figure,
     WeeklySeries,
+    WeekPoint,
     build_report,
 )
 from .documents import number_de, percent_de
-from .models import Indicator
+from .models import Indicator, IndicatorSet
 from .periods import parse_date
 
 EARLIEST_AS_OF = dt.date(2000, 1, 1)
@@ -87,13 +90,13 @@ class CockpitForm(LagebildForm):
         error_messages={"invalid_choice": "Bitte Woche, 28 Tage oder Jahr bis Datum wählen."},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sets: list[IndicatorSet] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         groups: dict[str, list[tuple[int, str]]] = {}
         for choice in selectors.area_choices():
             groups.setdefault(choice.kind_label, []).append((choice.id, choice.name))
         self.fields["area"].choices = list(groups.items())
-        self.sets = selectors.indicator_sets()
+        self.sets = selectors.indicator_sets() if sets is None else sets
         self.fields["set"].choices = [(s.code, s.name) for s in self.sets]
         set_code = self.data.get("set") if self.is_bound else None
         if set_code not in {s.code for s in self.sets}:
@@ -134,8 +137,8 @@ class CockpitForm(LagebildForm):
         return data
 
 
-def default_set_code() -> str:
-    codes = [s.code for s in selectors.indicator_sets()]
+def default_set_code(sets: Sequence[IndicatorSet] | None = None) -> str:
+    codes = [s.code for s in (selectors.indicator_sets() if sets is None else sets)]
     if PREFERRED_SET in codes:
         return PREFERRED_SET
     return codes[0] if codes else ""
@@ -153,16 +156,17 @@ def default_as_of() -> dt.date:
 
 def _bound_form(request: HttpRequest) -> CockpitForm:
     """The form bound to the GET parameters, with defaults for the ones not given."""
+    sets = selectors.indicator_sets()
     data = {
         "area": "0",
-        "set": default_set_code(),
+        "set": default_set_code(sets),
         "date": default_as_of().isoformat(),
         "window": DEFAULT_DETAIL_WINDOW,
     }
     for key in ("area", "set", "date", "per_100", "indicator", "window"):
         if key in request.GET:
             data[key] = request.GET.get(key, "")
-    return CockpitForm(data)
+    return CockpitForm(data, sets=sets)
 
 
 def _report(form: CockpitForm) -> CockpitReport | None:
@@ -178,6 +182,9 @@ def _report(form: CockpitForm) -> CockpitReport | None:
             data["per_100"],
             data.get("indicator") or "",
             data.get("window") or DEFAULT_DETAIL_WINDOW,
+            # The form has just read the set and its indicators: no second read of the same rows.
+            definitions=form.set_indicators,
+            set_name=next(s.name for s in form.sets if s.code == data["set"]),
         )
     except ValueError as exc:
         form.add_error(None, str(exc))
@@ -229,17 +236,57 @@ def figure_cells(figure: Figure, decimals: int) -> dict[str, Any]:
     }
 
 
+def cells_html(c: dict[str, Any]) -> str:
+    """The five table cells of one figure (current, prior, Δ, %, z with its flag), escaped.
+
+    Built here rather than by a template include: the page has a few hundred of them, and an
+    include per cell group cost more than the rest of the page's rendering.
+    The flag is a symbol with a spoken label, not colour alone.
+    """
+    label = escape(c["flag_label"])
+    if c["has_z"]:
+        symbol = escape(c["symbol"])
+        flag = (
+            f'<span class="flag" role="img" aria-label="{label}" title="{label}">{symbol}</span> '
+            if symbol
+            else ""
+        )
+        z = f"{flag}{escape(c['z'])}"
+    else:
+        z = f'<span title="{label}">–</span>'
+    return (
+        f'<td class="num window-start">{escape(c["current"])}</td>'
+        f'<td class="num prior">{escape(c["prior"])}</td>'
+        f'<td class="num">{escape(c["delta"])}</td><td class="num">{escape(c["percent"])}</td>'
+        f'<td class="num z {escape(c["css"])}">{z}</td>'
+    )
+
+
+def _drill_row_html(r: DrillRow, cells: dict[str, Any]) -> SafeString:
+    selected = " selected" if r.selected else ""
+    total = " (Summe)" if r.kind == "total" else ""
+    badge = ' <span class="badge">gewähltes Gebiet</span>' if r.selected else ""
+    return mark_safe(  # every value is escaped above
+        f'<tr class="drill-{escape(r.kind)}{selected}"><th scope="row">{escape(r.label)}{total}{badge}</th>'
+        f"{cells_html(cells)}</tr>\n"
+    )
+
+
 def _drill_rows(rows: Sequence[DrillRow], decimals: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "label": r.label,
-            "kind": r.kind,
-            "key": r.key,
-            "selected": r.selected,
-            **figure_cells(r.figure, decimals),
-        }
-        for r in rows
-    ]
+    result = []
+    for r in rows:
+        cells = figure_cells(r.figure, decimals)
+        result.append(
+            {
+                "label": r.label,
+                "kind": r.kind,
+                "key": r.key,
+                "selected": r.selected,
+                **cells,
+                "html": _drill_row_html(r, cells),
+            }
+        )
+    return result
 
 
 @dataclass(frozen=True)
@@ -363,22 +410,21 @@ def line_chart(series: WeeklySeries, decimals: int) -> LineChart:
 def _cockpit_rows(report: CockpitReport, links: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
     groups = []
     for group in report.cockpit.groups:
+        rows = []
+        for row in group.rows:
+            cells = [figure_cells(f, row.decimals) for f in row.figures]
+            rows.append(
+                {
+                    "row": row,
+                    "selected": row.code == report.row.code,
+                    "href": links[row.code][0],
+                    "hx": links[row.code][1],
+                    "cells": cells,
+                    "cells_html": mark_safe("".join(cells_html(c) for c in cells)),  # escaped there
+                }
+            )
         groups.append(
-            {
-                "kind": group.kind,
-                "label": group.label,
-                "explanation": group.explanation,
-                "rows": [
-                    {
-                        "row": row,
-                        "selected": row.code == report.row.code,
-                        "href": links[row.code][0],
-                        "hx": links[row.code][1],
-                        "cells": [figure_cells(f, row.decimals) for f in row.figures],
-                    }
-                    for row in group.rows
-                ],
-            }
+            {"kind": group.kind, "label": group.label, "explanation": group.explanation, "rows": rows}
         )
     return groups
 
@@ -396,6 +442,27 @@ def _map_context(report: CockpitReport) -> dict[str, Any]:
         "district_legend": legend(report.district_map),
         "focus_legend": legend(report.focus_map),
     }
+
+
+def _series_row(p: WeekPoint, decimals: int) -> dict[str, Any]:
+    row = {
+        "label": p.label,
+        "monday": p.monday,
+        "current": number_de(p.current, decimals),
+        "prior_label": p.prior_label,
+        "prior_monday": p.prior_monday,
+        "prior": number_de(p.prior, decimals),
+        "partial": p.partial,
+        "partial_label": p.partial_label,
+    }
+    partial = f", {escape(p.partial_label)} (unvollständig)" if p.partial else ""
+    row["html"] = mark_safe(  # every text is escaped
+        f'<tr><th scope="row">{escape(p.label)} <span class="muted small">ab {p.monday:%d.%m.}{partial}'
+        f'</span></th><td class="num">{escape(row["current"])}</td><td>{escape(p.prior_label)} '
+        f'<span class="muted small">ab {p.prior_monday:%d.%m.%Y}</span></td>'
+        f'<td class="num">{escape(row["prior"])}</td></tr>'
+    )
+    return row
 
 
 def _context(request: HttpRequest, form: CockpitForm, report: CockpitReport | None) -> dict[str, Any]:
@@ -439,26 +506,16 @@ def _context(request: HttpRequest, form: CockpitForm, report: CockpitReport | No
         area_others=_drill_rows(by_area.others, decimals),
         category_rows=_drill_rows(report.by_category.rows, decimals),
         category_total=_drill_rows([report.by_category.total], decimals)[0],
-        series_rows=[
-            {
-                "label": p.label,
-                "monday": p.monday,
-                "current": number_de(p.current, decimals),
-                "prior_label": p.prior_label,
-                "prior_monday": p.prior_monday,
-                "prior": number_de(p.prior, decimals),
-                "partial": p.partial,
-                "partial_label": p.partial_label,
-            }
-            for p in report.series.points
-        ],
+        series_rows=[_series_row(p, decimals) for p in report.series.points],
         chart=line_chart(report.series, decimals),
         heat_hours=list(range(24)),
         heat_rows=[
             (
                 short,
                 full,
-                [(number_de(v, heat_decimals), n) for v, n in cells],
+                mark_safe(  # numbers and levels only
+                    "".join(f'<td class="num heat-{n}">{number_de(v, heat_decimals)}</td>' for v, n in cells)
+                ),
                 number_de(total, heat_decimals),
             )
             for short, full, cells, total in report.heat.rows
