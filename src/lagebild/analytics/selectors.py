@@ -124,7 +124,8 @@ def area_choices() -> list[AreaChoice]:
 
     choices = [AreaChoice(CITY_AREA, f"Stadtgebiet {settings.CITY_NAME}", Area.Kind.CITY, "Stadtgebiet")]
     order = {kind: position for position, kind in enumerate(AREA_KINDS_FOR_ANALYSIS)}
-    areas = Area.objects.filter(active=True, kind__in=AREA_KINDS_FOR_ANALYSIS)
+    # Only what a choice shows: the geometry of every area is large and not needed here.
+    areas = Area.objects.filter(active=True, kind__in=AREA_KINDS_FOR_ANALYSIS).only("id", "name", "kind")
     for area in sorted(areas, key=lambda a: (order[a.kind], a.name)):
         choices.append(AreaChoice(area.pk, area.name, area.kind, area.get_kind_display()))
     return choices
