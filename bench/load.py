@@ -102,7 +102,6 @@ def seed_world(measures: int, reports: int, out: Path) -> None:
 
     setup()
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from lagebild.analytics import aggregates, opendata
@@ -113,7 +112,7 @@ def seed_world(measures: int, reports: int, out: Path) -> None:
     from lagebild.demo.service import DemoConfig, setup_demo
     from lagebild.field.models import Incident, Measure
 
-    from .accounts import api_key, two_factor_login
+    from .accounts import api_key
     from .open311 import seed_reports
     from .seed import seed_records
 
@@ -161,18 +160,12 @@ def seed_world(measures: int, reports: int, out: Path) -> None:
             )
             user.set_unusable_password()
             user.save(update_fields=["password"])
-            sessions = []
-            if role.value in WEB_ROLES:
-                for _ in range(SESSIONS_PER_ROLE):
-                    client = Client(HTTP_HOST="127.0.0.1")
-                    two_factor_login(client, user)
-                    sessions.append(client.cookies["sessionid"].value)
             accounts[f"{authority.code}:{role.value}"] = {
                 "username": username,
                 "authority": authority.code,
                 "role": role.value,
                 "token": api_key(user),
-                "sessions": sessions,
+                "sessions": web_sessions(user) if role.value in WEB_ROLES else [],
             }
 
     # Recent incidents of each authority for the detail pages (the shift lead opens what came in).
@@ -199,6 +192,35 @@ def seed_world(measures: int, reports: int, out: Path) -> None:
     }
     out.write_text(json.dumps(world, indent=1))
     log(f"Welt geschrieben: {figures}")
+
+
+def web_sessions(user: Any) -> list[str]:
+    """Fresh logged-in web sessions (with the second factor) of one load-test account."""
+    from django.test import Client
+
+    from .accounts import two_factor_login
+
+    sessions = []
+    for _ in range(SESSIONS_PER_ROLE):
+        client = Client(HTTP_HOST="127.0.0.1")
+        two_factor_login(client, user)
+        sessions.append(client.cookies["sessionid"].value)
+    return sessions
+
+
+def refresh_sessions(world_file: Path) -> None:
+    """New web sessions for a reused database: sessions end after 30 idle minutes (the
+    production setting), so those of an earlier run would answer with the login page."""
+    from .common import setup
+
+    setup()
+    from lagebild.core.models import User
+
+    world = json.loads(world_file.read_text())
+    for account in world["accounts"].values():
+        if account["sessions"]:
+            account["sessions"] = web_sessions(User.objects.get(username=account["username"]))
+    world_file.write_text(json.dumps(world, indent=1))
 
 
 GUNICORN_HOOKS = """
@@ -791,6 +813,7 @@ def main(argv: list[str] | None = None) -> int:
     global PG_ADMIN_URL
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--internal-seed", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--internal-sessions", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the held run")
     parser.add_argument("--rate", type=float, default=60.0, help="requests per second aimed at")
     parser.add_argument("--users", type=int, default=40, help="simulated users (locust)")
@@ -831,6 +854,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.internal_seed:
         seed_world(args.measures, args.reports, args.internal_seed)
         return 0
+    if args.internal_sessions:
+        refresh_sessions(args.internal_sessions)
+        return 0
 
     PG_ADMIN_URL = args.pg_url
     workdir = WORKDIR
@@ -844,6 +870,14 @@ def main(argv: list[str] | None = None) -> int:
         env=server_env(workdir, broker=False),
         check=True,
     )
+    if args.reuse:
+        log("Neue Web-Sitzungen …")
+        subprocess.run(
+            [sys.executable, "-m", "bench.load", "--internal-sessions", str(workdir / "world.json")],
+            cwd=ROOT,
+            env=server_env(workdir, broker=False),
+            check=True,
+        )
     reset_vhost()
     installation = Installation(workdir, args)
     ok = True

@@ -4,8 +4,13 @@ Run by ``bench.load`` (``locust -f bench/locustfile.py --headless …``) with th
 
 * ``LOAD_WORLD``: JSON from the seeding step (API tokens and web sessions per role and authority,
   recent incident ids, open-data files).
-* ``LOAD_RATE`` (requests per second, all users together) and ``LOAD_USERS``: every user aims at
-  ``LOAD_RATE / LOAD_USERS`` requests per second (locust's ``constant_throughput``).
+* ``LOAD_RATE`` (requests per second, all users together) and ``LOAD_USERS``: every user waits an
+  exponentially distributed time with mean ``LOAD_USERS / LOAD_RATE`` seconds before each request
+  (also before its first), so the requests of all users together arrive as a Poisson stream at
+  ``LOAD_RATE`` per second, as independent people would send them. (Before, locust's
+  ``constant_throughput`` kept every user on a fixed period from its spawn: the 40 users, spawned
+  within 5 s, sent a whole period's requests within those 5 s, again and again, so the server saw
+  bursts at about 2.7 times the nominal rate and pages queued for the CPU even at "3 requests/s".)
 * ``LOAD_ONLY``: one request type only (for single-type phases); empty: the whole mix.
 * ``LOAD_OUT``: where this process writes every request's type, start, latency and outcome.
 * ``LOAD_JOURNAL``: one JSON line per write attempt chain (marker, idempotency key, acknowledged id).
@@ -48,7 +53,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, constant_throughput, events, task
+from locust import FastHttpUser, events, task
 
 WORLD: dict[str, Any] = json.loads(
     Path(os.environ.get("LOAD_WORLD", "/tmp/lagebild-load/world.json")).read_text()
@@ -150,12 +155,16 @@ ANALYSTS = accounts("analyst")
 class CityUser(FastHttpUser):
     """One simulated person or client; each request picks a type by the weights above."""
 
-    wait_time = constant_throughput(RATE / USERS)
+    def wait_time(self) -> float:
+        return random.expovariate(RATE / USERS)
+
     network_timeout = 60.0
     connection_timeout = 10.0
     _numbers = itertools.count()
 
     def on_start(self) -> None:
+        # The first request too comes after an exponential wait: no burst while the users spawn.
+        self.wait()
         # The session cookie is sent by hand: one user plays several roles (per request type).
         self.client.client.cookiejar = None
         self.number = next(self._numbers)
