@@ -45,6 +45,9 @@ DB_NAME = "lagebild_load"
 VHOST = "lagebild_load"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
+# The shared cache of the production setup (docs/operations.md): one Redis database of its own,
+# emptied at the start of each run so the run starts as after a deployment.
+CACHE_URL = os.environ.get("LAGEBILD_LOAD_CACHE_URL", "redis://127.0.0.1:6379/7")
 WORKDIR = Path(os.environ.get("LAGEBILD_LOAD_DIR", "/tmp/lagebild-load"))
 TARGET_P95_MS = 250.0
 SESSIONS_PER_ROLE = 12
@@ -87,6 +90,7 @@ def server_env(workdir: Path, *, broker: bool = True) -> dict[str, str]:
         "LAGEBILD_API_RATE_USER": "1000000/min",
         "LAGEBILD_API_RATE_ANON": "1000000/min",
         "LAGEBILD_BROKER_URL": RABBIT + VHOST if broker else "",
+        "LAGEBILD_CACHE_URL": CACHE_URL,
         "LAGEBILD_LOG_LEVEL": "ERROR",
         "DJANGO_SETTINGS_MODULE": "lagebild.settings",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
@@ -799,6 +803,12 @@ def held_run(installation: Installation, args: argparse.Namespace, *, with_fault
     return ok and check.returncode == 0
 
 
+def reset_cache() -> None:
+    import redis
+
+    redis.Redis.from_url(CACHE_URL).flushdb()
+
+
 def reset_vhost() -> None:
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", VHOST], capture_output=True, check=False)
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", VHOST], capture_output=True, check=True)
@@ -879,6 +889,16 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         )
     reset_vhost()
+    reset_cache()
+    # As after a deployment (docs/operations.md, Scheduled jobs): the open-data months computed
+    # into the shared cache before visitors come.
+    log("Offene Daten vorberechnen …")
+    subprocess.run(
+        [str(BIN / "lagebild"), "schedule", "run", "opendata_warm"],
+        cwd=ROOT,
+        env=server_env(workdir, broker=False),
+        check=True,
+    )
     installation = Installation(workdir, args)
     ok = True
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import pytest
 from django.core import mail
@@ -217,3 +218,51 @@ def test_the_admin_shows_each_jobs_last_run_duration_and_result(client, platform
     assert client.get("/admin/ops/scheduledjob/").status_code == 403
     assert client.get("/admin/ops/jobrun/").status_code == 403
     assert "Geplante Aufgaben" not in client.get("/admin/").content.decode()
+
+
+def test_opendata_warm_computes_every_published_month_once_into_the_shared_cache(
+    world, client, kod, polizei, settings, tmp_path, monkeypatch
+):
+    from zoneinfo import ZoneInfo
+
+    from lagebild.analytics import opendata
+    from lagebild.core.scoping import authority_scope
+    from lagebild.field import services as field
+
+    # A cache all processes share (a directory here; Redis in production).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    berlin = ZoneInfo("Europe/Berlin")
+    for user, category, day in ((kod, "drugs", 3), (polizei, "dealing", 4), (kod, "begging", 5)):
+        with authority_scope(user.authority_id):
+            field.incident_create(
+                user=user, category=world["categories"][category], lat=WEST[0], lon=WEST[1],
+                occurred_at=dt.datetime(2024, 5, day, 12, tzinfo=berlin),
+            )  # fmt: skip
+    before = client.get("/offene-daten/feststellungen-2024-05.csv").content
+
+    calls = []
+    original = opendata.protect
+    monkeypatch.setattr(opendata, "protect", lambda counts: calls.append(1) or original(counts))
+    shutil.rmtree(tmp_path / "cache")  # nothing of the request above is kept
+
+    run = jobs.run_named("opendata_warm")
+    months = len(opendata.published_months(opendata.INCIDENTS)) + len(
+        opendata.published_months(opendata.REPORTS)
+    )
+    assert run.outcome == JobRun.Outcome.OK and months >= 1
+    assert run.details["tabellen"]["feststellungen"] == len(opendata.published_months(opendata.INCIDENTS))
+    computed = len(calls)
+    assert computed >= 1  # months with equal tables (e.g. all empty) share one computation
+    # A visitor now gets the same file (both authorities' records counted) without any computing.
+    assert client.get("/offene-daten/feststellungen-2024-05.csv").content == before
+    assert len(calls) == computed
+
+
+def test_opendata_warm_is_skipped_when_each_process_has_its_own_cache(db):
+    run = jobs.run_named("opendata_warm")
+    assert run.outcome == JobRun.Outcome.SKIPPED and "LAGEBILD_CACHE_URL" in run.summary

@@ -250,6 +250,37 @@ def idempotency_purge() -> JobResult:
     return JobResult(f"{deleted} abgelaufene Idempotenz-Schlüssel gelöscht.", {"geloescht": deleted})
 
 
+def opendata_warm() -> JobResult:
+    """Compute the protection of every published open-data month into the shared cache, so that
+    no visitor waits for it (one month of a city takes 0.3 to 10 s; a file is computed once per
+    changed table, and each process with its own cache would compute it again)."""
+    from django.conf import settings
+
+    from lagebild.analytics import opendata
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("LocMemCache"):
+        return JobResult(
+            "Übersprungen: jeder Prozess hat seinen eigenen Cache (LAGEBILD_CACHE_URL leer); "
+            "vorberechnete Tabellen kämen bei den Web-Prozessen nicht an.",
+            {"cache": backend},
+            JobRun.Outcome.SKIPPED,
+        )
+    started = time.perf_counter()
+    tables = {}
+    for dataset in opendata.DATASETS.values():
+        months = opendata.published_months(dataset)
+        for year, month in months:
+            opendata.monthly_table(year, month, dataset)
+        tables[dataset.slug] = len(months)
+    seconds = round(time.perf_counter() - started, 1)
+    total = sum(tables.values())
+    return JobResult(
+        f"{total} Monatstabellen der offenen Daten berechnet ({seconds} s).",
+        {"tabellen": tables, "sekunden": seconds},
+    )
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -259,6 +290,10 @@ JOBS: dict[str, Job] = {
         Job("recordings_purge", "Bodycam-Aufnahmen löschen",
             "Löscht Aufnahmen, deren Löschdatum erreicht ist (Nachweis mit Prüfsumme bleibt).",
             "lagebild recordings purge", minute="45", hour="1"),
+        Job("opendata_warm", "Offene Daten vorberechnen",
+            "Berechnet den Schutz kleiner Zahlen für jeden veröffentlichten Monat im gemeinsamen "
+            "Cache vor (nur mit LAGEBILD_CACHE_URL), damit kein Abruf darauf wartet.",
+            "lagebild schedule run opendata_warm", minute="20", hour="3"),
         Job("audit_anchor", "Protokollkette verankern",
             "Hängt den Kopf der Hash-Kette an die Ankerdatei an (nur wenn er sich geändert hat).",
             "lagebild audit anchor", minute="30", hour="3"),
@@ -291,6 +326,7 @@ JOB_FUNCTIONS: dict[str, Callable[[], JobResult]] = {
     "citizen_overdue": citizen_overdue,
     "notify": notify,
     "idempotency_purge": idempotency_purge,
+    "opendata_warm": opendata_warm,
 }
 
 

@@ -54,6 +54,11 @@ def notify(self: Any) -> str:
     return _run(self, "notify")
 
 
+@tasking.task(name="lagebild.ops.opendata_warm", bind=True)
+def opendata_warm(self: Any) -> str:
+    return _run(self, "opendata_warm")
+
+
 @tasking.task(name="lagebild.ops.idempotency_purge", bind=True)
 def idempotency_purge(self: Any) -> str:
     return _run(self, "idempotency_purge")
