@@ -1,0 +1,1 @@
+"""Offence proceedings (Bußgeldverfahren); for now only the pure limitation and deadline engine."""
