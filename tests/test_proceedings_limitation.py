@@ -30,6 +30,7 @@ from lagebild.proceedings.limitation import (
     final_without_objection,
     is_working_day,
     limitation_deadlines,
+    limitation_end,
     limitation_period,
     next_working_day,
     nrw_holidays,
@@ -142,13 +143,14 @@ def test_period_labels() -> None:
 
 
 def test_no_interruption_six_months() -> None:
+    # The act's day is the first day: six months end with the expiry of 9 July (module docstring).
     state = prosecution_limitation(date(2025, 1, 10), OBV_MAX)
-    assert state.running_deadline == date(2025, 7, 10)
-    assert state.absolute_limit == date(2027, 1, 10)  # 2 × 6 months < 2 years → 2 years
-    assert state.deadline == date(2025, 7, 10)
-    assert state.lapses_on == date(2025, 7, 11)
-    assert not state.is_lapsed(date(2025, 7, 10))
-    assert state.is_lapsed(date(2025, 7, 11))
+    assert state.running_deadline == date(2025, 7, 9)
+    assert state.absolute_limit == date(2027, 1, 9)  # 2 × 6 months < 2 years → 2 years
+    assert state.deadline == date(2025, 7, 9)
+    assert state.lapses_on == date(2025, 7, 10)
+    assert not state.is_lapsed(date(2025, 7, 9))
+    assert state.is_lapsed(date(2025, 7, 10))
     assert not state.absolute_limit_wins
 
 
@@ -156,7 +158,7 @@ def test_first_hearing_interrupts() -> None:
     state = prosecution_limitation(
         date(2025, 1, 10), OBV_MAX, [Interruption(K.FIRST_HEARING, date(2025, 3, 1))]
     )
-    assert state.deadline == date(2025, 9, 1)
+    assert state.deadline == date(2025, 8, 31)  # started on the 1st: ends on the last day of August
     assert [a.paragraph for a in state.applied] == ["§ 33 Abs. 1 S. 1 Nr. 1 OWiG"]
 
 
@@ -168,7 +170,7 @@ def test_several_hearings_only_first_interrupts() -> None:
         Interruption(K.FIRST_HEARING, date(2025, 3, 1)),  # oral hearing on the spot
     ]
     state = prosecution_limitation(date(2025, 1, 10), OBV_MAX, events)
-    assert state.deadline == date(2025, 9, 1)
+    assert state.deadline == date(2025, 8, 31)
     assert [a.effective_on for a in state.applied] == [date(2025, 3, 1)]
     assert len(state.ignored) == 1
     assert state.ignored[0].interruption.date == date(2025, 8, 1)
@@ -179,19 +181,19 @@ def test_earlier_first_hearing_shortens_deadline() -> None:
     """The one case where learning of an extra event moves the deadline earlier: an earlier Nr. 1 event."""
     late = Interruption(K.FIRST_HEARING, date(2025, 6, 1))
     early = Interruption(K.FIRST_HEARING, date(2025, 2, 1))
-    assert prosecution_limitation(date(2025, 1, 10), OBV_MAX, [late]).deadline == date(2025, 12, 1)
-    assert prosecution_limitation(date(2025, 1, 10), OBV_MAX, [late, early]).deadline == date(2025, 8, 1)
+    assert prosecution_limitation(date(2025, 1, 10), OBV_MAX, [late]).deadline == date(2025, 11, 30)
+    assert prosecution_limitation(date(2025, 1, 10), OBV_MAX, [late, early]).deadline == date(2025, 7, 31)
 
 
 def test_interruption_on_last_day_counts_day_after_does_not() -> None:
     on_time = prosecution_limitation(
+        date(2025, 1, 10), OBV_MAX, [Interruption(K.FIRST_HEARING, date(2025, 7, 9))]
+    )
+    assert on_time.deadline == date(2026, 1, 8)
+    too_late = prosecution_limitation(
         date(2025, 1, 10), OBV_MAX, [Interruption(K.FIRST_HEARING, date(2025, 7, 10))]
     )
-    assert on_time.deadline == date(2026, 1, 10)
-    too_late = prosecution_limitation(
-        date(2025, 1, 10), OBV_MAX, [Interruption(K.FIRST_HEARING, date(2025, 7, 11))]
-    )
-    assert too_late.deadline == date(2025, 7, 10)
+    assert too_late.deadline == date(2025, 7, 9)
     assert too_late.applied == ()
     assert "nach Eintritt der Verjährung" in too_late.ignored[0].reason
 
@@ -205,7 +207,7 @@ def test_notice_served_within_two_weeks_counts_from_issue() -> None:
     state = prosecution_limitation(date(2025, 1, 10), OBV_MAX, events)
     assert state.applied[-1].effective_on == date(2025, 8, 20)
     assert state.applied[-1].paragraph == "§ 33 Abs. 1 S. 1 Nr. 9 OWiG"
-    assert state.deadline == date(2026, 2, 20)
+    assert state.deadline == date(2026, 2, 19)
 
 
 def test_notice_served_after_two_weeks_counts_from_service() -> None:
@@ -213,7 +215,7 @@ def test_notice_served_after_two_weeks_counts_from_service() -> None:
     events = [Interruption(K.NOTICE, date(2025, 7, 1), served_on=date(2025, 7, 20))]
     state = prosecution_limitation(date(2025, 5, 1), OBV_MAX, events)
     assert state.applied[0].effective_on == date(2025, 7, 20)
-    assert state.deadline == date(2026, 1, 20)
+    assert state.deadline == date(2026, 1, 19)
 
 
 def test_notice_issued_in_time_but_served_late_after_deadline_lapses() -> None:
@@ -223,7 +225,7 @@ def test_notice_issued_in_time_but_served_late_after_deadline_lapses() -> None:
         Interruption(K.NOTICE, date(2025, 8, 27), served_on=date(2025, 9, 11)),
     ]
     state = prosecution_limitation(date(2025, 1, 10), OBV_MAX, events)
-    assert state.deadline == date(2025, 9, 1)
+    assert state.deadline == date(2025, 8, 31)
     assert state.is_lapsed(date(2025, 9, 11))
     assert state.ignored[0].interruption.kind is K.NOTICE
 
@@ -232,7 +234,7 @@ def test_unserved_notice_is_pending_and_does_not_count() -> None:
     events = [Interruption(K.NOTICE, date(2025, 6, 1))]
     state = prosecution_limitation(date(2025, 1, 10), OBV_MAX, events)
     assert state.pending == (events[0],)
-    assert state.deadline == date(2025, 7, 10)
+    assert state.deadline == date(2025, 7, 9)
 
 
 def test_expert_counts_only_after_first_hearing() -> None:
@@ -241,7 +243,7 @@ def test_expert_counts_only_after_first_hearing() -> None:
         date(2025, 1, 10), OBV_MAX, [Interruption(K.EXPERT_COMMISSIONED, date(2025, 2, 1))]
     )
     assert before.applied == ()
-    assert before.deadline == date(2025, 7, 10)
+    assert before.deadline == date(2025, 7, 9)
     after = prosecution_limitation(
         date(2025, 1, 10),
         OBV_MAX,
@@ -250,7 +252,7 @@ def test_expert_counts_only_after_first_hearing() -> None:
             Interruption(K.EXPERT_COMMISSIONED, date(2025, 4, 1)),
         ],
     )
-    assert after.deadline == date(2025, 10, 1)
+    assert after.deadline == date(2025, 9, 30)
 
 
 def test_absolute_limit_wins() -> None:
@@ -263,22 +265,24 @@ def test_absolute_limit_wins() -> None:
     ]
     state = prosecution_limitation(date(2025, 1, 10), OBV_MAX, events)
     assert len(state.applied) == 4
-    assert state.running_deadline == date(2027, 7, 6)
-    assert state.absolute_limit == date(2027, 1, 10)
-    assert state.deadline == date(2027, 1, 10)
+    # Each event falls on the last day of the period before it, so all four count.
+    assert state.running_deadline == date(2027, 7, 5)
+    assert state.absolute_limit == date(2027, 1, 9)
+    assert state.deadline == date(2027, 1, 9)
     assert state.absolute_limit_wins
 
 
 def test_absolute_limit_is_twice_longer_periods() -> None:
-    assert absolute_limit(date(2025, 1, 10), Period(24)) == date(2029, 1, 10)  # § 117 OWiG, 5 000 €
-    assert absolute_limit(date(2025, 1, 10), Period(36)) == date(2031, 1, 10)  # LHundG, 100 000 €
-    assert absolute_limit(date(2025, 1, 10), Period(12)) == date(2027, 1, 10)
+    assert absolute_limit(date(2025, 1, 10), Period(24)) == date(2029, 1, 9)  # § 117 OWiG, 5 000 €
+    assert absolute_limit(date(2025, 1, 10), Period(36)) == date(2031, 1, 9)  # LHundG, 100 000 €
+    assert absolute_limit(date(2025, 1, 10), Period(12)) == date(2027, 1, 9)
 
 
 def test_leap_day_offence() -> None:
-    """Act on 29 February 2024: 6 months → 29 Aug; absolute 2 years → 28 Feb 2026; 1 year → 28 Feb 2025."""
+    """Act on 29 February 2024: 6 months → 28 Aug; absolute 2 years → 28 Feb 2026; 1 year → 28 Feb 2025
+    (the day before the 29th; February 2025 and 2026 have a 28th)."""
     state = prosecution_limitation(date(2024, 2, 29), OBV_MAX)
-    assert state.deadline == date(2024, 8, 29)
+    assert state.deadline == date(2024, 8, 28)
     assert state.absolute_limit == date(2026, 2, 28)
     assert prosecution_limitation(date(2024, 2, 29), 2000).deadline == date(2025, 2, 28)
 
@@ -292,7 +296,7 @@ def test_interruption_on_month_end() -> None:
 
 def test_limitation_is_not_moved_off_a_sunday() -> None:
     """Limitation runs by calendar alone; § 43 Abs. 2 StPO does not apply (module docstring)."""
-    state = prosecution_limitation(date(2026, 1, 12), OBV_MAX)
+    state = prosecution_limitation(date(2026, 1, 13), OBV_MAX)
     assert state.deadline == date(2026, 7, 12)
     assert state.deadline.weekday() == 6
     assert state.is_lapsed(date(2026, 7, 13))
@@ -314,15 +318,15 @@ def test_served_on_only_for_notices() -> None:
 
 
 def test_enforcement_limitation_three_and_five_years() -> None:
-    assert enforcement_limitation(date(2025, 3, 15), 1000) == date(2028, 3, 15)
-    assert enforcement_limitation(date(2025, 3, 15), Decimal("1000.01")) == date(2030, 3, 15)
+    assert enforcement_limitation(date(2025, 3, 15), 1000) == date(2028, 3, 14)
+    assert enforcement_limitation(date(2025, 3, 15), Decimal("1000.01")) == date(2030, 3, 14)
     assert enforcement_limitation(date(2024, 2, 29), 70) == date(2027, 2, 28)
 
 
 def test_enforcement_limitation_rests_during_instalments() -> None:
     """§ 34 Abs. 4: Zahlungserleichterung suspends; overlapping spans count once."""
     spans = [Suspension(date(2025, 4, 1), date(2025, 4, 10)), Suspension(date(2025, 4, 5), date(2025, 4, 14))]
-    assert enforcement_limitation(date(2025, 3, 15), 70, spans) == date(2028, 3, 15) + timedelta(days=14)
+    assert enforcement_limitation(date(2025, 3, 15), 70, spans) == date(2028, 3, 14) + timedelta(days=14)
     with pytest.raises(ValueError):
         Suspension(date(2025, 4, 2), date(2025, 4, 1))
 
@@ -411,7 +415,7 @@ def test_deadline_warnings_window_and_overdue() -> None:
         date(2025, 1, 10), OBV_MAX, [Interruption(K.FIRST_HEARING, date(2025, 3, 1))]
     )
     items = [
-        *limitation_deadlines(state),  # 1 Sep 2025 and 10 Jan 2027
+        *limitation_deadlines(state),  # 31 Aug 2025 and 9 Jan 2027
         Deadline(DeadlineKind.OBJECTION, date(2025, 8, 19)),  # yesterday
         Deadline(DeadlineKind.PAYMENT, date(2025, 8, 20)),  # today
     ]
@@ -419,11 +423,11 @@ def test_deadline_warnings_window_and_overdue() -> None:
     assert [(w.deadline.kind, w.days_left) for w in warnings] == [
         (DeadlineKind.OBJECTION, -1),
         (DeadlineKind.PAYMENT, 0),
-        (DeadlineKind.PROSECUTION_LIMITATION, 12),
+        (DeadlineKind.PROSECUTION_LIMITATION, 11),
     ]
     assert warnings[0].overdue
     assert not warnings[1].overdue
-    assert deadline_warnings(items, today, warn_days=11)[-1].deadline.kind is DeadlineKind.PAYMENT
+    assert deadline_warnings(items, today, warn_days=10)[-1].deadline.kind is DeadlineKind.PAYMENT
     with pytest.raises(ValueError):
         deadline_warnings(items, today, warn_days=-1)
 
@@ -475,8 +479,8 @@ def test_property_deadline_between_offence_and_absolute_limit(
 @given(offence_dates, max_fines)
 def test_property_absolute_limit_at_least_two_years(offence: date, max_fine: int) -> None:
     state = prosecution_limitation(offence, max_fine)
-    assert state.absolute_limit >= add_months(offence, 24)
-    assert state.absolute_limit == add_months(offence, max(24, 2 * state.period.months))
+    assert state.absolute_limit >= add_months(offence, 24) - timedelta(days=1)
+    assert state.absolute_limit == limitation_end(offence, max(24, 2 * state.period.months))
 
 
 @PROPERTY
@@ -512,3 +516,40 @@ def test_property_fee_bounds(fine: int) -> None:
     assert Decimal(25) <= fee <= Decimal(7500)
     if 500 <= fine <= 150_000:
         assert fee == Decimal(fine) * Decimal("0.05")
+
+
+# --- the counting of limitation periods as the courts do it ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "last_day"),
+    [
+        # OLG Karlsruhe, 28.6.2019, 2 Rb 8 Ss 486/19: notice of 22.11.2017, six months → end of 21.5.2018.
+        (date(2017, 11, 22), 6, date(2018, 5, 21)),
+        # OLG Koblenz, 8.2.2023, 4 ORbs 31 SsBs 1/23: act on 10.11.2020, two years → end of 9.11.2022.
+        (date(2020, 11, 10), 24, date(2022, 11, 9)),
+        # KK-OWiG/Ellbogen § 31 Rn. 35: act on 5.4., three months → 4.7.; on 30.11. → 28.2. (29.2.).
+        (date(2025, 4, 5), 3, date(2025, 7, 4)),
+        (date(2024, 11, 30), 3, date(2025, 2, 28)),
+        (date(2023, 11, 30), 3, date(2024, 2, 29)),
+        # A period starting on the 1st ends on the last day of the month before.
+        (date(2025, 3, 1), 6, date(2025, 8, 31)),
+    ],
+)
+def test_limitation_end_counts_the_start_day(start: date, months: int, last_day: date) -> None:
+    assert limitation_end(start, months) == last_day
+
+
+def test_olg_karlsruhe_an_interruption_one_day_late_does_not_save_the_case() -> None:
+    """The notice interrupted on 22.11.2017; the next act on 22.5.2018 came one day too late."""
+    state = prosecution_limitation(
+        date(2017, 9, 1),
+        OBV_MAX,
+        [
+            Interruption(K.NOTICE, date(2017, 11, 22), served_on=date(2017, 11, 27)),
+            Interruption(K.FILES_AT_COURT, date(2018, 5, 22)),
+        ],
+    )
+    assert state.running_deadline == date(2018, 5, 21)
+    assert state.is_lapsed(date(2018, 5, 22))
+    assert [i.interruption.kind for i in state.ignored] == [K.FILES_AT_COURT]

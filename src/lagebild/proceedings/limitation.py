@@ -9,10 +9,10 @@ go-live (research file, preamble).
 
 Date arithmetic (Fristberechnung)
 ---------------------------------
-* Periods in months and years end with the expiry of the day of the last month that corresponds by
-  its number to the start day; if that day does not exist in the last month (31st, 29 February), the
-  period ends on the last day of that month (§ 43 Abs. 1 StPO via § 46 Abs. 1 OWiG; §§ 187 Abs. 1,
-  188 Abs. 2, 3 BGB analog). So 29 Feb 2024 + 1 year = 28 Feb 2025, 31 Aug + 6 months = 28/29 Feb.
+* Procedural periods in months and years (not limitation, see below) end with the expiry of the day
+  of the last month that corresponds by its number to the start event's day; if that day does not
+  exist in the last month (31st, 29 February), the period ends on the last day of that month
+  (§ 43 Abs. 1 StPO via § 46 Abs. 1 OWiG; §§ 187 Abs. 1, 188 Abs. 2, 3 BGB analog): ``add_months``.
 * Periods in weeks end on the weekday that corresponds to the start day (§ 43 Abs. 1 StPO).
 * Deadlines a person must meet (Einspruch, Zahlung) that end on a Saturday, Sunday or public holiday
   end on the next working day (§ 43 Abs. 2 StPO via § 46 Abs. 1 OWiG; research § 1.6 [M]).
@@ -22,10 +22,13 @@ Date arithmetic (Fristberechnung)
   "date + period" arithmetic in its § 1.8 pseudo-code). A limitation period ending on a Sunday ends on
   that Sunday.
 
-Choice to sign off: the day of the act (or of the interruption) is treated as the start event and not
-counted (§ 187 Abs. 1 BGB analog), so a period starting on 10 January ends at the end of 10 July. Part
-of the criminal-law commentary counts the start day and ends the period one day earlier (9 July);
-the daily worklist warns well before either date, but the Rechtsamt should confirm the rule.
+Limitation periods count the day of the act (or of the interruption, or of finality) as their first
+day and end with the expiry of the day BEFORE the one that corresponds by its number; if the last
+month has no such day, on its last day (§ 188 Abs. 2 Alt. 2, Abs. 3 BGB analog; settled case law:
+OLG Karlsruhe, 28.6.2019, 2 Rb 8 Ss 486/19 – notice of 22.11.2017, six months, end of 21.5.2018;
+OLG Koblenz, 8.2.2023, 4 ORbs 31 SsBs 1/23; OLG Jena, 29.2.2012, 1 Ss Bs 17/12; Göhler, OWiG,
+§ 31 Rn. 16; KK-OWiG/Ellbogen § 31 Rn. 35: act on 30.11., three months, end of 28.2., in leap years
+29.2.). So an act on 10 January with six months lapses at the end of 9 July (``limitation_end``).
 """
 
 from __future__ import annotations
@@ -91,6 +94,19 @@ def add_months(d: date, months: int) -> date:
     return d + relativedelta(months=months)
 
 
+def limitation_end(start: date, months: int) -> date:
+    """Last day of a limitation period of ``months`` that starts on ``start`` (that day counted).
+
+    The day before the one corresponding by number in the month ``months`` later; where the month
+    has no such day, its last day (see the module docstring: OLG Karlsruhe 2 Rb 8 Ss 486/19 and others).
+    """
+    first_of_last_month = date(start.year, start.month, 1) + relativedelta(months=months)
+    if start.day == 1:
+        return first_of_last_month - timedelta(days=1)
+    last_day = (first_of_last_month + relativedelta(months=1) - timedelta(days=1)).day
+    return first_of_last_month.replace(day=min(start.day - 1, last_day))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Prosecution limitation (Verfolgungsverjährung, §§ 31–33 OWiG)
 # ---------------------------------------------------------------------------------------------------
@@ -102,8 +118,9 @@ class Period:
 
     months: int
 
-    def add_to(self, d: date) -> date:
-        return add_months(d, self.months)
+    def end_from(self, start: date) -> date:
+        """Last day of the period when it starts on ``start`` (``limitation_end``)."""
+        return limitation_end(start, self.months)
 
     @property
     def label(self) -> str:
@@ -147,7 +164,7 @@ def absolute_limit(offence_date: date, period: Period) -> date:
 
     Ruhen (§ 32 OWiG) would extend it (§ 33 Abs. 3 S. 3); not modelled yet, see ``prosecution_limitation``.
     """
-    return add_months(offence_date, max(2 * period.months, 24))
+    return limitation_end(offence_date, max(2 * period.months, 24))
 
 
 class InterruptionKind(enum.Enum):
@@ -226,7 +243,7 @@ class LimitationState:
 
     offence_date: date
     period: Period
-    running_deadline: date  # letzte Unterbrechung (oder Tattag) + Frist
+    running_deadline: date  # letzter Tag der Frist ab der letzten Unterbrechung (oder dem Tattag)
     absolute_limit: date  # § 33 Abs. 3 S. 2 OWiG
     applied: tuple[AppliedInterruption, ...] = ()
     ignored: tuple[IgnoredInterruption, ...] = ()
@@ -287,7 +304,7 @@ def prosecution_limitation(
     """
     period = limitation_period(max_fine_eur)
     absolute = absolute_limit(offence_date, period)
-    running = period.add_to(offence_date)
+    running = period.end_from(offence_date)
     applied: list[AppliedInterruption] = []
     ignored: list[IgnoredInterruption] = []
     pending: list[Interruption] = []
@@ -321,7 +338,7 @@ def prosecution_limitation(
                 IgnoredInterruption(event, "Sachverständiger vor Anhörung (§ 33 Abs. 1 S. 1 Nr. 3 OWiG)")
             )
             continue
-        running = max(running, period.add_to(effective))
+        running = max(running, period.end_from(effective))
         applied.append(AppliedInterruption(event, effective, running, kind.paragraph))
 
     return LimitationState(
@@ -367,7 +384,7 @@ def enforcement_limitation(
     suspensions are counted once.
     """
     years = 5 if _money(fine_eur) > 1_000 else 3
-    end = add_months(final_date, 12 * years)
+    end = limitation_end(final_date, 12 * years)
     rest_days: set[date] = set()
     for span in suspensions:
         rest_days.update(span.start + timedelta(days=i) for i in range(span.days))
