@@ -18,9 +18,9 @@ Date arithmetic (Fristberechnung)
   end on the next working day (§ 43 Abs. 2 StPO via § 46 Abs. 1 OWiG; research § 1.6 [M]).
 * Limitation periods (Verjährungsfristen) are NOT moved: § 43 Abs. 2 StPO concerns procedural
   deadlines for acts of the parties; limitation is a procedural bar that runs by calendar alone
-  (Göhler, OWiG, § 31 Rn. 16 [M] – not verified in the research file, which gives only the plain
-  "date + period" arithmetic in its § 1.8 pseudo-code). A limitation period ending on a Sunday ends on
-  that Sunday.
+  (OLG Koblenz, 8.2.2023, 4 ORbs 31 SsBs 1/23: §§ 42, 43 StPO do not apply; Göhler, OWiG, § 31
+  Rn. 16; the research file's § 1.8 pseudo-code gives only "date + period"). A limitation period
+  ending on a Sunday ends on that Sunday.
 
 Limitation periods count the day of the act (or of the interruption, or of finality) as their first
 day and end with the expiry of the day BEFORE the one that corresponds by its number; if the last
