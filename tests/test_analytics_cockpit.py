@@ -43,7 +43,11 @@ NO_DISTRICT = (51.55, 7.42)  # inside the city, outside every district once "wes
 SECRET = "Vertraulich: Hinweisgeber Müller"
 # The cockpit page: 26 queries on SQLite, 29 on PostgreSQL (the window read's SET LOCAL in a
 # savepoint inside the test's transaction); before the form's reads were passed on, 32 and 35.
-QUERIES_PER_PAGE = 29
+# In the days after an ISO week 53 (the suite's run on Monday 4 January 2027) the comparison
+# with the year before has no week 53 to read from the weekly counts and reads days instead:
+# 8 queries more (34 on SQLite; measured at 7 instants, 26 at every other). A query per row
+# (about 15 rows) still fails the bound.
+QUERIES_PER_PAGE = 29 + 8
 
 INDICATORS = {
     "indicators": [
