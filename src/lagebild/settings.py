@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "lagebild.taskforce",
     "lagebild.bodycam",
     "lagebild.sharing",
+    "lagebild.proceedings",
     "lagebild.demo",
     # Login lockout, second factor, API tokens (issue 13, lagebild.accounts).
     "axes",

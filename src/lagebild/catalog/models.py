@@ -38,6 +38,12 @@ class Category(models.Model):
     description = models.TextField("Beschreibung", blank=True)
     sort_order = models.PositiveIntegerField("Reihenfolge", default=100)
     active = models.BooleanField("Aktiv", default=True)
+    # The city's choice (issue 15, item 7): an OWi-Anzeige from the field opens a case by itself.
+    opens_proceedings = models.BooleanField(
+        "OWi-Anzeige eröffnet Bußgeldverfahren",
+        default=False,
+        help_text="Eine OWi-Anzeige im Außendienst legt automatisch ein Bußgeldverfahren an.",
+    )
 
     class Meta:
         verbose_name = "Sachverhalt"

@@ -40,6 +40,8 @@ class Role(models.TextChoices):
     TASKFORCE = "taskforce", "Sonderstab / Arbeitsgruppe"
     LEADERSHIP = "leadership", "Leitung (nur lesen)"
     EXECUTIVE_BOARD = "executive_board", "Verwaltungsvorstand (entscheidet Empfehlungen)"
+    # Works on offence proceedings and reads the identity data of the persons concerned (issue 15).
+    PROCEEDINGS = "proceedings", "Bußgeldstelle (Verfahren)"
     ADMIN = "admin", "Administration"
     DATA_PROTECTION_OFFICER = "dpo", "Datenschutzbeauftragte/r (Protokoll prüfen)"
     # Manages users and data of every authority; each of its acts is logged.

@@ -23,7 +23,7 @@ from lagebild.geo.selectors import describe_point
 from lagebild.geo.services import LocatedPoint, locate
 
 from .measures import MeasureInput, measure_errors
-from .models import Incident, IncidentArea, Measure, Patrol, PatrolMember, Person, Shift
+from .models import Incident, IncidentArea, Measure, MeasureType, Patrol, PatrolMember, Person, Shift
 
 EARLIEST_RECORD = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
@@ -244,8 +244,11 @@ def incident_create(
     )
     IncidentArea.objects.bulk_create(IncidentArea(incident=incident, area_id=a) for a in located.area_ids)
     persons = checked.persons
-    Measure.objects.bulk_create(_measure_row(incident, m, user=user, persons=persons) for m in measures)
+    created = Measure.objects.bulk_create(
+        _measure_row(incident, m, user=user, persons=persons) for m in measures
+    )
     aggregates.apply_incidents([incident.pk])  # the shared count rows stay locked until commit
+    _open_proceedings(incident, created)
     # Last: the audit chain's head stays locked until commit and every writer takes it (core.audit).
     audit.log("field.incident.created", user=user, obj=incident, measures=[m.type for m in measures])
     return incident
@@ -303,8 +306,22 @@ def measure_add(
     row = _measure_row(incident, measure, user=user, persons=persons, taken_at=taken_at or timezone.now())
     row.save()
     aggregates.apply_measures([row.pk])
+    _open_proceedings(incident, [row])
     audit.log("field.measure.created", user=user, obj=row, incident=incident.pk)
     return row
+
+
+def _open_proceedings(incident: Incident, measures: Sequence[Measure]) -> None:
+    """An OWi-Anzeige opens a case at the Bußgeldstelle where the city set its category so (issue 15)."""
+    if not incident.category.opens_proceedings:
+        return
+    # Imported late: the proceedings app builds on the field records.
+    from lagebild.proceedings.services import case_open_from_offence_report
+
+    for measure in measures:
+        if measure.type == MeasureType.OFFENCE_REPORT:
+            measure.incident = incident
+            case_open_from_offence_report(measure)
 
 
 # --- shifts and patrols -------------------------------------------------------------------
