@@ -105,7 +105,23 @@ def test_bad_goals_get_german_messages_at_the_field(indicators, group, staff):
             target_value=12.0,
             target_date=today + dt.timedelta(days=30),
         )
-    assert "muss unter dem Basiswert (10.0) liegen" in caught.value.message_dict["target_value"][0]
+    assert caught.value.message_dict["target_value"] == [
+        "Der Zielwert muss unter dem Basiswert (10.0) liegen, wenn die Kennzahl gesenkt werden soll."
+    ]
+    with pytest.raises(ValidationError) as caught:  # before the count tables begin
+        services.goal_create(
+            group,
+            staff["lead"],
+            title="Betteln senken",
+            indicator_code="begging-observed",
+            baseline_start=dt.date(1, 1, 1),
+            baseline_end=dt.date(1, 1, 28),
+            target_value=5.0,
+            target_date=today + dt.timedelta(days=30),
+        )
+    assert caught.value.message_dict == {
+        "baseline_start": ["Der Basiszeitraum darf nicht vor dem 01.01.1990 beginnen."]
+    }
     assert not Goal.objects.exists()
 
 

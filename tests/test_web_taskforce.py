@@ -246,6 +246,30 @@ def test_impossible_dates_get_a_german_message_at_the_field_and_write_nothing(
     assert milestone.status_code == 200 and milestone.context["form"].errors["due"] == invalid
     meeting = secretary.post("/sonderstab/sitzungen/", {"date": "2026-04-31", "starts_at": "25:00"})
     assert meeting.status_code == 200 and meeting.context["form"].errors["date"] == invalid
+    # Real dates the figures cannot reach: a German message, not a server error.
+    far = lead.post(
+        f"/sonderstab/ag/{group.pk}/ziel/neu/",
+        {
+            "title": "Betteln senken",
+            "kind": "indicator",
+            "indicator": "begging-observed",
+            "direction": "decrease",
+            "baseline_start": "0001-01-01",
+            "baseline_end": "0001-01-28",
+            "target_value": "5",
+            "target_date": str(timezone.localdate() + dt.timedelta(days=30)),
+        },
+    )
+    assert far.status_code == 200
+    assert far.context["form"].errors["baseline_start"] == [
+        "Der Basiszeitraum darf nicht vor dem 01.01.1990 beginnen."
+    ]
+    for day, message in (
+        ("1900-01-01", "Eine Sitzung kann nicht vor dem 02.01.2000 liegen."),
+        ("9999-12-31", "Eine Sitzung lässt sich höchstens ein Jahr im Voraus planen."),
+    ):
+        meeting = secretary.post("/sonderstab/sitzungen/", {"date": day})
+        assert meeting.status_code == 200 and meeting.context["form"].errors["date"] == [message]
     assert not Goal.objects.exists() and not Milestone.objects.exists() and not Meeting.objects.exists()
     held = services.meeting_schedule(task_force, staff["secretary"], date=timezone.localdate())
     services.meeting_open(held, staff["secretary"])

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from lagebild.analytics.balance import FIRST_DAY as EARLIEST_BASELINE
 from lagebild.analytics.cockpit import Cockpit
 from lagebild.analytics.models import Indicator
 from lagebild.core import audit
@@ -39,6 +40,12 @@ from .models import (
 )
 
 MAX_GOAL_YEARS = 10
+# A meeting's Stichtag (the day before it) no earlier than the cockpit's (analytics.views_cockpit),
+# and meetings planned at most a year ahead: the cockpit's windows of a day near the end of the
+# calendar would run out of dates.
+EARLIEST_MEETING = dt.date(2000, 1, 2)
+MAX_MEETING_AHEAD_DAYS = 366
+PARTICIPLES = {Goal.Direction.DECREASE: "gesenkt", Goal.Direction.INCREASE: "gesteigert"}
 
 
 def _require(allowed: bool, message: str) -> None:
@@ -102,6 +109,11 @@ def goal_create(
             error("baseline_start", "Bitte den Basiszeitraum angeben (von und bis).")
         elif baseline_end < baseline_start:
             error("baseline_end", "Der Basiszeitraum endet vor seinem Beginn.")
+        elif baseline_start < EARLIEST_BASELINE:  # the count tables start there
+            error(
+                "baseline_start",
+                f"Der Basiszeitraum darf nicht vor dem {EARLIEST_BASELINE:%d.%m.%Y} beginnen.",
+            )
         elif baseline_end >= today:
             error("baseline_end", "Der Basiszeitraum muss abgeschlossen sein (spätestens gestern enden).")
         elif target_date is not None and target_date <= baseline_end:
@@ -143,7 +155,7 @@ def goal_create(
                 {
                     "target_value": (
                         f"Der Zielwert muss {verb} dem Basiswert ({baseline_value:.1f}) liegen, "
-                        f"wenn die Kennzahl {Goal.Direction(direction).label} werden soll."
+                        f"wenn die Kennzahl {PARTICIPLES[direction]} werden soll."
                     )
                 }
             )
@@ -426,6 +438,12 @@ def meeting_schedule(
     _require(rules.can_run_meetings(user, task_force), "Sitzungen planen nur Vorsitz und Geschäftsstelle.")
     if date is None:
         raise ValidationError({"date": "Bitte das Datum der Sitzung angeben."})
+    if date < EARLIEST_MEETING:
+        raise ValidationError(
+            {"date": f"Eine Sitzung kann nicht vor dem {_date_de(EARLIEST_MEETING)} liegen."}
+        )
+    if date > timezone.localdate() + dt.timedelta(days=MAX_MEETING_AHEAD_DAYS):
+        raise ValidationError({"date": "Eine Sitzung lässt sich höchstens ein Jahr im Voraus planen."})
     if Meeting.objects.filter(task_force=task_force, date=date).exists():
         raise ValidationError({"date": f"Am {_date_de(date)} ist bereits eine Sitzung geplant."})
     with transaction.atomic():
