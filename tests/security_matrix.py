@@ -408,3 +408,14 @@ def admin_entry(route: str, model_label: str) -> Entry:
 KNOWN_GAPS: dict[str, str] = {
     # e.g. "/admin/otp_totp/totpdevice/": "why it is accepted for now, who fixes it",
 }
+
+
+# Offence proceedings (issue 15) keep their entries in their own modules, one per part.
+from . import security_matrix_proceedings_api as _p_api  # noqa: E402
+from . import security_matrix_proceedings_documents as _p_documents  # noqa: E402
+from . import security_matrix_proceedings_web as _p_web  # noqa: E402
+
+for _part in (_p_web, _p_documents, _p_api):
+    ROUTES.update(_part.ROUTES)
+    ADMIN_MODELS.update(_part.ADMIN_MODELS)
+    API_OPERATIONS.update(_part.API_OPERATIONS)

@@ -52,6 +52,8 @@ from lagebild.field import services
 from lagebild.field.measures import MeasureInput
 from lagebild.field.models import Incident, Measure, Patrol, Shift
 from lagebild.geo.models import Area
+from lagebild.proceedings import services as proceedings
+from lagebild.proceedings.models import Case, ProceedingsPerson
 from lagebild.sharing import services as sharing
 from lagebild.sharing.catalogue import LegalBasis, Purpose, RecordType
 from lagebild.sharing.models import Transfer
@@ -307,6 +309,32 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
                 ),
             )
     records["recording"] = {owner: r.pk for owner, r in recordings.items()}
+    # Offence proceedings (issue 15): a case with an identified person per authority.
+    for owner, marker in (("city", CITY_MARKER), ("police", POLICE_MARKER)):
+        clerk = users[(owner, Role.PROCEEDINGS)]
+        with authority_scope(clerk.authority_id):
+            concerned = proceedings.person_create(
+                user=clerk,
+                data={
+                    "family_name": f"Name {marker}",
+                    "given_names": "Matrix",
+                    "date_of_birth": dt.date(1990, 1, 1),
+                    "place_of_birth": "Dortmund",
+                    "street": f"Straße {marker}",
+                    "postcode": "44137",
+                    "city": "Dortmund",
+                },
+            )
+            case = proceedings.case_open(
+                user=clerk,
+                category=cats["begging"],
+                offence_at=now - dt.timedelta(hours=3),
+                offence_description=f"Vorwurf {marker}",
+                person=concerned,
+                now=now,
+            )
+        records.setdefault("case", {})[owner] = case.pk
+        records.setdefault("proceedings_person", {})[owner] = concerned.pk
     missing = {}
     for kind, model in (
         ("incident", Incident),
@@ -319,6 +347,8 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
         ("audit", AuditEvent),
         ("area", Area),
         ("recording", Recording),
+        ("case", Case),
+        ("proceedings_person", ProceedingsPerson),
         ("transfer_received", Transfer),
         ("transfer_sent", Transfer),
         ("totp_device", TOTPDevice),

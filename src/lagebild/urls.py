@@ -26,6 +26,7 @@ urlpatterns = [
     path("offene-daten/", include("lagebild.analytics.urls_public")),
     path("bodycam/", include("lagebild.bodycam.urls")),
     path("weitergaben/", include("lagebild.sharing.urls")),
+    path("bussgeld/", include("lagebild.proceedings.urls")),
     path("datenschutz/protokoll/", include("lagebild.core.urls_audit")),
     # Health and metrics (/healthz, /readyz, /metrics), served early by OpsEndpointsMiddleware.
     path("", include("lagebild.ops.urls")),

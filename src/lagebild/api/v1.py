@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from . import analytics, taskforce, views
+from . import analytics, proceedings, taskforce, views
 
 # Path converters (<int:pk>) instead of regexes: typed parameters in the schema, and a
 # non-numeric id never reaches a query.
@@ -23,4 +23,6 @@ router.register(
 )
 router.register("taskforce/meetings", taskforce.MeetingViewSet, basename="taskforce-meeting")
 
-urlpatterns = router.urls + analytics.urlpatterns
+proceedings.register(router)
+
+urlpatterns = router.urls + analytics.urlpatterns + proceedings.urlpatterns
