@@ -270,6 +270,13 @@ def test_impossible_dates_get_a_german_message_at_the_field_and_write_nothing(
     ):
         meeting = secretary.post("/sonderstab/sitzungen/", {"date": day})
         assert meeting.status_code == 200 and meeting.context["form"].errors["date"] == [message]
+    far_milestone = lead.post(  # the calendar feed would fail on it
+        f"/sonderstab/ag/{group.pk}/meilenstein/neu/",
+        {"title": "Standorte prüfen", "owner": staff["member"].pk, "due": "9999-12-31"},
+    )
+    assert far_milestone.context["form"].errors["due"] == [
+        "Das Fälligkeitsdatum darf höchstens 10 Jahre in der Zukunft liegen."
+    ]
     assert not Goal.objects.exists() and not Milestone.objects.exists() and not Meeting.objects.exists()
     held = services.meeting_schedule(task_force, staff["secretary"], date=timezone.localdate())
     services.meeting_open(held, staff["secretary"])
@@ -279,6 +286,13 @@ def test_impossible_dates_get_a_german_message_at_the_field_and_write_nothing(
     )
     assert action.status_code == 400 and "Bitte ein gültiges Datum eingeben." in _text(action)
     assert action.context["action_form"].errors["due"] == invalid
+    action = secretary.post(
+        f"/sonderstab/sitzungen/{held.pk}/aufgabe/",
+        {"title": "Lagebericht", "owner": staff["lead"].pk, "due": "9999-12-31"},
+    )
+    assert action.status_code == 400 and action.context["action_form"].errors["due"] == [
+        "Das Fälligkeitsdatum darf höchstens 10 Jahre in der Zukunft liegen."
+    ]
     assert not ActionItem.objects.exists()
 
 

@@ -45,6 +45,9 @@ MAX_GOAL_YEARS = 10
 # calendar would run out of dates.
 EARLIEST_MEETING = dt.date(2000, 1, 2)
 MAX_MEETING_AHEAD_DAYS = 366
+# Due dates of milestones and action items: from 2000 and at most MAX_GOAL_YEARS ahead (the
+# calendar feed and the notifications count days on from them).
+EARLIEST_DUE = dt.date(2000, 1, 1)
 PARTICIPLES = {Goal.Direction.DECREASE: "gesenkt", Goal.Direction.INCREASE: "gesteigert"}
 
 
@@ -55,6 +58,15 @@ def _require(allowed: bool, message: str) -> None:
 
 def _date_de(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
+
+
+def _due_error(due: dt.date) -> str | None:
+    """The German message for a due date outside what Lagebild plans with, else None."""
+    if due < EARLIEST_DUE:
+        return f"Das Fälligkeitsdatum kann nicht vor dem {_date_de(EARLIEST_DUE)} liegen."
+    if due > timezone.localdate() + dt.timedelta(days=366 * MAX_GOAL_YEARS):
+        return f"Das Fälligkeitsdatum darf höchstens {MAX_GOAL_YEARS} Jahre in der Zukunft liegen."
+    return None
 
 
 # --- goals -------------------------------------------------------------------------------------
@@ -188,6 +200,8 @@ def milestone_create(
         errors["owner"] = "Bitte angeben, wer verantwortlich ist."
     if due is None:
         errors["due"] = "Bitte ein Fälligkeitsdatum angeben."
+    elif message := _due_error(due):
+        errors["due"] = message
     if goal is not None and goal.working_group_id != group.pk:
         errors["goal"] = "Das Ziel gehört zu einer anderen Arbeitsgruppe."
     if errors:
@@ -586,6 +600,8 @@ def action_create(meeting: Meeting, user: Any, *, title: str, owner: Any, due: d
         errors["due"] = "Bitte ein Fälligkeitsdatum angeben."
     elif due < meeting.date:
         errors["due"] = "Die Aufgabe kann nicht vor der Sitzung fällig sein."
+    elif message := _due_error(due):
+        errors["due"] = message
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
