@@ -365,3 +365,5 @@ def test_a_recommendation_links_milestones_and_flags_the_overdue_one(task_force,
     assert list(recommendation.milestones.all()) == [late]
     page = _text(_client(staff["lead"]).get(response["Location"]))  # the police lead sees the same
     assert "Meilensteine: Standorte prüfen (offen, fällig" in page and "überfällig" in page
+    own = _text(member.get(f"/sonderstab/meilensteine/{late.pk}/"))  # the milestone's own page
+    assert f"fällig am {late.due:%d.%m.%Y} überfällig · offen" in own

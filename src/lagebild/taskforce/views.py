@@ -231,6 +231,7 @@ def milestone_update(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "group": milestone.working_group,
             "title": f"Meilenstein: {milestone.title}",
+            "milestone": milestone,
             "multipart": True,
         },
     )
