@@ -255,3 +255,149 @@ def test_without_javascript_the_time_field_works_and_no_quick_buttons_show(brows
         assert page.locator("#id_occurred_at").input_value() != ""
     finally:
         context.close()
+
+
+FOCUS_AREA = (7.455, 51.509, 7.475, 51.519)  # "Zentrum" of the test world
+WESTPARK = (51.512, 7.448)  # district West, outside the focus area
+
+
+def map_shows(page, kind: str) -> bool:
+    """The entry map holds an area of this kind (drawn on the canvas, so asked of Leaflet)."""
+    return page.evaluate(
+        "kind => Object.values(Lagebild.entryMap._layers)"
+        ".some(layer => layer.feature && layer.feature.properties.kind === kind)",
+        kind,
+    )
+
+
+@pytest.mark.parametrize("position_allowed", [True, False], ids=["position-allowed", "not-asked"])
+def test_without_a_patrol_the_map_opens_at_the_allowed_position_else_at_the_focus_areas(
+    live_server, browser, world, patrol_zone, kod, position_allowed
+):
+    """No patrol today: a phone that already allows the position opens the map there, zoomed in
+    with the named places around; otherwise the map opens at the focus area (never asking on
+    load), not at the whole city. Without tiles it shows outlines, the focus area and names."""
+    from .conftest import PHONE
+
+    options = {"geolocation": {"latitude": WESTPARK[0], "longitude": WESTPARK[1]}} if position_allowed else {}
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+        permissions=["geolocation"] if position_allowed else [],
+        **options,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        login(page, live_server.url, "kod")
+        assert (
+            page.locator("section.my-patrol")
+            .get_by_text("Zurzeit sind Sie keiner Streife zugeteilt.")
+            .is_visible()
+        )
+        page.goto(f"{live_server.url}/feststellungen/neu/")
+        page.wait_for_load_state("networkidle")
+        assert "map-no-tiles" in page.locator("#entry-map").get_attribute("class")
+        page.wait_for_function("() => Object.values(Lagebild.entryMap._layers).some(l => l.feature)")
+        assert map_shows(page, "focus_area") and map_shows(page, "district")
+        if position_allowed:
+            page.wait_for_function("() => Lagebild.entryMap.getZoom() >= 16")
+            centre = page.evaluate(
+                "() => { const c = Lagebild.entryMap.getCenter(); return [c.lat, c.lng]; }"
+            )
+            assert abs(centre[0] - WESTPARK[0]) < 0.0005 and abs(centre[1] - WESTPARK[1]) < 0.0005
+            label = page.locator(".leaflet-tooltip.place-label", has_text="Westpark")
+        else:
+            page.wait_for_timeout(500)  # a position that came late would move the map
+            west, south, east, north = map_bounds(page)
+            assert west <= FOCUS_AREA[0] and south <= FOCUS_AREA[1]
+            assert east >= FOCUS_AREA[2] and north >= FOCUS_AREA[3]
+            assert (east - west) < 0.06, "the map shows the whole city, not the focus area"
+            label = page.locator(".leaflet-tooltip.place-label", has_text="Hansaplatz")
+        label.wait_for()
+        assert label.is_visible()
+        # Nothing was set: the officer still chooses the point.
+        assert page.input_value("input[name=lat]") == "" and page.input_value("#id_address_text") == ""
+    finally:
+        context.close()
+
+
+class Keys:
+    """Counts keystrokes: a pressed key is one, typed text one per character."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.count = 0
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+        self.count += 1
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+        self.count += len(text)
+
+    def tab_to(self, selector: str, *, limit: int = 120) -> int:
+        """Tab until ``selector`` has the focus; returns the Tabs it took."""
+        for tabs in range(limit):
+            if self.page.evaluate(
+                "s => document.activeElement && document.activeElement.matches(s)", selector
+            ):
+                return tabs
+            self.press("Tab")
+        raise AssertionError(f"{selector} is not reachable with Tab within {limit} steps")
+
+
+def test_recording_from_the_start_screen_by_keyboard_alone_counts_its_keystrokes(
+    live_server, desktop, world, patrol_zone, kod, kod_lead, polizei
+):
+    """The same incident as above (own patrol 20 minutes over its plan, Platzverweis and
+    Verwarnung mit Verwarnungsgeld) with the keyboard alone, from the start screen: Tab to the
+    first "Feststellung erfassen", the category by typing, Space on both measures, Enter on the
+    map (its centre is the patrol zone's), Enter on "Speichern", and "Zum Inhalt springen" past
+    the navigation of the form page. Login is not counted."""
+    plan(
+        kod_lead,
+        "Doppelstreife City 1",
+        [kod, polizei],
+        start=-dt.timedelta(hours=6),
+        end=-dt.timedelta(minutes=20),
+        area=patrol_zone,
+    )
+    page = desktop
+    login(page, live_server.url, "kod")
+    keys = Keys(page)
+    steps = {"to the form": keys.tab_to("a[href$='/feststellungen/neu/']")}
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r".*/feststellungen/neu/$"))
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#id_patrol option:checked").inner_text().startswith("Doppelstreife City 1")
+
+    steps["to the skip link"] = keys.tab_to("a.skip-link")
+    keys.press("Enter")  # "Zum Inhalt springen": past the navigation
+    steps["to the category"] = keys.tab_to("#id_category")
+    keys.type("Ag")
+    assert page.locator("#id_category option:checked").inner_text() == "Aggressives Betteln"
+    steps["to Platzverweis"] = keys.tab_to("input[name=measure_types][value=dispersal_order]")
+    keys.press("Space")
+    steps["to Verwarnungsgeld"] = keys.tab_to("input[name=measure_types][value=caution_fee]")
+    keys.press("Space")
+    assert page.input_value("#id_caution_amount") == "35"
+    steps["to the map"] = keys.tab_to("#entry-map")
+    keys.press("Enter")
+    page.wait_for_function("() => document.getElementById('id_address_text').value !== ''")
+    assert "Hansaplatz" in page.input_value("#id_address_text")
+    steps["to Speichern"] = keys.tab_to("button[type=submit].primary")
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r".*/feststellungen/\d+/$"))
+    assert page.get_by_text("Feststellung gespeichert.").is_visible()
+    with unscoped():
+        incident = Incident.objects.get()
+        assert incident.patrol is not None and "Hansaplatz" in incident.address_text
+        assert sorted(incident.measures.values_list("type", flat=True)) == ["caution_fee", "dispersal_order"]
+    print(f"\nKEYS after: {keys.count} keystrokes, Tabs {steps}")
+    # 37 Tabs, 2 letters, 6 Enter or Space (docs/field-entry.md: 43 before issue 11).
+    assert keys.count == 45, steps
