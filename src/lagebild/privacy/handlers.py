@@ -550,6 +550,48 @@ class TransferHandler(ModelHandler):
         self.model()._default_manager.filter(pk__in=ids).delete()
 
 
+class ProceedingsPersonHandler(ModelHandler):
+    """Identity data of a person concerned (§ 111 OWiG) once all their cases are closed.
+
+    Closed means paid, discontinued, lapsed or handed to the prosecutor (``closed_on``); the retention
+    counts from the last closure. The cases, their events and amounts stay for the figures; the person
+    row keeps only the birth year (so juvenile shares can still be counted) and the anonymisation time.
+    """
+
+    model_label = "proceedings.ProceedingsPerson"
+    start = Max("cases__closed_on")
+    start_is_date = True
+    done = Q(anonymised_at__isnull=False)
+
+    def queryset(self) -> QuerySet:
+        from lagebild.proceedings.models import CLOSED_STATES, Case
+
+        open_case = Case._default_manager.filter(person_id=OuterRef("pk")).exclude(state__in=CLOSED_STATES)
+        with_cases = super().queryset().filter(anonymised_at__isnull=True, cases__isnull=False)
+        return with_cases.exclude(Exists(open_case))
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        persons = self.model()._default_manager
+        for person in persons.filter(pk__in=self.ids(due)).only("pk", "date_of_birth"):
+            persons.filter(pk=person.pk).update(
+                family_name="anonymisiert",
+                given_names="",
+                birth_name="",
+                date_of_birth=dt.date(person.date_of_birth.year, 1, 1),
+                place_of_birth="",
+                marital_status="",
+                occupation="",
+                street="",
+                postcode="",
+                city="",
+                nationality="",
+                phone="",
+                email="",
+                field_person=None,
+                anonymised_at=now,
+            )
+
+
 class AuditEntryHandler:
     """Audit entries: pruned by the audit chain's own handler, when it provides one.
 

@@ -501,6 +501,42 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         handler=f"{_HANDLERS}.ApiTokenHandler",
     ),
     RecordType(
+        key="proceedings_person",
+        name="Betroffene im Bußgeldverfahren (Identitätsdaten)",
+        models=(
+            "proceedings.ProceedingsPerson",
+            "proceedings.Case",
+            "proceedings.CaseEvent",
+            "proceedings.Notice",
+            "proceedings.Payment",
+            "proceedings.CaseDeadline",
+            "proceedings.Caution",
+        ),
+        app="lagebild.proceedings",
+        purpose="Verfolgung und Ahndung von Ordnungswidrigkeiten durch die Bußgeldstelle: Anhörung, "
+        "Bescheid, Zahlung, Vollstreckung, Abgabe an Staatsanwaltschaft oder Gericht.",
+        data="Angaben zur Person nach § 111 OWiG (Name, Geburtsdatum und -ort, Familienstand, Beruf, "
+        "Anschrift, Staatsangehörigkeit), freiwillig Telefon und E-Mail; Tatvorwurf, Verfahrensschritte, "
+        "Beträge und Zahlungen; Bearbeitende.",
+        regime=Regime.LAW_ENFORCEMENT,
+        legal_basis="§ 35 Abs. 2 DSG NRW; §§ 46, 49a–49c, 55, 65, 66, 111 OWiG; §§ 483 ff. StPO i. V. m. "
+        "§ 49c OWiG.",
+        retention="P1Y",
+        end_of_year=True,
+        retention_from="Abschluss des letzten Verfahrens der Person "
+        "(bezahlt, eingestellt, verjährt, abgegeben)",
+        retention_source="legal_domain.md §4.3: empfohlene Regel Bußgeldverfahren nach Zahlung oder "
+        "Vollstreckungsverjährung + 1 Jahr, Einstellung kurz (≤ 2 Jahre) [M]; § 489 StPO über § 49c OWiG "
+        "[V]. Vor Echtbetrieb durch die/den DSB zu bestätigen.",
+        visible_to="Nur die Bußgeldstelle der eigenen Behörde; jeder Zugriff wird protokolliert. Analyse, "
+        "Sonderstab und Leitung sehen nur Zahlen.",
+        action=Action.ANONYMISE,
+        rule="Name, Anschrift, Geburtsort und -tag (nur das Geburtsjahr bleibt), Kontaktangaben und der "
+        "Bezug zum Pseudonym werden gelöscht, sobald kein Verfahren der Person mehr offen ist und die "
+        "Frist abgelaufen ist. Verfahren, Schritte und Beträge bleiben für die Kennzahlen.",
+        handler=f"{_HANDLERS}.ProceedingsPersonHandler",
+    ),
+    RecordType(
         key="idempotency_keys",
         name="Idempotenzschlüssel (Schutz vor doppelt gespeicherten Eingaben)",
         models=("core.IdempotencyKey",),
