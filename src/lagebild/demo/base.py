@@ -62,6 +62,7 @@ DEMO_LOGINS = [
     DemoLogin(
         "ag-polizei", POLICE, Role.TASKFORCE, "Murat", "Demir"
     ),  # leads the group "Belästigungen bekämpfen"
+    DemoLogin("bussgeld", CITY, Role.PROCEEDINGS, "Claudia", "Tenhagen"),  # Bußgeldstelle (issue 15)
     DemoLogin("admin", CITY, Role.ADMIN, "Andreas", "Hülsmann", admin=True),
 ]
 

@@ -16,6 +16,7 @@ from lagebild.core.models import Authority, User
 
 from . import base, citizen
 from . import calibration as cal
+from . import proceedings as demo_proceedings
 from . import taskforce as demo_taskforce
 from .generator import DemoConfig, DemoResult, generate
 
@@ -40,6 +41,9 @@ class DemoReport:
     balances: list[str] = field(default_factory=list)
     citizen: citizen.CitizenResult = field(default_factory=citizen.CitizenResult)
     taskforce: demo_taskforce.TaskForceResult = field(default_factory=demo_taskforce.TaskForceResult)
+    proceedings: demo_proceedings.ProceedingsResult = field(
+        default_factory=demo_proceedings.ProceedingsResult
+    )
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -64,6 +68,7 @@ class DemoReport:
         lines.extend(self.balances)
         lines.append(self.citizen.line())
         lines.append(self.taskforce.line())
+        lines.append(self.proceedings.line())
         lines.append("Open311-Schnittstelle: /open311/v2/discovery.xml (API-Key für Demo-Clients: demo-key).")
         return lines
 
@@ -91,6 +96,10 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
         police_window=report.data.police_window,
         november_operation=report.data.november_operation,
         log=log,
+    )
+    # Offence proceedings (issue 15): a year of cases from the OWi-Anzeigen, worked up to the last day.
+    report.proceedings = demo_proceedings.generate(
+        end_date=config.end_date, first_day=demo_proceedings.first_day(config), seed=config.seed, log=log
     )
     # Bodycam evidence register: five small recordings with custody chains (issue 13).
     from lagebild.bodycam import demo as bodycam_demo
