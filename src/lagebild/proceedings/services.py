@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -193,9 +193,8 @@ def case_open(
             }
         )
     authority_id = offence_report.authority_id if offence_report is not None else user.authority_id
-    case = Case.objects.create(
+    case = Case(
         authority_id=authority_id,
-        file_number=_next_file_number(authority_id, _local_day(now).year),
         category=category,
         category_rule=rule,
         incident=incident,
@@ -209,6 +208,21 @@ def case_open(
         juvenile=juvenile,
         opened_at=now,
     )
+    # Two clerks opening cases at the same moment may draw the same number: the unique
+    # constraint refuses the second, which then draws the next one.
+    for attempt in range(5):
+        case.file_number = _next_file_number(authority_id, _local_day(now).year)
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+            break
+        except IntegrityError:
+            if (
+                attempt == 4
+                or Case.objects.filter(offence_report=offence_report).exclude(offence_report=None).exists()
+            ):
+                raise
+            case.pk = None
     _append_event(case, EventKind.OPENED, _local_day(now), user=user, now=now, state_before="")
     refresh_deadlines(case)
     audit.log("proceedings.case.opened", user=user, obj=case, authority=authority_id, system=system)
