@@ -32,6 +32,7 @@ BENCHES = {
     "hotspots": "bench.hotspots",
     "taskforce": "bench.taskforce",
     "audit": "bench.audit",
+    "proceedings": "bench.proceedings",
     "load": "bench.load",
 }
 # Pure numeric benchmarks: run once, without a database. The load test runs once too: it sets up
@@ -133,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--audit-entries", type=int, default=5_000_000, help="audit entries for the audit bench"
     )
+    parser.add_argument(
+        "--proceedings-cases", type=int, default=100_000, help="open cases for the proceedings bench"
+    )
     parser.add_argument("--kde-points", type=int, default=1_000_000, help="points for the KDE bench")
     parser.add_argument("--gi-cells", type=int, default=100_000, help="cells for the Gi* bench")
     parser.add_argument(
@@ -151,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": ["--rows", str(args.rows)],
         "demo": ["--months", str(args.months)],
         "open311": ["--reports", str(args.reports), "--seconds", str(args.seconds)],
+        "proceedings": ["--cases", str(args.proceedings_cases)],
         "hotspots": ["--points", str(args.kde_points), "--cells", str(args.gi_cells)],
         "audit": ["--measures", str(args.measures), "--n", str(args.n), "--entries", str(args.audit_entries)],
         "load": ["--minutes", str(args.load_minutes), "--pg-url", args.pg_url]
