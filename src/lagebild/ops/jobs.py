@@ -281,6 +281,24 @@ def opendata_warm() -> JobResult:
     )
 
 
+def proceedings_daily() -> JobResult:
+    """The daily run of the offence proceedings (``lagebild proceedings-daily``): finality after the
+    objection period, lapse after the limitation, cautions not paid within the week, each recorded
+    explicitly and dated."""
+    from lagebild.core.scoping import unscoped
+    from lagebild.proceedings import services
+
+    day = timezone.localdate()
+    with unscoped():
+        result = services.daily_run(today=day)
+    return JobResult(
+        f"Bußgeldverfahren zum {day:%d.%m.%Y}: {result.became_final} rechtskräftig, "
+        f"{result.lapsed} verjährt, {result.cautions_unpaid} Verwarnungsgelder nicht fristgerecht bezahlt.",
+        {"rechtskraeftig": result.became_final, "verjaehrt": result.lapsed,
+         "verwarnungen_unbezahlt": result.cautions_unpaid},
+    )  # fmt: skip
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -311,6 +329,10 @@ JOBS: dict[str, Job] = {
             "Vermerkt Hinweise, deren Bearbeitungsfrist abgelaufen ist, und erinnert die zuständige "
             "Stelle einmal je Frist per E-Mail.",
             "lagebild schedule run citizen_overdue", minute="30", hour="6"),
+        Job("proceedings_daily", "Bußgeldverfahren: Rechtskraft und Verjährung",
+            "Vermerkt Rechtskraft nach Ablauf der Einspruchsfrist, eingetretene Verjährung und nicht "
+            "fristgerecht bezahlte Verwarnungsgelder, ausdrücklich und datiert.",
+            "lagebild proceedings-daily", minute="15", hour="0"),
         Job("notify", "Sonderstab benachrichtigen",
             "Benachrichtigt die Mitglieder der Sonderstäbe (Meilensteine, Ziele, Entscheidungen, Aufgaben).",
             "lagebild notify", minute="*/15"),
@@ -327,6 +349,7 @@ JOB_FUNCTIONS: dict[str, Callable[[], JobResult]] = {
     "notify": notify,
     "idempotency_purge": idempotency_purge,
     "opendata_warm": opendata_warm,
+    "proceedings_daily": proceedings_daily,
 }
 
 

@@ -62,3 +62,8 @@ def opendata_warm(self: Any) -> str:
 @tasking.task(name="lagebild.ops.idempotency_purge", bind=True)
 def idempotency_purge(self: Any) -> str:
     return _run(self, "idempotency_purge")
+
+
+@tasking.task(name="lagebild.ops.proceedings_daily", bind=True)
+def proceedings_daily(self: Any) -> str:
+    return _run(self, "proceedings_daily")
