@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from lagebild.api.filters import EMPTY_MESSAGE
 from lagebild.core.models import AuditEvent, Role
 from lagebild.proceedings.models import CaseState, EventKind
 
@@ -121,14 +122,16 @@ def test_figures_for_the_figure_roles_of_the_own_authority(clerk, analyst, kod, 
 
 def test_figures_parameters(analyst, cases):
     client = token_client(analyst)
-    wrong = client.get(f"{BASE}/figures/", {"start": "2025-03-31", "end": "2025-03-01"})
-    assert wrong.status_code == 400 and wrong.json() == {
-        "end": ["Das Ende des Zeitraums liegt vor dem Anfang."]
-    }
+    # An end before the start is an empty period, as in the list filters (date_from after date_to).
+    reversed_period = client.get(f"{BASE}/figures/", {"start": "2025-03-31", "end": "2025-03-01"})
+    assert reversed_period.status_code == 200
+    assert reversed_period.json()["total"]["cases"] == 0 and reversed_period.json()["by_category"] == []
     unreadable = client.get(f"{BASE}/figures/", {"start": "gestern"})
     assert unreadable.status_code == 400 and unreadable.json()["start"] == [
         "Bitte ein Datum (JJJJ-MM-TT) angeben."
     ]
+    blank = client.get(f"{BASE}/figures/", {"start": ""})
+    assert blank.status_code == 400 and blank.json() == {"start": [EMPTY_MESSAGE]}
     far = client.get(f"{BASE}/figures/", {"start": "0001-01-01", "end": "9999-12-31"})
     assert far.status_code == 200 and far.json()["total"]["cases"] == 4
     default = client.get(f"{BASE}/figures/")

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from lagebild.proceedings import figures_queries, selectors
+from lagebild.proceedings import figures, figures_queries, selectors
 from lagebild.proceedings.models import (
     Case,
     CaseDeadline,
@@ -305,9 +305,20 @@ class FiguresQuerySerializer(serializers.Serializer):
     )
     end = serializers.DateField(
         required=False,
-        help_text="Letzter Eingangstag (einschließlich); Standard: heute. Nicht vor start.",
+        help_text="Letzter Eingangstag (einschließlich); Standard: heute. Vor start: leerer Zeitraum.",
         error_messages={"invalid": "Bitte ein Datum (JJJJ-MM-TT) angeben."},
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # "?start=" is a mistake, not "no bound" (as the list filters answer, filters.EMPTY_MESSAGE).
+        blank = {
+            name: [filters.EMPTY_MESSAGE]
+            for name in self.fields
+            if name in data and not str(data[name]).strip()
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start = attrs.get("start")
@@ -318,8 +329,6 @@ class FiguresQuerySerializer(serializers.Serializer):
             end = max(filters.clamp_day(timezone.localdate()), start) if start else timezone.localdate()
         if start is None:
             start = max(figures_queries.default_period(end).start, filters.EARLIEST_DAY)
-        if end < start:
-            raise serializers.ValidationError({"end": ["Das Ende des Zeitraums liegt vor dem Anfang."]})
         return {"start": start, "end": end}
 
 
@@ -401,11 +410,14 @@ class FiguresView(ScopedAPIMixin, APIView):
     def get(self, request: Request) -> Response:
         query = FiguresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        period = figures_queries.Period(query.validated_data["start"], query.validated_data["end"])
-        report = figures_queries.report(period)
+        start, end = query.validated_data["start"], query.validated_data["end"]
+        # An end before the start is an empty period (as the list filters answer date_from > date_to).
+        report = (
+            figures_queries.report(figures_queries.Period(start, end)) if start <= end else figures.report([])
+        )
         payload = {
-            "start": period.start,
-            "end": period.end,
+            "start": start,
+            "end": end,
             "total": _figures_payload(report.total),
             "by_category": [
                 {"key": g.key, "figures": _figures_payload(g.figures)} for g in report.by_category
