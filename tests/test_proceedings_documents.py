@@ -27,6 +27,7 @@ from lagebild.proceedings import export, letters, selectors, services
 from lagebild.proceedings.models import Case, EventKind, Notice
 from lagebild.proceedings.services import StepInput
 
+from .bodycam_fixtures import recordings_dir  # noqa: F401  (fixture)
 from .conftest import INSIDE
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -465,3 +466,17 @@ def test_notice_view_refuses_a_draft(client, clerk, catalogue):
 def test_selector_refuses_other_roles(kod, final_case):
     with authority_scope(kod.authority), pytest.raises(PermissionDenied):
         export.export_case(user=kod, pk=final_case.pk, recipient="StA", purpose="Abgabe", fmt="json")
+
+
+def test_security_matrix_for_the_document_routes(world, make_user, city, police, now, recordings_dir):  # noqa: F811
+    """The matrix (tests/test_security_matrix.py) for this part's routes only: quick to run alone."""
+    # security_matrix first: it imports the part modules itself (importing a part first is circular).
+    from . import security_matrix as _spec  # noqa: F401
+    from . import security_matrix_proceedings_documents as entries
+    from .test_security_matrix import run_matrix, seed
+
+    failures, counted, _figures = run_matrix(
+        seed(world, make_user, city, police, now), only=set(entries.ROUTES), writes=False
+    )
+    assert not failures, "\n".join(failures[:50])
+    assert counted["requests"] > 0 and counted["not-yours comparisons"] > 0

@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from lagebild.core import audit
 from lagebild.core.audit import actor_name
@@ -234,6 +234,11 @@ def _rows(pairs: list[tuple[str, Any]]) -> Table:
     return table
 
 
+def _heading(text: str) -> list[Flowable]:
+    """A heading that never stands alone at the foot of a page."""
+    return [CondPageBreak(30 * mm), Paragraph(escape(text), STYLE_HEADING)]
+
+
 def _grid(header: list[str], rows: list[list[Any]], widths_mm: list[float]) -> Table:
     data = [[Paragraph(f"<b>{escape(h)}</b>", STYLE_SMALL) for h in header]]
     data += [
@@ -278,7 +283,7 @@ def export_story(data: dict[str, Any]) -> list[Flowable]:
                 ("Erstellt", f"{_d(msg['erstellt_am'])} von {msg['erstellt_von']}"),
             ]
         ),
-        Paragraph("Verfahren", STYLE_HEADING),
+        *_heading("Verfahren"),
         _rows(
             [
                 ("Aktenzeichen", v["aktenzeichen"]),
@@ -292,7 +297,7 @@ def export_story(data: dict[str, Any]) -> list[Flowable]:
                 ("Verjährung: letzter Tag", _d(v["verjaehrung_letzter_tag"])),
             ]
         ),
-        Paragraph("Beteiligte", STYLE_HEADING),
+        *_heading("Beteiligte"),
     ]
     for party in data["beteiligte"]:
         if "person" in party:
@@ -317,7 +322,7 @@ def export_story(data: dict[str, Any]) -> list[Flowable]:
             story.append(_rows([("Rolle", party["rolle"]), ("Behörde", party["behoerde"]["name"])]))
         story.append(Spacer(1, 2 * mm))
     story += [
-        Paragraph("Tat", STYLE_HEADING),
+        *_heading("Tat"),
         _rows(
             [
                 ("Tatzeit", _d(t["tatzeit"])),
@@ -328,7 +333,7 @@ def export_story(data: dict[str, Any]) -> list[Flowable]:
                 ("Höchstbetrag", _euro(t["hoechstbetrag"])),
             ]
         ),
-        Paragraph("Verfahrensschritte", STYLE_HEADING),
+        *_heading("Verfahrensschritte"),
         _grid(
             ["Datum", "Schritt", "Stand danach", "Bearbeitet von", "Vermerk"],
             [
@@ -343,7 +348,7 @@ def export_story(data: dict[str, Any]) -> list[Flowable]:
             ],
             [22, 48, 35, 30, 30],
         ),
-        Paragraph("Bescheide", STYLE_HEADING),
+        *_heading("Bescheide"),
     ]
     if not data["bescheide"]:
         story.append(Paragraph("Kein Bescheid.", STYLE_BODY))
@@ -370,7 +375,7 @@ def export_story(data: dict[str, Any]) -> list[Flowable]:
                 ]
             )
         )
-    story.append(Paragraph("Zahlungen", STYLE_HEADING))
+    story += _heading("Zahlungen")
     story.append(
         _grid(
             ["Eingang", "Betrag", "Verwendungszweck", "Erfasst von"],

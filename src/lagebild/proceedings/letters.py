@@ -135,6 +135,7 @@ class Letter:
     # ("p", text) paragraph, ("h", text) heading, ("amounts", [(label, value, bold)]), ("small", text)
     blocks: list[tuple[str, Any]] = field(default_factory=list)
     signature: str = ""
+    sender_line: str = ""  # the small return-address line above the recipient
 
     def p(self, text: str) -> None:
         self.blocks.append(("p", text))
@@ -206,7 +207,7 @@ def hearing_letter(case: Case, *, sent_on: dt.date, reply_by: dt.date | None = N
             "Erziehungsberechtigten (§ 46 Abs. 1 OWiG in Verbindung mit § 67 JGG)."
         )
     letter.p("Mit freundlichen Grüßen")
-    letter.signature = f"{sender} – Bußgeldstelle"
+    letter.signature = letter.sender_line = f"{sender} – Bußgeldstelle"
     return letter
 
 
@@ -277,7 +278,7 @@ def notice_letter(notice: Notice) -> Letter:
     letter.p(escape(instructions["objection"]))
     if c.get("juvenile"):
         letter.p("Eine Abschrift erhalten die Erziehungsberechtigten (§ 67 JGG).")
-    letter.signature = f"{sender} – Bußgeldstelle"
+    letter.signature = letter.sender_line = f"{sender} – Bußgeldstelle"
     letter.blocks.append(("small", f"Freigegeben von {notice.approved_by_name}."))
     return letter
 
@@ -401,7 +402,7 @@ def reminder_letter(case: Case, *, sent_on: dt.date, pay_by: dt.date | None = No
         "bitte Ratenzahlung oder Stundung (§ 93 OWiG) und begründen Sie dies."
     )
     letter.p("Mit freundlichen Grüßen")
-    letter.signature = f"{sender} – Bußgeldstelle"
+    letter.signature = letter.sender_line = f"{sender} – Bußgeldstelle"
     return letter
 
 
@@ -476,7 +477,7 @@ def _amounts_table(rows: Sequence[tuple[str, str, bool]]) -> Table:
         style = f"<b>{escape(label)}</b>" if bold else escape(label)
         shown = f"<b>{escape(value)}</b>" if bold else escape(value)
         data.append([Paragraph(style, STYLE_CELL), Paragraph(shown, STYLE_CELL_RIGHT)])
-    table = Table(data, colWidths=[95 * mm, 50 * mm], hAlign="LEFT")
+    table = Table(data, colWidths=[90 * mm, 70 * mm], hAlign="LEFT")
     commands: list[tuple] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEABOVE", (0, 0), (-1, 0), 0.5, colors.HexColor("#374151")),
@@ -493,7 +494,7 @@ def _amounts_table(rows: Sequence[tuple[str, str, bool]]) -> Table:
 def _head(letter: Letter) -> Table:
     """Address field (left, window position of DIN 5008 form B) and reference block (right)."""
     address: list[Flowable] = [
-        Paragraph(escape(f"{letter.sender} · Bußgeldstelle"), STYLE_SMALL),
+        Paragraph(escape(letter.sender_line or letter.sender), STYLE_SMALL),
         Spacer(1, 3 * mm),
     ]
     address += [Paragraph(escape(line), STYLE_ADDRESS) for line in letter.recipient if line]
