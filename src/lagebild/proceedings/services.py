@@ -488,7 +488,7 @@ def notice_draft(
     _require(user, rules.can_handle_cases, NOT_PROCEEDINGS)
     now = now or timezone.now()
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("person", "category_rule", "authority")
         .get(pk=case.pk)
     )
