@@ -261,3 +261,56 @@ def test_police_get_an_accessible_not_found_page_for_a_city_only_incident(audit,
     assert "Passanten am Eingang" not in check.page.content()
     check.visit(f"/hinweise/{records['report'].pk}/", status=404)
     assert not check.found, check.report()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_proceedings_pages_have_no_wcag_violations(audit, world, make_user, city, viewport):
+    from lagebild.proceedings import services as proceedings
+
+    clerk = make_user("bussgeld", city, Role.PROCEEDINGS)
+    now = timezone.now()
+    with authority_scope(city):
+        person = proceedings.person_create(
+            user=clerk,
+            data={
+                "family_name": "Muster",
+                "given_names": "Max",
+                "date_of_birth": dt.date(1990, 5, 17),
+                "place_of_birth": "Dortmund",
+                "street": "Kampstraße 1",
+                "postcode": "44137",
+                "city": "Dortmund",
+            },
+        )
+        # Five and a half months ago: its limitation deadline is on the worklist.
+        case = proceedings.case_open(
+            user=clerk,
+            category=world["categories"]["begging"],
+            offence_at=now - dt.timedelta(days=170),
+            offence_place="Katharinentreppe",
+            person=person,
+            now=now,
+        )
+    check = audit(viewport)
+    login(check.page, check.base_url, "bussgeld")
+    check.visit("/bussgeld/")
+    assert check.page.get_by_text(case.file_number).first.is_visible()
+    check.visit("/bussgeld/verfahren/")
+    check.visit("/bussgeld/verfahren/neu/")
+    check.page.get_by_role("button", name="Verfahren einleiten").click()
+    check.page.wait_for_load_state("networkidle")
+    assert check.page.locator(".field-error").count() >= 1
+    check.check("/bussgeld/verfahren/neu/ (Fehler)")
+    check.visit(f"/bussgeld/verfahren/{case.pk}/person/")
+    check.page.get_by_role("button", name="Person erfassen und zuordnen").click()
+    check.page.wait_for_load_state("networkidle")
+    assert check.page.locator(".field-error").count() >= 1
+    check.check("/bussgeld/verfahren/<pk>/person/ (Fehler)")
+    check.visit(f"/bussgeld/verfahren/{case.pk}/")
+    check.page.get_by_label("Geldbuße (€)").fill("zwölf")
+    check.page.get_by_role("button", name="Entwurf speichern").click()
+    check.page.wait_for_load_state("networkidle")
+    assert check.page.locator(".field-error").count() >= 1
+    check.check("/bussgeld/verfahren/<pk>/ (Fehler)")
+    assert check.pages == 8
+    assert not check.found, check.report()
