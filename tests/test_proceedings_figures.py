@@ -382,3 +382,33 @@ def test_case_export_by_state_and_only_for_the_proceedings_role(client, clerk, a
     assert refused.status_code == 400 and "Stand" in refused.content.decode()
     client.force_login(analyst)
     assert client.get(reverse("proceedings:case-export-csv")).status_code == 403
+
+
+def test_indicators_for_goals_count_what_happened_in_the_window(clerk, cases):
+    with authority_scope(clerk.authority):
+        # Closed in March/April: paid (14.04.) and discontinued (20.03.), none lapsed.
+        assert (
+            figures_queries.indicator_value("proceedings_lapsed_share", d("2025-03-01"), d("2025-04-30"))
+            == 0.0
+        )
+        assert (
+            figures_queries.indicator_value("proceedings_lapsed_share", d("2024-01-01"), d("2024-12-31"))
+            is None
+        )
+        # First notices in March: 22.03. (10 days after the act, later withdrawn) and 25.03. (15 days).
+        median = "proceedings_days_to_notice_median"
+        assert figures_queries.indicator_value(median, d("2025-03-01"), d("2025-03-31")) == 12.5
+        assert figures_queries.indicator_value(median, d("2025-03-23"), d("2025-03-31")) == 15.0
+        assert figures_queries.indicator_value(median, d("2025-04-01"), d("2025-04-30")) is None
+    with unscoped():
+        services.daily_run(today=d("2026-01-31"), now=at("2026-01-31"))
+    everything = (d("2025-01-01"), d("2026-01-31"))
+    with authority_scope(clerk.authority):
+        # The remedied case and the June case (no hearing) lapse: 2 of 4 closed cases.
+        assert figures_queries.indicator_value("proceedings_lapsed_share", *everything) == 50.0
+    with unscoped():
+        # With the police's case (lapsed too): 3 of 5.
+        assert figures_queries.indicator_value("proceedings_lapsed_share", *everything) == 60.0
+    assert set(figures_queries.INDICATORS) == {"proceedings_lapsed_share", median}
+    with pytest.raises(KeyError):
+        figures_queries.indicator_value("gibt-es-nicht", *everything)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Min, Q
+from django.db.models import Min, Q, QuerySet
 
 from . import figures
 from .models import Case, EventKind
@@ -30,30 +30,33 @@ def _first(kind: str) -> Min:
     return Min("events__on", filter=Q(events__kind=kind))
 
 
+def _annotated(queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    return (Case.objects.all() if queryset is None else queryset).annotate(
+        first_notice=_first(EventKind.NOTICE_ISSUED),
+        first_served=_first(EventKind.NOTICE_SERVED),
+        first_objection=_first(EventKind.OBJECTION_RECEIVED),
+    )
+
+
 def rows(period: Period) -> list[figures.CaseRow]:
     """One row per case of the active scope opened in ``period``."""
-    values = (
-        Case.objects.filter(opened_at__date__gte=period.start, opened_at__date__lte=period.end)
-        .annotate(
-            first_notice=_first(EventKind.NOTICE_ISSUED),
-            first_served=_first(EventKind.NOTICE_SERVED),
-            first_objection=_first(EventKind.OBJECTION_RECEIVED),
-        )
-        .order_by("id")
-        .values_list(
-            "authority__name",
-            "category__name",
-            "state",
-            "offence_date",
-            "first_notice",
-            "first_served",
-            "first_objection",
-            "final_on",
-            "fine",
-            "total_due",
-            "paid_total",
-            "discontinued_reason",
-        )
+    return _rows(_annotated().filter(opened_at__date__gte=period.start, opened_at__date__lte=period.end))
+
+
+def _rows(queryset: QuerySet[Case]) -> list[figures.CaseRow]:
+    values = queryset.order_by("id").values_list(
+        "authority__name",
+        "category__name",
+        "state",
+        "offence_date",
+        "first_notice",
+        "first_served",
+        "first_objection",
+        "final_on",
+        "fine",
+        "total_due",
+        "paid_total",
+        "discontinued_reason",
     )
     return [
         figures.CaseRow(
@@ -95,3 +98,54 @@ def report(period: Period) -> figures.Report:
 def default_period(today: dt.date) -> Period:
     """The last 365 days up to and including ``today``."""
     return Period(today - dt.timedelta(days=364), today)
+
+
+# --- indicators for Sonderstab goals --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProceedingsIndicator:
+    """A proceedings figure over a window of days, for goals (``taskforce``) as for the cockpit.
+
+    Unlike the cohort figures above, these count what happened in the window (a flow), so a window
+    that has passed keeps its value except for late entries: frozen meeting figures stay true.
+    """
+
+    code: str
+    name: str
+    unit: str
+    description: str
+
+
+INDICATORS: dict[str, ProceedingsIndicator] = {
+    indicator.code: indicator
+    for indicator in (
+        ProceedingsIndicator(
+            "proceedings_lapsed_share",
+            "Bußgeldverfahren: Anteil verjährt",
+            "%",
+            "Verjährte unter den im Zeitraum abgeschlossenen Verfahren (bezahlt, eingestellt, verjährt, "
+            "abgegeben), in Prozent; ohne abgeschlossene Verfahren kein Wert.",
+        ),
+        ProceedingsIndicator(
+            "proceedings_days_to_notice_median",
+            "Bußgeldverfahren: Tage bis zum Bescheid (Median)",
+            "Tage",
+            "Tage von der Tat bis zum Erlass des ersten Bescheids, Median über die Verfahren, deren "
+            "erster Bescheid im Zeitraum erlassen wurde; ohne Bescheid kein Wert.",
+        ),
+    )
+}
+
+
+def indicator_value(code: str, start: dt.date, end: dt.date) -> float | None:
+    """The value of the proceedings indicator ``code`` for ``start``–``end`` (inclusive) in the
+    active scope (``unscoped()`` for both authorities together); ``None`` without a denominator."""
+    if code == "proceedings_lapsed_share":
+        closed = _rows(_annotated(Case.objects.filter(closed_on__gte=start, closed_on__lte=end)))
+        share = figures.figures(closed).lapsed_share
+        return None if share is None else share * 100
+    if code == "proceedings_days_to_notice_median":
+        issued = _annotated().filter(first_notice__gte=start, first_notice__lte=end)
+        return figures.figures(_rows(issued)).days_to_notice_median
+    raise KeyError(code)
