@@ -199,7 +199,8 @@ def test_notice_letter_prints_only_the_approved_contents(clerk, catalogue):
     assert "GEÄNDERT" not in text_of(letters.letter_pdf(letters.notice_letter(stored)))
 
 
-def test_caution_certificate_states_amount_payment_no_costs_and_the_right_to_refuse(world, kod):
+def give_cautions(world, kod):
+    """Two cautions for one incident: one accepted (pay within the week), one refused."""
     with authority_scope(kod.authority):
         incident = field_services.incident_create(
             user=kod,
@@ -219,6 +220,11 @@ def test_caution_certificate_states_amount_payment_no_costs_and_the_right_to_ref
         refused = services.caution_give(
             user=kod, measure=second, informed_of_right_to_refuse=True, consented=False, paid_on_spot=False
         )
+    return open_one, refused
+
+
+def test_caution_certificate_states_amount_payment_no_costs_and_the_right_to_refuse(world, kod):
+    open_one, refused = give_cautions(world, kod)
     text = flat(text_of(letters.letter_pdf(letters.caution_certificate(open_one))))
     given = timezone.localtime(open_one.given_at)
     for expected in (
@@ -480,3 +486,17 @@ def test_security_matrix_for_the_document_routes(world, make_user, city, police,
     )
     assert not failures, "\n".join(failures[:50])
     assert counted["requests"] > 0 and counted["not-yours comparisons"] > 0
+
+
+def test_caution_certificate_view_for_the_own_authority_only(client, world, kod, clerk, police_clerk):
+    open_one, refused = give_cautions(world, kod)
+    url = reverse("proceedings:letter-caution", args=[open_one.pk])
+    client.force_login(clerk)
+    response = client.get(url)
+    assert response.status_code == 200 and open_one.certificate_number in text_of(response.content)
+    assert client.get(reverse("proceedings:letter-caution", args=[refused.pk])).status_code == 409
+    client.force_login(police_clerk)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("proceedings:letter-caution", args=[open_one.pk + 100000])).status_code == 404
+    client.force_login(kod)
+    assert client.get(url).status_code == 403

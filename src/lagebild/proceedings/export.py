@@ -51,7 +51,7 @@ from .letters import (
 )
 from .models import Case, CaseState, EventKind
 
-SCHEMA_ID = "https://lagebild.example/schemas/proceedings-export.schema.json"
+SCHEMA_ID = "urn:lagebild:schema:proceedings-export:1.0"
 SCHEMA_VERSION = "1.0"
 JSON_TYPE = "application/json"
 

@@ -420,6 +420,7 @@ def day_output(day: dt.date) -> list[Letter]:
     events = (
         CaseEvent.objects.filter(kind__in=OUTPUT_KINDS, on=day)
         .select_related("case", "case__person", "case__authority", "case__category", "case__category_rule")
+        .prefetch_related("case__payments")
         .order_by("case__file_number", "recorded_at", "id")
     )
     events = list(events)
