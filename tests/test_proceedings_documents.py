@@ -334,6 +334,8 @@ def assert_pdfa_style(pdf: bytes) -> PdfReader:
     assert fonts > 0
     info = reader.metadata
     assert info.title and info.author and info.subject and info.creator
+    assert info.get("/Keywords") and info.creation_date is not None
+    assert root.get("/Lang") == "de-DE"
     return reader
 
 

@@ -10,9 +10,8 @@ intent (ICC profile) and no PDF/A identification, so a validator such as veraPDF
 as PDF/A-1b/2b. What it does guarantee (and ``tests/test_proceedings_documents.py`` checks with
 pypdf): every font is an embedded TrueType subset (no base-14 fonts), the document information has
 title, author, subject, creator, keywords and language, there is no encryption, no JavaScript, no
-open action, no embedded files and no external links, and the output is deterministic for the same
-file (``invariant``). For a certified archive copy the PDF can be converted downstream (e.g.
-Ghostscript ``-dPDFA=2``).
+open action, no embedded files and no external links; the creation date is the real one. For a
+certified archive copy the PDF can be converted downstream (e.g. Ghostscript ``-dPDFA=2``).
 
 Every export goes through ``export_case``, which reads the file through ``selectors.case_file``
 (role and authority checked, person read logged) and writes ``proceedings.case.exported`` to the

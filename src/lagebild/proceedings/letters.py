@@ -574,7 +574,6 @@ def render_pdf(
         lang="de-DE",
         initialFontName=FONT,
         initialFontSize=10,
-        invariant=True,
     )
     frame = Frame(document.leftMargin, document.bottomMargin, document.width, document.height, id="text")
     document.addPageTemplates([PageTemplate(id="page", frames=[frame], onPageEnd=page_end)])
