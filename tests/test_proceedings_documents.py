@@ -161,6 +161,36 @@ def test_hearing_letter_names_the_accusation_the_rights_and_the_reply_date(clerk
     assert letters.hearing_reply_by(d("2025-03-22")) == d("2025-04-07")
 
 
+def positions_mm(pdf: bytes, page: int = 0) -> dict[str, tuple[float, float]]:
+    """Each text run of a page with its baseline as (mm from the top edge, mm from the left edge)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    height = float(reader.pages[page].mediabox.height)
+    found: dict[str, tuple[float, float]] = {}
+
+    def visit(text, cm, tm, _font, _size):  # type: ignore[no-untyped-def]
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        if text.strip():
+            found.setdefault(text.strip(), ((height - y) / 72 * 25.4, x / 72 * 25.4))
+
+    reader.pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def test_the_address_sits_in_the_window_of_a_din_5008_form_b_envelope(clerk, catalogue):
+    case = open_case(clerk, catalogue)
+    with authority_scope(clerk.authority):
+        pdf = letters.letter_pdf(letters.hearing_letter(loaded(clerk, case), sent_on=d("2025-03-20")))
+    found = positions_mm(pdf)
+    # Address field: 45-90 mm from the top, 20-105 mm from the left; the recipient below the
+    # 17.7 mm note zone (from 62.7 mm), the return line inside that zone.
+    for line in ("Max Muster", "Kampstraße 1", "44137 Dortmund"):
+        top, left = found[line]
+        assert 62.7 + 3 <= top <= 90 and 20 <= left <= 105, (line, top, left)
+    top, left = next(v for k, v in found.items() if k.endswith("Bußgeldstelle"))
+    assert 45 < top < 62.7 and 20 <= left <= 105
+
+
 def test_notice_letter_prints_only_the_approved_contents(clerk, catalogue):
     case = open_case(clerk, catalogue)
     step(clerk, case, EventKind.HEARING_SENT, "2025-03-20")

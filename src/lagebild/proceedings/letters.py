@@ -492,32 +492,53 @@ def _amounts_table(rows: Sequence[tuple[str, str, bool]]) -> Table:
     return table
 
 
+# DIN 5008 form B (window envelopes DL/C5/C6): the address field starts 45 mm from the top edge and is
+# 45 mm high; its first 17.7 mm hold the return line and notes, the recipient starts below them. The
+# letters' top margin is TOP_MARGIN, so the letterhead above the field is 45 mm - TOP_MARGIN high.
+TOP_MARGIN = 15 * mm
+ADDRESS_FIELD_TOP = 45 * mm
+NOTE_ZONE = 17.7 * mm
+_FLUSH = [
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ("TOPPADDING", (0, 0), (-1, -1), 0),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+]
+
+
+def _letterhead(letter: Letter) -> Table:
+    sender = Paragraph(escape(letter.sender), ParagraphStyle("lb-sender", parent=STYLE_SUBJECT, fontSize=13))
+    head = Table([[sender]], colWidths=[TEXT_WIDTH], rowHeights=[ADDRESS_FIELD_TOP - TOP_MARGIN])
+    head.setStyle(TableStyle([*TABLE_FONT, *_FLUSH]))
+    return head
+
+
 def _head(letter: Letter) -> Table:
     """Address field (left, window position of DIN 5008 form B) and reference block (right)."""
-    address: list[Flowable] = [
-        Paragraph(escape(letter.sender_line or letter.sender), STYLE_SMALL),
-        Spacer(1, 3 * mm),
-    ]
+    return_line = Table(
+        [[Paragraph(escape(letter.sender_line or letter.sender), STYLE_SMALL)]],
+        colWidths=[85 * mm],
+        rowHeights=[NOTE_ZONE],
+    )
+    return_line.setStyle(TableStyle([*TABLE_FONT, *_FLUSH, ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    address: list[Flowable] = [return_line, Spacer(1, 1.5 * mm)]
     address += [Paragraph(escape(line), STYLE_ADDRESS) for line in letter.recipient if line]
     info = Table(
         [[Paragraph(escape(k), STYLE_SMALL), Paragraph(escape(v), STYLE_CELL)] for k, v in letter.info],
         colWidths=[28 * mm, 42 * mm],
     )
-    info.setStyle(
-        TableStyle([*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-    )
+    info.setStyle(TableStyle([*TABLE_FONT, *_FLUSH, ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
     head = Table([[address, info]], colWidths=[95 * mm, TEXT_WIDTH - 95 * mm], rowHeights=[45 * mm])
-    head.setStyle(
-        TableStyle([*TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
-    )
+    head.setStyle(TableStyle([*TABLE_FONT, *_FLUSH]))
     return head
 
 
 def letter_story(letter: Letter) -> list[Flowable]:
     story: list[Flowable] = [
         _Footer(f"{letter.sender} · {letter.subject} · {letter.file_number}"),
-        Paragraph(escape(letter.sender), ParagraphStyle("lb-sender", parent=STYLE_SUBJECT, fontSize=13)),
+        _letterhead(letter),
         _head(letter),
+        Spacer(1, 6 * mm),
         Paragraph(escape(letter.subject), STYLE_SUBJECT),
     ]
     for kind, content in letter.blocks:
@@ -564,7 +585,7 @@ def render_pdf(
         pagesize=A4,
         leftMargin=MARGIN_LEFT,
         rightMargin=MARGIN_RIGHT,
-        topMargin=15 * mm,
+        topMargin=TOP_MARGIN,
         bottomMargin=20 * mm,
         title=title,
         author=author,
@@ -575,7 +596,17 @@ def render_pdf(
         initialFontName=FONT,
         initialFontSize=10,
     )
-    frame = Frame(document.leftMargin, document.bottomMargin, document.width, document.height, id="text")
+    frame = Frame(
+        document.leftMargin,
+        document.bottomMargin,
+        document.width,
+        document.height,
+        id="text",
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     document.addPageTemplates([PageTemplate(id="page", frames=[frame], onPageEnd=page_end)])
     document.build(list(story) or [Spacer(1, 1)])
     return buffer.getvalue()
