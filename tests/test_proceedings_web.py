@@ -243,6 +243,9 @@ def test_full_walk_through_the_forms(client, clerk, catalogue, city):
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert state_of(case) == CaseState.NOTICE_ISSUED
+    page = client.get(reverse("proceedings:case-detail", args=[case.pk])).content.decode()
+    assert reverse("proceedings:letter-notice", args=[case.pk]) in page
+    assert reverse("proceedings:letter-hearing", args=[case.pk]) in page
 
     assert post_step(client, case, "notice_served").status_code == 302
     assert state_of(case) == CaseState.SERVED

@@ -1,8 +1,8 @@
-"""Pages of the Bußgeldstelle under /bussgeld/ (worklist, cases, steps) and its documents."""
+"""Pages of the Bußgeldstelle under /bussgeld/ (worklist, cases, steps), its documents and figures."""
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import urls_documents, views
+from . import urls_documents, urls_figures, views
 
 app_name = "proceedings"
 
@@ -17,4 +17,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("verfahren/<int:pk>/bescheid/freigeben/", views.notice_approve, name="notice-approve"),
     path("verfahren/<int:pk>/zahlung/", views.payment, name="payment"),
     *urls_documents.urlpatterns,
+    *urls_figures.urlpatterns,
 ]

@@ -318,6 +318,16 @@ def _case_context(
         "payment_form": (payment_form or PaymentForm(initial={"paid_on": today})) if may_pay else None,
         "discontinued_label": DiscontinuationReason.LABELS.get(case.discontinued_reason, ""),
         "is_open": case.state not in CLOSED_STATES,
+        "documents": {
+            "hearing": case.person_id is not None
+            and (
+                case.first_hearing_on is not None
+                or case.state in TRANSITIONS[EventKind.HEARING_SENT].allowed_from
+            ),
+            "notice": any(n.approved_at is not None and n.withdrawn_on is None for n in notices),
+            "reminder": case.state in (CaseState.FINAL, CaseState.INSTALMENTS)
+            or any(e.kind == EventKind.REMINDER_SENT for e in events),
+        },
         "open_amount": (case.total_due - case.paid_total) if case.total_due is not None else None,
     }
 
