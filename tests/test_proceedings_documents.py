@@ -161,6 +161,16 @@ def test_hearing_letter_names_the_accusation_the_rights_and_the_reply_date(clerk
     assert letters.hearing_reply_by(d("2025-03-22")) == d("2025-04-07")
 
 
+def test_reply_and_reminder_periods_are_the_citys_choice(settings):
+    settings.LAGEBILD_PROCEEDINGS_HEARING_REPLY_DAYS = 7
+    settings.LAGEBILD_PROCEEDINGS_REMINDER_DAYS = 10
+    assert letters.hearing_reply_by(d("2025-03-20")) == d("2025-03-27")
+    # 10.06.2025 + 10 days = Friday 20.06.2025 (Corpus Christi, 19.06., is the day before).
+    assert letters.reminder_pay_by(d("2025-06-10")) == d("2025-06-20")
+    # Easter Monday 21.04.2025 is a holiday in NRW: 11.04. + 10 days moves to Tuesday 22.04.
+    assert letters.reminder_pay_by(d("2025-04-11")) == d("2025-04-22")
+
+
 def positions_mm(pdf: bytes, page: int = 0) -> dict[str, tuple[float, float]]:
     """Each text run of a page with its baseline as (mm from the top edge, mm from the left edge)."""
     reader = PdfReader(io.BytesIO(pdf))

@@ -157,9 +157,24 @@ def _offence_text(case: Case) -> str:
     return f"am {when:%d.%m.%Y} gegen {when:%H:%M} Uhr{place}: {what}"
 
 
+def _days(name: str, default: int) -> int:
+    return int(getattr(settings, name, default) or default)
+
+
 def hearing_reply_by(sent_on: dt.date) -> dt.date:
-    """The reply date named in the hearing: two weeks, moved to the next working day (§ 43 Abs. 2 StPO)."""
-    return engine.next_working_day(sent_on + engine.TWO_WEEKS)
+    """The reply date named in the hearing, moved to the next working day (§ 43 Abs. 2 StPO).
+
+    § 55 OWiG sets no period; the city chooses it (``LAGEBILD_PROCEEDINGS_HEARING_REPLY_DAYS``,
+    default 14 days).
+    """
+    days = _days("LAGEBILD_PROCEEDINGS_HEARING_REPLY_DAYS", 14)
+    return engine.next_working_day(sent_on + dt.timedelta(days=days))
+
+
+def reminder_pay_by(sent_on: dt.date) -> dt.date:
+    """The new payment date of a reminder (``LAGEBILD_PROCEEDINGS_REMINDER_DAYS``, default 7 days)."""
+    days = _days("LAGEBILD_PROCEEDINGS_REMINDER_DAYS", 7)
+    return engine.next_working_day(sent_on + dt.timedelta(days=days))
 
 
 def hearing_letter(case: Case, *, sent_on: dt.date, reply_by: dt.date | None = None) -> Letter:
@@ -364,7 +379,7 @@ def reminder_letter(case: Case, *, sent_on: dt.date, pay_by: dt.date | None = No
     owed = outstanding_on(case, sent_on)
     if owed <= 0:
         raise ValidationError({"case": "Der Betrag ist vollständig bezahlt: keine Mahnung."})
-    pay_by = pay_by or engine.next_working_day(sent_on + dt.timedelta(weeks=1))
+    pay_by = pay_by or reminder_pay_by(sent_on)
     sender = authority_name(case.authority)
     letter = Letter(
         kind="reminder",
