@@ -400,6 +400,18 @@ def test_bad_input_gets_german_messages_at_the_field_and_writes_nothing(client, 
     )
     assert response.status_code == 400 and "keine Bußgeldvorschrift" in field_error(response, "id_category")
 
+    for extreme in ("0001-01-01T00:00", "9999-12-31T23:59", "1899-12-31T10:00"):
+        response = client.post(
+            reverse("proceedings:case-create"),
+            {"category": str(catalogue["begging"].pk), "offence_at": extreme},
+        )
+        assert response.status_code == 400 and field_error(response, "id_offence_at"), extreme
+    for extreme in ("0001-01-01", "9999-12-31"):
+        response = client.post(
+            reverse("proceedings:case-step", args=[case.pk]),
+            {"step": "hearing_sent", "step-hearing_sent-on": extreme},
+        )
+        assert response.status_code == 400 and field_error(response, "id_step-hearing_sent-on"), extreme
     assert counts(city) == before
     assert state_of(case) == CaseState.REPORTED
 

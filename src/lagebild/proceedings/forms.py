@@ -61,6 +61,17 @@ def euro(value: Any, *, label: str) -> Decimal | None:
     return amount
 
 
+class OffenceTimeField(LocalDateTimeField):
+    """Wall-clock time of the act; a time at the very edge of the calendar (year 1 or 9999, where the
+    time zone conversion overflows) is an invalid input, not a server error."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        try:
+            return super().to_python(value)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 # --- lists -----------------------------------------------------------------------------------------
 
 
@@ -106,7 +117,7 @@ class CaseOpenForm(LagebildForm):
             "invalid_choice": "Bitte einen der angebotenen Sachverhalte wählen.",
         },
     )
-    offence_at = LocalDateTimeField(
+    offence_at = OffenceTimeField(
         label="Tatzeit",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
         widget=DateTimeLocalInput(),
