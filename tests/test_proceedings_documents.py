@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import jsonschema  # a dependency of drf-spectacular, so always installed
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -380,7 +381,6 @@ def assert_pdfa_style(pdf: bytes) -> PdfReader:
 
 
 def test_case_file_export_pdf_and_json_validate_and_are_logged(clerk, final_case):
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     with authority_scope(clerk.authority):
