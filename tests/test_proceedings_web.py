@@ -438,3 +438,35 @@ def test_daily_command_prints_german_counts(clerk, catalogue):
     out = StringIO()
     call_command("proceedings-daily", stdout=out)
     assert "0 verjährt" in out.getvalue()
+
+
+def test_case_file_explains_limitation_and_flags_a_juvenile(client, clerk, catalogue, city):
+    now = timezone.now()
+    day = timezone.localdate()
+    with authority_scope(city):
+        person = services.person_create(
+            user=clerk, data={**PERSON, "date_of_birth": day - dt.timedelta(days=365 * 16 + 30)}
+        )
+        case = services.case_open(
+            user=clerk,
+            category=catalogue["begging"],
+            offence_at=now - dt.timedelta(days=20),
+            person=person,
+            now=now,
+        )
+        for days_ago in (10, 5):
+            services.case_step(
+                user=clerk,
+                case=case,
+                step=services.StepInput(kind="hearing_sent", on=day - dt.timedelta(days=days_ago)),
+            )
+    client.force_login(clerk)
+    page = text_of(client.get(reverse("proceedings:case-detail", args=[case.pk])))
+    assert "Jugendliche/r zur Tatzeit" in page and "ja, 14 bis 17 Jahre zur Tatzeit" in page
+    first = (day - dt.timedelta(days=10)).strftime("%d.%m.%Y")
+    second = (day - dt.timedelta(days=5)).strftime("%d.%m.%Y")
+    applied = page[page.index("Unterbrechungen") : page.index("Nicht berücksichtigt")]
+    assert first in applied and "§ 33 Abs. 1 S. 1 Nr. 1 OWiG: Frist neu bis" in applied
+    ignored = page[page.index("Nicht berücksichtigt") : page.index("Absolute Verjährung")]
+    assert second in ignored and "unterbricht nur einmal" in ignored
+    assert "doppelte Frist ab der Tat" in page
