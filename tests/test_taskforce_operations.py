@@ -437,6 +437,119 @@ def test_problem_figures_before_during_after_and_the_hotspot_map(
     json.dumps(final, allow_nan=False)
 
 
+OTHER = (51.511, 7.458)  # south-west in the centre, about 600 m from CENTRE
+
+
+def _hotspot_scenario(kod, category, plan) -> dict[str, int]:
+    """Incidents crowded at CENTRE before, a few there during, crowded there again after; one case
+    in the ring (second day) in every period and one at OTHER (last day) before and after."""
+    crowd = {"before": 8, "during": 2, "after": 8}
+    for name, count in crowd.items():
+        first = plan[name].start
+        for n in range(count):
+            _record(kod, category, _at(first + dt.timedelta(days=n % 7), 10 + n))
+        _record(kod, category, _at(first + dt.timedelta(days=1), 20), where=RING)
+        if name != "during":
+            _record(kod, category, _at(plan[name].end, 20), where=OTHER)  # the last day: complete data
+    return {name: count + (1 if name == "during" else 2) for name, count in crowd.items()}
+
+
+def test_the_hotspot_maps_before_during_and_after_with_one_scale(
+    districts, plan, task_force, world, kod, staff, indicators
+):
+    points = _hotspot_scenario(kod, world["categories"]["begging"], plan)
+    operation = _operation(task_force, districts["centre"], plan)
+    completion = plan["after"].end + dt.timedelta(days=1)
+    final = evaluation.build_evaluation(operation, today=completion)
+    assert final["stage"] == "final"
+    spots = final["hotspots"]
+    assert spots["status"] == "ok"
+    before, during, after = spots["before"], spots["during"], spots["after"]
+    assert (before["points"], during["points"], after["points"]) == (10, 3, 10) == tuple(points.values())
+    assert after["status"] == "complete" and after["complete"] and after["note"] == ""
+    assert after["period"]["start"] == plan["after"].start.isoformat()
+    assert after["period"]["end"] == plan["after"].end.isoformat()
+    # One radius, grid and threshold: the same crowd gives the same map before and after.
+    assert after["peak_density"] == before["peak_density"] > during["peak_density"] > 0
+    assert after["peak"] == before["peak"] == during["peak"]
+    assert after["hotspot_cells"] == before["hotspot_cells"] > during["hotspot_cells"]
+    assert after["cells"] == before["cells"]
+    assert min(f["properties"]["density"] for f in after["cells"]["features"]) >= spots["threshold_density"]
+    assert spots["peak_shift_after_m"] == 0 and "aller gezeigten Zeiträume" in spots["bandwidth_note"]
+    sentence = spots["sentence"]
+    assert f"Nach dem Einsatz ({plan['after'].dates_label})" in sentence
+    assert f"({points['after']} Feststellungen); {after['hotspot_cells']} Zellen" in sentence
+    assert "so viele wie vorher" in sentence
+    assert "Der dichteste Punkt lag danach wieder an derselben Stelle wie vor dem Einsatz." in sentence
+
+    # Evaluated on the Monday after the end: stage "first". On the operation's day after the
+    # period "after" has not begun, three days later it is partial: a preliminary map and a note.
+    missing = evaluation.build_evaluation(operation, today=plan["after"].start)
+    assert missing["stage"] == "first"
+    pending = missing["hotspots"]["after"]
+    assert pending["status"] == "missing" and "cells" not in pending
+    assert "steht noch aus" in pending["note"] and evaluation._date_de(completion) in pending["note"]
+    assert "Die Karte für die Zeit nach dem Einsatz steht noch aus." in missing["hotspots"]["sentence"]
+    assert missing["hotspots"]["before"]["points"] == 10 and missing["hotspots"]["peak_shift_after_m"] is None
+    assert "beider Zeiträume" in missing["hotspots"]["bandwidth_note"]
+
+    partial = evaluation.build_evaluation(operation, today=plan["after"].start + dt.timedelta(days=3))
+    assert partial["stage"] == "first"
+    early = partial["hotspots"]["after"]
+    assert early["status"] == "partial" and not early["complete"] and early["period"]["days"] == 3
+    assert early["full_period"]["days"] == DAYS
+    assert early["points"] == 4 + 1  # days 0–2: four of the crowd (days 0, 1, 2, 0) and the ring
+    assert "vorläufig" in early["note"] and "3 von 14 Tagen" in early["note"]
+    assert "bisher 3 Tage" in partial["hotspots"]["sentence"]
+    json.dumps(partial, allow_nan=False)
+
+    # The page: three maps on the final evaluation, the pending note on the first.
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff["mayor"])
+    url = f"/sonderstab/einsaetze/{operation.pk}/"
+    for snapshot, maps, text in (
+        (final, 3, "Nach dem Einsatz"),
+        (partial, 3, "ist vorläufig"),
+        (missing, 2, "steht noch aus"),
+    ):
+        Operation.objects.filter(pk=operation.pk).update(evaluation=snapshot, evaluated_at=timezone.now())
+        page = client.get(url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Brennpunkte vorher, während und danach" in html and text in html
+        assert html.count("<svg") == maps and 'id="karte-after"' in html
+
+
+def test_an_older_snapshot_without_the_map_after_still_renders(
+    districts, plan, task_force, world, kod, staff, indicators
+):
+    _hotspot_scenario(kod, world["categories"]["begging"], plan)
+    operation = _operation(task_force, districts["centre"], plan)
+    snapshot = evaluation.build_evaluation(operation, today=plan["after"].end + dt.timedelta(days=1))
+    # As stored before there was a map after the operation.
+    for key in ("after", "peak_shift_after_m"):
+        del snapshot["hotspots"][key]
+    Operation.objects.filter(pk=operation.pk).update(evaluation=snapshot, evaluated_at=timezone.now())
+    from django.test import Client
+
+    client = Client()
+    client.force_login(staff["mayor"])
+    page = client.get(f"/sonderstab/einsaetze/{operation.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count("<svg") == 2 and "nicht verfügbar" in html
+    assert "Karte nach dem Einsatz: nicht verfügbar" in html
+    # Whatever else is stored: no map, no error.
+    from lagebild.taskforce import hotspot_maps
+
+    for junk in (None, [], {}, {"status": "unavailable"}, {"status": "ok", "outline": {"type": "Point"}}):
+        assert hotspot_maps.panels(junk) == []
+    Operation.objects.filter(pk=operation.pk).update(evaluation={"hotspots": {"status": "ok", "before": 3}})
+    assert client.get(f"/sonderstab/einsaetze/{operation.pk}/").status_code == 200
+
+
 # --- the command, idempotent, and the agenda ---------------------------------------------------
 
 

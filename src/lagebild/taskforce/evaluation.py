@@ -34,10 +34,13 @@ Problemzahlen
 
 Brennpunkte
     Kernel density (quartic, :mod:`lagebild.analytics.hotspots`) of the incidents in the target
-    and its 800 m ring, before and during, with one search radius and grid for both (ArcGIS rule
-    on both periods' points, at least 50 m; cells: the longer side / 80, at least 25 m), stored as
-    the (at most 200 densest) cells at or above three times the mean density before (GeoJSON
-    points), the peak, the concentration on 100 m cells and a sentence.
+    and its 800 m ring, before, during and after (as far as counted, like the problem figures),
+    with one search radius, grid and threshold for all maps (ArcGIS rule on the points of all
+    periods shown, at least 50 m; cells: the longer side / 80, at least 25 m), stored as the (at
+    most 200 densest) cells at or above three times the mean density before (GeoJSON points), the
+    peak, the concentration on 100 m cells and a sentence. While "after" is partial or missing,
+    its map is marked so with a German note (``after.note``); it is drawn again when the
+    evaluation is completed.
 
 Nothing here raises for bad data: a part that cannot be computed has ``status`` "unavailable"
 and a German ``note``; the snapshot's ``notes`` collect them.
@@ -736,6 +739,34 @@ def _rounded_geometry(geometry: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geometry, lambda xy: np.round(xy, 5))
 
 
+def _observed_after(periods: OperationPeriods, after: Json) -> Period | None:
+    """The part of the period after the operation that can be counted yet (None: none of it)."""
+    if after.get("observed_to") is None:
+        return None
+    return Period(periods.after.start, dt.date.fromisoformat(after["observed_to"]))
+
+
+def _after_note(periods: OperationPeriods, after: Json) -> str:
+    """German note on the map after the operation while its period is not complete, else ""."""
+    status = after.get("status")
+    if status == "complete":
+        return ""
+    completion = _date_de(periods.after.end + dt.timedelta(days=1))
+    if status == "partial":
+        return (
+            f"Die Brennpunktkarte nach dem Einsatz ist vorläufig: sie zeigt erst {after['observed_days']} "
+            f"von {periods.after.days} Tagen (bis {_date_de(dt.date.fromisoformat(after['observed_to']))}), "
+            "also weniger Feststellungen als ein ganzer Zeitraum. Mit den anderen Karten vergleichbar ist "
+            f"sie erst, wenn der Zeitraum bis {_date_de(periods.after.end)} vollständig gezählt ist; dann "
+            f"wird die Auswertung vervollständigt (frühestens am {completion})."
+        )
+    return (
+        f"Die Brennpunktkarte nach dem Einsatz ({periods.after.dates_label}) steht noch aus: für diesen "
+        "Zeitraum gibt es noch keine Zahlen. Sie folgt mit der vervollständigten Auswertung, sobald der "
+        f"Zeitraum vollständig gezählt ist (frühestens am {completion})."
+    )
+
+
 def _hotspot_sentence(before: Json, during: Json, shift_m: float | None, cell_m: float) -> str:
     if not before["points"] and not during["points"]:
         return "Weder vor noch während des Einsatzes gab es Feststellungen im Zielgebiet und seinen Ringen."
@@ -755,11 +786,52 @@ def _hotspot_sentence(before: Json, during: Json, shift_m: float | None, cell_m:
     return text
 
 
-def hotspots_section(area: Area, target_wgs84: BaseGeometry | None, periods: OperationPeriods) -> Json:
+def _after_sentence(before: Json, later: Json, shift_m: float | None, cell_m: float) -> str:
+    """What the map after the operation shows, compared with the map before it."""
+    so_far = "" if later["complete"] else f", bisher {later['period']['days']} Tage"
+    label = f"Nach dem Einsatz ({later['period']['label']}{so_far})"
+    if not later["points"]:
+        return f"{label} gab es keine Feststellungen im Zielgebiet und seinen Ringen."
+    cells, cells_before = later["hotspot_cells"], before["hotspot_cells"]
+    if cells == cells_before:
+        compared = "so viele wie vorher"
+    else:
+        compared = f"{'mehr' if cells > cells_before else 'weniger'} als vorher ({number_de(cells_before)})"
+    text = (
+        f"{label} lag die höchste Dichte bei {number_de(later['peak_density'], 1)} {DENSITY_UNIT} "
+        f"({number_de(later['points'])} Feststellungen); {number_de(cells)} "
+        f"{'Zelle' if cells == 1 else 'Zellen'} mit mindestens dreifacher mittlerer Dichte des Zeitraums "
+        f"vorher, {compared}."
+    )
+    if shift_m is not None and before["points"]:
+        if shift_m <= cell_m:
+            text += " Der dichteste Punkt lag danach wieder an derselben Stelle wie vor dem Einsatz."
+        else:
+            text += (
+                f" Der dichteste Punkt lag danach {number_de(shift_m)} m von dem vor dem Einsatz entfernt."
+            )
+    return text
+
+
+def _pending_after(periods: OperationPeriods, after: Json) -> Json:
+    return {
+        "status": "missing",
+        "period": _period(periods.after),
+        "complete": False,
+        "note": _after_note(periods, after),
+    }
+
+
+def hotspots_section(
+    area: Area, target_wgs84: BaseGeometry | None, periods: OperationPeriods, after: Json | None = None
+) -> Json:
+    """Kernel density maps before, during and (as far as observed, see :func:`after_window`) after
+    the operation, all three with one search radius, grid and threshold."""
     if target_wgs84 is None:
         return _unavailable(
             f"Das Zielgebiet „{area.name}“ hat keine gültige Fläche; eine Brennpunktkarte ist nicht möglich."
         )
+    after = after or {"status": "missing", "observed_to": None}
     target_utm = displacement.to_utm(target_wgs84)
     if area.kind == Area.Kind.CITY:
         reach_utm, reach_label = target_utm, "Stadtgebiet"
@@ -770,12 +842,21 @@ def hotspots_section(area: Area, target_wgs84: BaseGeometry | None, periods: Ope
     study = hotspot_service.StudyArea(
         id=area.pk, name=reach_label, wgs84=displacement.to_wgs84(reach_utm), utm=reach_utm
     )
-    x, y, seconds = _points(reach_utm, periods.before.start, periods.during.end)
-    before_mask, during_mask = _in_period(seconds, periods.before), _in_period(seconds, periods.during)
-    pooled = before_mask | during_mask
+    windows: dict[str, Period] = {"before": periods.before, "during": periods.during}
+    observed_after = _observed_after(periods, after)
+    if observed_after is not None:
+        windows["after"] = observed_after
+    x, y, seconds = _points(reach_utm, periods.before.start, max(w.end for w in windows.values()))
+    masks = {name: _in_period(seconds, window) for name, window in windows.items()}
+    pooled = np.logical_or.reduce(list(masks.values()))
+    shown = (
+        "aller gezeigten Zeiträume, für alle Karten"
+        if "after" in windows
+        else "beider Zeiträume, für beide Karten"
+    )
     try:
         bandwidth = hotspots.default_bandwidth(x[pooled], y[pooled])
-        bandwidth_note = "ArcGIS-Regel aus den Feststellungen beider Zeiträume, für beide Karten gleich"
+        bandwidth_note = f"ArcGIS-Regel aus den Feststellungen {shown} gleich"
     except ValueError:
         bandwidth = hotspot_service.FALLBACK_BANDWIDTH
         bandwidth_note = "Standardwert, weil es weniger als zwei verschiedene Orte gibt"
@@ -788,24 +869,43 @@ def hotspots_section(area: Area, target_wgs84: BaseGeometry | None, periods: Ope
             name: hotspot_service.kde_for_points(
                 study, x[mask], y[mask], bandwidth=bandwidth, cell_size=cell_size
             )
-            for name, mask in (("before", before_mask), ("during", during_mask))
+            for name, mask in masks.items()
         }
         cells = {
             name: hotspot_service.cell_counts(study, x[mask], y[mask], CONCENTRATION_CELL_M)
-            for name, mask in (("before", before_mask), ("during", during_mask))
+            for name, mask in masks.items()
         }
     except ValueError as exc:  # ParameterError: a grid too large for the area
         return _unavailable(f"Die Brennpunktkarte ist nicht möglich: {exc}")
     reference = surfaces["before"].mean_density or surfaces["during"].mean_density
     threshold = HOTSPOT_MULTIPLE * reference
-    before = _surface_summary(surfaces["before"], threshold, cells["before"], periods.before)
-    during = _surface_summary(surfaces["during"], threshold, cells["during"], periods.during)
-    shift_m = None
-    if before["peak_utm"] and during["peak_utm"]:
-        shift_m = round(math.dist(before.pop("peak_utm"), during.pop("peak_utm")))
-    before.pop("peak_utm", None)
-    during.pop("peak_utm", None)
+    maps = {
+        name: _surface_summary(surfaces[name], threshold, cells[name], window)
+        for name, window in windows.items()
+    }
+    peaks = {name: summary.pop("peak_utm", None) for name, summary in maps.items()}
+
+    def shift(name: str) -> float | None:
+        if peaks["before"] and peaks.get(name):
+            return round(math.dist(peaks["before"], peaks[name]))
+        return None
+
     grid = surfaces["before"].grid
+    before, during = maps["before"], maps["during"]
+    sentence = _hotspot_sentence(before, during, shift("during"), grid.cell_size)
+    after_note = _after_note(periods, after)
+    if "after" in maps:
+        later = {
+            **maps["after"],
+            "status": after["status"],
+            "complete": after["status"] == "complete",
+            "full_period": _period(periods.after),
+            "note": after_note,
+        }
+        sentence += " " + _after_sentence(before, later, shift("after"), grid.cell_size)
+    else:
+        later = _pending_after(periods, after)
+        sentence += " Die Karte für die Zeit nach dem Einsatz steht noch aus."
     return {
         "status": "ok",
         "study_area": reach_label,
@@ -825,8 +925,10 @@ def hotspots_section(area: Area, target_wgs84: BaseGeometry | None, periods: Ope
         ),
         "before": before,
         "during": during,
-        "peak_shift_m": shift_m,
-        "sentence": _hotspot_sentence(before, during, shift_m, grid.cell_size),
+        "after": later,
+        "peak_shift_m": shift("during"),
+        "peak_shift_after_m": shift("after"),
+        "sentence": sentence,
         "note": "",
     }
 
@@ -941,7 +1043,7 @@ def build_evaluation(operation: Operation, *, today: dt.date | None = None) -> J
     snapshot["balance"] = balance_section(area, periods.during, authority)
     snapshot["displacement"] = displacement_section(area, target_wgs84, periods)
     snapshot["indicators"] = indicators_section(area, periods, after)
-    snapshot["hotspots"] = hotspots_section(area, target_wgs84, periods)
+    snapshot["hotspots"] = hotspots_section(area, target_wgs84, periods, after)
 
     notes = [geometry_note] if geometry_note else []
     if after["note"]:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import agenda, rules, selectors, services
+from . import agenda, hotspot_maps, rules, selectors, services
 from .forms import (
     ActionForm,
     CloseMeetingForm,
@@ -632,6 +632,9 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "snapshot": snapshot,
             "heading": agenda.operation_heading(snapshot),
             "authorities": operation.authorities.all(),
+            "hotspot_maps": hotspot_maps.panels(
+                snapshot.get("hotspots") if isinstance(snapshot, dict) else None
+            ),
         },
     )
 
