@@ -1,8 +1,8 @@
 """Benchmark: the Bußgeldstelle's deadline worklist at 100,000 open cases, deadline rebuild, daily run.
 
 ``python -m bench.proceedings [--cases 100000] [--closed 20000] [--runs 20] [--seed 1]`` with
-``DATABASE_URL`` pointing at a throw-away database (``bench.run`` does that; SQLite by default,
-``--db postgres`` there for PostgreSQL).
+``DATABASE_URL`` (or ``--database-url``) pointing at an empty throw-away database (``bench.run`` makes
+one: ``--only proceedings --db sqlite`` or ``--db postgres``).
 
 Seeding: ``--cases`` open cases of the city (plus ``--closed`` closed ones and 5 % as many of the
 police, so the authority scope has something to filter) with offence days over the last two years
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import time
 from collections import defaultdict
@@ -359,7 +360,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--refresh-sample", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="database to seed and measure (default: DATABASE_URL; an empty database, it is not dropped)",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     setup()
     migrate()
     closed = args.closed if args.closed is not None else args.cases // 5

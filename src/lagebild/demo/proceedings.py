@@ -193,6 +193,11 @@ class CasePlan:
         return self.case.state
 
 
+def _local_day(instant: dt.datetime) -> dt.date:
+    """``timezone.localdate`` in the default time zone (cached; the demo activates no other)."""
+    return instant.astimezone(timezone.get_default_timezone()).date()
+
+
 def _noop(*_args: Any, **_kwargs: Any) -> None:
     return None
 
@@ -311,7 +316,7 @@ def _fine(code: str, max_fine: Decimal, rnd: random.Random) -> Decimal:
 
 
 def new_case(offence_at: dt.datetime, opened_at: dt.datetime, max_fine: Decimal) -> CasePlan:
-    offence_date = timezone.localdate(offence_at)
+    offence_date = _local_day(offence_at)
     projection = SimpleNamespace(
         offence_date=offence_date,
         max_fine=max_fine,
@@ -345,9 +350,9 @@ def simulate_case(
 ) -> CasePlan:
     """Work one opened case up to ``today``; ``age`` at the act (``None``: no person identified)."""
     profile = profile or Profile()
-    tz = timezone.get_current_timezone()
+    tz = timezone.get_default_timezone()
     run = _Run(plan, today, rnd, tz)
-    opened_on = timezone.localdate(plan.opened_at)
+    opened_on = _local_day(plan.opened_at)
     run._append(K.OPENED, opened_on, clerk=False)
     plan.events[0].state_before = ""
     plan.events[0].recorded_at = plan.opened_at
@@ -626,7 +631,7 @@ def write_cases(
     result = WriteResult()
     stamp = bulk.datetime_adapter()
     day = _date_adapter()
-    tz = timezone.get_current_timezone()
+    tz = timezone.get_default_timezone()
     rnd = random.Random(len(sources))
     leads = services.warn_days()
     now = timezone.now()
@@ -668,7 +673,7 @@ def write_cases(
         plan = s.plan
         assert plan is not None
         c = plan.case
-        year = timezone.localdate(s.opened_at).year
+        year = _local_day(s.opened_at).year
         key = (s.authority_id, year)
         if key not in prefix_start:
             prefix_start[key] = _last_number(s.authority_id, year)
@@ -850,7 +855,7 @@ def generate(
     profile = profile or Profile()
     result = ProceedingsResult()
     today = end_date - dt.timedelta(days=1)
-    tz = timezone.get_current_timezone()
+    tz = timezone.get_default_timezone()
     with unscoped(), transaction.atomic():
         authorities = Authority.objects.all()
         if authority_codes is not None:
@@ -906,7 +911,7 @@ def generate(
             age_group,
         ) in reports:
             category = categories[category_id]
-            day = timezone.localdate(taken_at)
+            day = _local_day(taken_at)
             rule = next(
                 (
                     r
