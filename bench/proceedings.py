@@ -90,9 +90,9 @@ def seed(cases: int, closed: int, seed_value: int, today: dt.date) -> dict[str, 
         )
     rules = [
         r
-        for r in CategoryRule.objects.select_related("category").filter(
-            is_offence=True, max_fine__isnull=False
-        )
+        for r in CategoryRule.objects.select_related("category")
+        .filter(is_offence=True, max_fine__isnull=False)
+        .order_by("category__code", "valid_from")  # the same draws on every database
         if r.category.code in demo.OPENS_PROCEEDINGS
     ]
 

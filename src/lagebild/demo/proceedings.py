@@ -55,6 +55,7 @@ from . import bulk
 from .names import FIRST_NAMES, LAST_NAMES
 
 S, K = CaseState, EventKind
+UNOPPOSED = "Kein Einspruch innerhalb von zwei Wochen nach Zustellung (§ 67 Abs. 1 OWiG)."  # as daily_run
 MIN_PERIOD = dt.timedelta(days=179)  # the shortest limitation period, six months, is never shorter
 
 # City categories whose OWi-Anzeige opens a case by itself (the city's choice, Category.opens_proceedings):
@@ -297,7 +298,7 @@ class _Run:
                     K.BECAME_FINAL,
                     final_on,
                     clerk=False,
-                    reason="Kein Einspruch innerhalb von zwei Wochen nach Zustellung (§ 67 Abs. 1 OWiG).",
+                    reason=UNOPPOSED,
                 )
         if self.case.state in PRE_FINAL:
             due = self.limitation_deadline()
@@ -441,6 +442,9 @@ def _notice_to_payment(
     if rnd.random() < profile.objection:
         outcome = rnd.random()
         if outcome < 0.12:  # late: rejected as inadmissible (§ 69 Abs. 1 OWiG)
+            # The daily run has recorded finality the day after the deadline, before it arrives.
+            if not go(K.BECAME_FINAL, engine.final_without_objection(served), clerk=False, reason=UNOPPOSED):
+                return
             on = deadline + dt.timedelta(days=rnd.randint(1, 10))
             if not go(K.OBJECTION_RECEIVED, on, data={"in_time": False}):
                 return
@@ -485,7 +489,7 @@ def _notice_to_payment(
             K.BECAME_FINAL,
             engine.final_without_objection(served),
             clerk=False,
-            reason="Kein Einspruch innerhalb von zwei Wochen nach Zustellung (§ 67 Abs. 1 OWiG).",
+            reason=UNOPPOSED,
         ):
             return
     _payments(run, go, rnd, profile)
