@@ -29,6 +29,7 @@ ROUTES: dict[str, Entry] = {
     "bussgeld/verfahren/neu/": E(roles=HANDLERS),
     "bussgeld/verfahren/<int:pk>/": E(pk="@case", roles=HANDLERS),
     "bussgeld/verfahren/<int:pk>/person/": E(pk="@case", roles=HANDLERS),
+    "bussgeld/verfahren/<int:pk>/person/zuordnen/": E(pk="@case", note="POST only; GET answers 405"),
     "bussgeld/verfahren/<int:pk>/schritt/": E(pk="@case", note="POST only; GET answers 405"),
     "bussgeld/verfahren/<int:pk>/bescheid/": E(pk="@case", note="POST only; GET answers 405"),
     "bussgeld/verfahren/<int:pk>/bescheid/freigeben/": E(pk="@case", note="POST only; GET answers 405"),

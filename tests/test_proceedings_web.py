@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from lagebild.core.models import Role
+from lagebild.core.models import AuditEvent, Role
 from lagebild.core.scoping import authority_scope, unscoped
 from lagebild.proceedings import services
 from lagebild.proceedings.models import Case, CaseEvent, CaseState, Notice, Payment, ProceedingsPerson
@@ -470,3 +470,36 @@ def test_case_file_explains_limitation_and_flags_a_juvenile(client, clerk, catal
     ignored = page[page.index("Nicht berücksichtigt") : page.index("Absolute Verjährung")]
     assert second in ignored and "unterbricht nur einmal" in ignored
     assert "doppelte Frist ab der Tat" in page
+
+
+def test_a_person_already_recorded_is_found_and_assigned(client, clerk, police_clerk, catalogue, city):
+    earlier = open_case(clerk, catalogue, days_ago=40)
+    case = open_case(clerk, catalogue, with_person=False)
+    with authority_scope(city):
+        person_id = Case.objects.get(pk=earlier.pk).person_id
+    url = reverse("proceedings:person-add", args=[case.pk])
+    # The police's Bußgeldstelle finds nobody of the city and cannot assign.
+    client.force_login(police_clerk)
+    assert (
+        client.get(url, {"suche-family_name": "Muster", "suche-date_of_birth": "1990-05-17"}).status_code
+        == 404
+    )
+    client.force_login(clerk)
+    wrong = text_of(client.get(url, {"suche-family_name": "Muster", "suche-date_of_birth": "1990-05-18"}))
+    assert "Keine erfasste Person" in wrong
+    bad = client.get(url, {"suche-family_name": "", "suche-date_of_birth": "31.02.1990"})
+    assert bad.status_code == 200 and "gültiges Datum" in field_error(bad, "id_suche-date_of_birth")
+    found = text_of(client.get(url, {"suche-family_name": "muster", "suche-date_of_birth": "1990-05-17"}))
+    assert "Muster, Max, geboren am 17.05.1990" in found
+    with unscoped():
+        logged = AuditEvent.objects.filter(action="proceedings.person.read", purpose__startswith="Suche")
+        assert logged.count() == 1 and logged.get().user_id == clerk.pk
+    before = counts(city)
+    response = client.post(reverse("proceedings:person-assign", args=[case.pk]), {"person": "abc"})
+    assert response.status_code == 400 and "Bitte eine Person wählen." in response.content.decode()
+    assert counts(city) == before
+    response = client.post(reverse("proceedings:person-assign", args=[case.pk]), {"person": str(person_id)})
+    assert response.status_code == 302
+    with authority_scope(city):
+        assert Case.objects.get(pk=case.pk).person_id == person_id
+        assert ProceedingsPerson.objects.count() == before[4]  # no duplicate

@@ -306,11 +306,14 @@ def test_proceedings_pages_have_no_wcag_violations(audit, world, make_user, city
     check.page.wait_for_load_state("networkidle")
     assert check.page.locator(".field-error").count() >= 1
     check.check("/bussgeld/verfahren/<pk>/person/ (Fehler)")
+    check.visit(
+        f"/bussgeld/verfahren/{case.pk}/person/?suche-family_name=Muster&suche-date_of_birth=1990-05-17"
+    )
     check.visit(f"/bussgeld/verfahren/{case.pk}/")
     check.page.get_by_label("Geldbuße (€)").fill("zwölf")
     check.page.get_by_role("button", name="Entwurf speichern").click()
     check.page.wait_for_load_state("networkidle")
     assert check.page.locator(".field-error").count() >= 1
     check.check("/bussgeld/verfahren/<pk>/ (Fehler)")
-    assert check.pages == 8
+    assert check.pages == 9
     assert not check.found, check.report()

@@ -222,6 +222,33 @@ class PersonForm(LagebildForm):
         return value
 
 
+class PersonSearchForm(LagebildForm):
+    """Find a person already recorded (a repeat act): exact family name and date of birth, so a
+    search reveals no one the clerk could not already name."""
+
+    family_name = forms.CharField(
+        label="Familienname",
+        max_length=120,
+        error_messages={
+            "required": "Bitte den Familiennamen angeben.",
+            "max_length": "Höchstens 120 Zeichen.",
+        },
+    )
+    date_of_birth = date_field("Geburtsdatum")
+
+    prefix = "suche"
+
+    def clean_date_of_birth(self) -> dt.date | None:
+        return clean_plausible_date(self.cleaned_data.get("date_of_birth"))
+
+
+class PersonAssignForm(LagebildForm):
+    person = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "Bitte eine Person wählen.", "invalid": "Bitte eine Person wählen."},
+    )
+
+
 # --- steps -----------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("verfahren/neu/", views.case_create, name="case-create"),
     path("verfahren/<int:pk>/", views.case_detail, name="case-detail"),
     path("verfahren/<int:pk>/person/", views.person_add, name="person-add"),
+    path("verfahren/<int:pk>/person/zuordnen/", views.person_assign, name="person-assign"),
     path("verfahren/<int:pk>/schritt/", views.case_step, name="case-step"),
     path("verfahren/<int:pk>/bescheid/", views.notice_draft, name="notice-draft"),
     path("verfahren/<int:pk>/bescheid/freigeben/", views.notice_approve, name="notice-approve"),

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from lagebild.core import audit
 from lagebild.core.pagination import CappedCountPaginator
 from lagebild.field.forms import add_service_errors
 
@@ -34,7 +35,9 @@ from .forms import (
     NoticeApproveForm,
     NoticeDraftForm,
     PaymentForm,
+    PersonAssignForm,
     PersonForm,
+    PersonSearchForm,
     StepForm,
     WorklistFilterForm,
     allowed_steps,
@@ -197,6 +200,7 @@ def person_add(request: HttpRequest, pk: int) -> HttpResponse:
         "mandatory": ProceedingsPerson.MANDATORY_FIELDS,
         "may_assign": case.state in TRANSITIONS[EventKind.PERSON_IDENTIFIED].allowed_from,
     }
+    context.update(_person_search(request, case))
     if request.method == "GET":
         return render(request, "proceedings/person_form.html", {**context, "form": PersonForm()})
     form = PersonForm(request.POST)
@@ -212,6 +216,57 @@ def person_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Betroffene Person ist dem Verfahren {case.file_number} zugeordnet.")
             return redirect("proceedings:case-detail", pk=case.pk)
     return render(request, "proceedings/person_form.html", {**context, "form": form}, status=400)
+
+
+SEARCH_PURPOSE = "Suche einer bereits erfassten Person zur Zuordnung"
+
+
+def _person_search(request: HttpRequest, case: Case) -> dict[str, Any]:
+    """Persons already recorded with exactly this family name and date of birth (each shown one is
+    a logged read of identity data)."""
+    search = PersonSearchForm(request.GET if "suche-family_name" in request.GET else None)
+    found: list[ProceedingsPerson] | None = None
+    if search.is_bound and search.is_valid():
+        found = list(
+            ProceedingsPerson.objects.filter(
+                family_name__iexact=search.cleaned_data["family_name"].strip(),
+                date_of_birth=search.cleaned_data["date_of_birth"],
+                anonymised_at__isnull=True,
+            )[:20]
+        )
+        for person in found:
+            audit.log(
+                "proceedings.person.read", user=request.user, obj=person, purpose=SEARCH_PURPOSE, case=case.pk
+            )
+    return {"search": search, "found": found}
+
+
+@require_POST
+@_handler_only
+def person_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign a person already recorded to the case (services.person_assign)."""
+    case = _case_or_404(pk)
+    form = PersonAssignForm(request.POST)
+    error = "Bitte eine Person wählen."
+    if form.is_valid():
+        person = ProceedingsPerson.objects.filter(pk=form.cleaned_data["person"]).first()
+        if person is not None:
+            try:
+                services.person_assign(user=request.user, case=case, person=person)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, f"{person} ist dem Verfahren {case.file_number} zugeordnet.")
+                return redirect("proceedings:case-detail", pk=case.pk)
+    messages.error(request, error)
+    context: dict[str, Any] = {
+        "case": case,
+        "mandatory": ProceedingsPerson.MANDATORY_FIELDS,
+        "may_assign": case.state in TRANSITIONS[EventKind.PERSON_IDENTIFIED].allowed_from,
+        "form": PersonForm(),
+        **_person_search(request, case),
+    }
+    return render(request, "proceedings/person_form.html", context, status=400)
 
 
 # --- case file -------------------------------------------------------------------------------------
