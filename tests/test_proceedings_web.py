@@ -503,3 +503,49 @@ def test_a_person_already_recorded_is_found_and_assigned(client, clerk, police_c
     with authority_scope(city):
         assert Case.objects.get(pk=case.pk).person_id == person_id
         assert ProceedingsPerson.objects.count() == before[4]  # no duplicate
+
+
+def final_case(clerk, catalogue) -> Case:
+    case = open_case(clerk, catalogue, days_ago=30)
+    day = timezone.localdate()
+    with authority_scope(clerk.authority):
+        services.case_step(user=clerk, case=case, step=services.StepInput(kind="hearing_sent", on=day))
+        notice = services.notice_draft(user=clerk, case=case, fine="35")
+        services.notice_approve(user=clerk, notice=notice, issued_on=day)
+        for kind in ("notice_served", "objection_received", "objection_withdrawn"):
+            services.case_step(user=clerk, case=case, step=services.StepInput(kind=kind, on=day))
+    assert state_of(case) == CaseState.FINAL
+    return case
+
+
+def test_instalments_need_a_real_span(client, clerk, catalogue, city):
+    case = final_case(clerk, catalogue)
+    client.force_login(clerk)
+    day = timezone.localdate()
+    before = counts(city)
+    for until, message in (
+        ("", "Bitte angeben, bis wann die Zahlungserleichterung gilt."),
+        (
+            (day - dt.timedelta(days=1)).isoformat(),
+            "Das Ende der Zahlungserleichterung liegt vor ihrem Beginn.",
+        ),
+        ("9999-12-31", "Eine Zahlungserleichterung gilt höchstens fünf Jahre."),
+    ):
+        response = post_step(client, case, "instalments_granted", reason="Raten à 10 €", until=until)
+        assert response.status_code == 400
+        assert field_error(response, "id_step-instalments_granted-until") == message
+    response = post_step(client, case, "instalments_granted", until=(day + dt.timedelta(days=90)).isoformat())
+    assert response.status_code == 400
+    assert field_error(response, "id_step-instalments_granted-reason") == "Bitte den Schritt begründen."
+    assert counts(city) == before
+    response = post_step(
+        client,
+        case,
+        "instalments_granted",
+        reason="Raten à 10 €",
+        until=(day + dt.timedelta(days=90)).isoformat(),
+    )
+    assert response.status_code == 302
+    assert state_of(case) == CaseState.INSTALMENTS
+    page = text_of(client.get(reverse("proceedings:case-detail", args=[case.pk])))
+    assert "Vollstreckungsverjährung" in page and "Zahlung buchen" in page

@@ -31,6 +31,7 @@ DATE_ERRORS = {
 }
 MAX_AMOUNT = Decimal("10000000")
 EARLIEST = dt.date(1900, 1, 1)
+MAX_INSTALMENT_DAYS = 5 * 366
 
 
 def date_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
@@ -291,6 +292,11 @@ class StepForm(LagebildForm):
                 )
             if step != EventKind.INSTALMENTS_GRANTED:
                 del self.fields["until"]
+            else:
+                self.fields["until"].required = True
+                self.fields["until"].error_messages["required"] = (
+                    "Bitte angeben, bis wann die Zahlungserleichterung gilt."
+                )
             if TRANSITIONS[step].needs_reason:
                 self.fields["reason"].required = True
                 self.fields["reason"].error_messages["required"] = "Bitte den Schritt begründen."
@@ -304,6 +310,18 @@ class StepForm(LagebildForm):
 
     def clean_until(self) -> dt.date | None:
         return clean_plausible_date(self.cleaned_data.get("until"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        on, until = cleaned.get("on"), cleaned.get("until")
+        # The span rests the enforcement limitation day by day (§ 34 Abs. 4 OWiG): it must be a real
+        # span, and not decades (the engine refuses an end before the start with a ValueError).
+        if on and until:
+            if until < on:
+                self.add_error("until", "Das Ende der Zahlungserleichterung liegt vor ihrem Beginn.")
+            elif until > on + dt.timedelta(days=MAX_INSTALMENT_DAYS):
+                self.add_error("until", "Eine Zahlungserleichterung gilt höchstens fünf Jahre.")
+        return cleaned
 
     def step_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
