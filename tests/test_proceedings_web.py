@@ -549,3 +549,15 @@ def test_instalments_need_a_real_span(client, clerk, catalogue, city):
     assert state_of(case) == CaseState.INSTALMENTS
     page = text_of(client.get(reverse("proceedings:case-detail", args=[case.pk])))
     assert "Vollstreckungsverjährung" in page and "Zahlung buchen" in page
+
+
+def test_a_long_worklist_is_cut_after_the_earliest_deadlines(client, clerk, catalogue, monkeypatch):
+    from lagebild.proceedings import views
+
+    monkeypatch.setattr(views, "WORKLIST_LIMIT", 1)
+    late = open_case(clerk, catalogue, days_ago=200)
+    soon = open_case(clerk, catalogue, days_ago=170)
+    client.force_login(clerk)
+    body = text_of(client.get(reverse("proceedings:worklist")))
+    assert "Mehr als 1 Frist" in body and "Gezeigt werden die 1 frühesten Fristen" in body
+    assert late.file_number in body and soon.file_number not in body

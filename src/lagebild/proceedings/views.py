@@ -48,6 +48,9 @@ from .workflow import PAYMENT_OPEN, TRANSITIONS, DiscontinuationReason
 NOT_FOUND = "Nicht gefunden."
 NOT_PERMITTED = "Bußgeldverfahren bearbeitet nur die Bußgeldstelle der eigenen Behörde."
 PAGE_SIZE = 50
+# The worklist is read in one go; beyond this many deadlines (earliest first, so the overdue ones
+# are always among them) it says so and asks to filter by kind.
+WORKLIST_LIMIT = 500
 
 INTERRUPTION_LABELS = {
     engine.InterruptionKind.FIRST_HEARING: "Erste Anhörung / Bekanntgabe der Einleitung",
@@ -102,7 +105,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         kind = form.cleaned_data.get("kind") or ""
     today = _today()
-    rows = selectors.worklist(user=request.user, today=today, kinds=[kind] if kind else None)
+    rows = selectors.worklist(
+        user=request.user, today=today, kinds=[kind] if kind else None, limit=WORKLIST_LIMIT + 1
+    )
+    more = len(rows) > WORKLIST_LIMIT
+    rows = rows[:WORKLIST_LIMIT]
     rows.sort(key=lambda row: (not row.overdue, row.due, row.case_id))
     states = dict(CaseState.choices)
     return render(
@@ -116,6 +123,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
             ],
             "today": today,
             "overdue_count": sum(1 for row in rows if row.overdue),
+            "more": more,
+            "limit": WORKLIST_LIMIT,
             "kind_label": dict(DeadlineKind.choices).get(kind, ""),
         },
     )
