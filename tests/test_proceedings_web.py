@@ -9,7 +9,7 @@ import re
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -437,6 +437,12 @@ def test_daily_command_prints_german_counts(clerk, catalogue):
     assert "1 verjährt" in out.getvalue() and "Täglicher Lauf zum" in out.getvalue()
     out = StringIO()
     call_command("proceedings-daily", stdout=out)
+    assert "0 verjährt" in out.getvalue()
+    for bad, message in (("2025-02-30", "kein gültiges Datum"), ("2999-01-01", "nicht in der Zukunft")):
+        with pytest.raises(CommandError, match=message):
+            call_command("proceedings-daily", date=bad, stdout=StringIO())
+    out = StringIO()
+    call_command("proceedings-daily", date=timezone.localdate().isoformat(), stdout=out)
     assert "0 verjährt" in out.getvalue()
 
 
