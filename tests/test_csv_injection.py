@@ -34,6 +34,8 @@ CSV_ROUTES = {
     "field:incident-export-table": "test_incident_export_guards_every_text_cell",
     "opendata:month-csv": "test_open_data_csv_guards_names",
     "opendata:year-csv": "test_open_data_csv_guards_names",
+    # in tests/test_proceedings_figures.py
+    "proceedings:case-export-csv": "test_case_export_for_the_own_offence_software",
 }
 
 

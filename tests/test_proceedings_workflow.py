@@ -433,3 +433,27 @@ def test_offence_report_from_the_field_opens_a_case_if_the_category_says_so(worl
         case = Case.objects.get()
         assert case.incident_id == incident.pk and case.offence_place == "Katharinentreppe"
         assert case.events.get().kind == EventKind.OPENED and case.events.get().user_name == "System"
+
+
+def test_instalments_need_an_end_within_five_years_and_rest_enforcement_limitation(clerk, catalogue):
+    case = open_case(clerk, catalogue, person=person(clerk))
+    issue_notice(clerk, case)
+    step(clerk, case, EventKind.NOTICE_SERVED, "2025-04-25")
+    with unscoped():
+        services.daily_run(today=d("2025-05-10"))
+    for until, message in (
+        ("", "als Datum"),
+        ("2025-05-01", "vor der Bewilligung"),
+        ("2030-06-02", "fünf Jahre"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            step(clerk, case, EventKind.INSTALMENTS_GRANTED, "2025-05-20", "Raten à 10 €", until=until)
+        assert message in refused.value.message_dict["until"][0]
+    step(clerk, case, EventKind.INSTALMENTS_GRANTED, "2025-05-20", "Raten à 10 €", until="2025-11-19")
+    # § 34 Abs. 4 OWiG: the 184 days of the instalments are added to the three years.
+    due = deadlines(clerk, refreshed(clerk, case))
+    assert due[DeadlineKind.ENFORCEMENT_LIMITATION] == d("2028-05-09") + dt.timedelta(days=184)
+    step(clerk, case, EventKind.REMINDER_SENT, "2025-12-01")
+    with authority_scope(clerk.authority):
+        reminder = case.events.get(kind=EventKind.REMINDER_SENT)
+    assert dt.date.fromisoformat(reminder.data["pay_by"]) > d("2025-12-01")

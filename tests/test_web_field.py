@@ -174,6 +174,18 @@ def test_entry_on_the_nights_the_clocks_change(client, world, kod, clock, now, t
     assert incident.occurred_at == dt.datetime.fromisoformat(stored)
 
 
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "0001-01-01T00:30"])
+def test_a_time_before_the_first_representable_instant_is_a_message_not_an_error(client, world, kod, typed):
+    client.force_login(kod)
+    response = client.post(
+        reverse("field:incident-create"), entry_data(world["categories"]["begging"], occurred_at=typed)
+    )
+    assert response.status_code == 200
+    assert "Zeitpunkt" in text_of(response)
+    with authority_scope(kod.authority):
+        assert not Incident.objects.exists()
+
+
 def test_officer_records_incident_with_two_measures(client, world, kod):
     begging = world["categories"]["begging"]
     client.force_login(kod)

@@ -47,4 +47,8 @@ class LocalDateTimeField(forms.DateTimeField):
             moment = parsed or BaseTemporalField.to_python(self, text)
         if timezone.is_aware(moment):
             return moment
-        return resolve_wall_time(moment, timezone.get_current_timezone(), now=timezone.now())
+        try:
+            return resolve_wall_time(moment, timezone.get_current_timezone(), now=timezone.now())
+        except OverflowError:
+            # 0001-01-01 00:00 Berlin lies before the first instant Python can represent in UTC.
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None

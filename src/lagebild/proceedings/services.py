@@ -336,6 +336,13 @@ def case_step(*, user: Any, case: Case, step: StepInput, now: dt.datetime | None
         raise ValidationError({"kind": "Eine Anhörung setzt eine festgestellte Person voraus."})
     if step.kind == EventKind.OBJECTION_RECEIVED and case.served_on:
         data["in_time"] = step.on <= engine.objection_deadline(case.served_on)
+    if step.kind == EventKind.INSTALMENTS_GRANTED:
+        data["until"] = _instalments_until(data.get("until"), step.on).isoformat()
+    if step.kind == EventKind.REMINDER_SENT and not data.get("pay_by"):
+        from .letters import reminder_pay_by
+
+        # Stored, so a reprint shows the date the person was given even if the setting changes.
+        data["pay_by"] = reminder_pay_by(step.on).isoformat()
     if step.kind == EventKind.REMEDY:
         Notice.objects.filter(case=case, approved_at__isnull=False, withdrawn_on__isnull=True).update(
             withdrawn_on=step.on
@@ -343,6 +350,21 @@ def case_step(*, user: Any, case: Case, step: StepInput, now: dt.datetime | None
     event = _append_event(case, step.kind, step.on, user=user, now=now, reason=reason, data=data)
     audit.log(f"proceedings.case.{step.kind}", user=user, obj=case, on=step.on.isoformat())
     return event
+
+
+def _instalments_until(value: Any, start: dt.date) -> dt.date:
+    """End of a Zahlungserleichterung (§ 93 OWiG): a date from the grant up to five years later."""
+    try:
+        until = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value or ""))
+    except ValueError:
+        raise ValidationError(
+            {"until": "Bitte das Ende der Zahlungserleichterung als Datum angeben."}
+        ) from None
+    if until < start:
+        raise ValidationError({"until": "Das Ende liegt vor der Bewilligung."})
+    if until > engine.add_months(start, 60):
+        raise ValidationError({"until": "Höchstens fünf Jahre ab der Bewilligung."})
+    return until
 
 
 def _append_event(
