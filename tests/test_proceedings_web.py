@@ -567,3 +567,16 @@ def test_a_long_worklist_is_cut_after_the_earliest_deadlines(client, clerk, cata
     body = text_of(client.get(reverse("proceedings:worklist")))
     assert "Mehr als 1 Frist" in body and "Gezeigt werden die 1 frühesten Fristen" in body
     assert late.file_number in body and soon.file_number not in body
+
+
+def test_the_bussgeldstelle_lands_on_its_worklist_after_login_and_others_on_the_overview(client, clerk, kod):
+    for user, home in ((clerk, reverse("proceedings:worklist")), (kod, reverse("field:overview"))):
+        response = client.post(reverse("login"), {"username": user.username, "password": "geheim-123"})
+        assert response.status_code == 302 and response.url == home, (user.username, response)
+        client.logout()
+    # An explicit target still wins.
+    target = reverse("proceedings:case-list")
+    response = client.post(
+        reverse("login") + f"?next={target}", {"username": clerk.username, "password": "geheim-123"}
+    )
+    assert response.url == target

@@ -2,15 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from lagebild.core.forms import LoginForm
+from lagebild.accounts.views import LoginView
 from lagebild.core.views import favicon
 
 urlpatterns = [
-    path(
-        "anmelden/",
-        auth_views.LoginView.as_view(template_name="core/login.html", authentication_form=LoginForm),
-        name="login",
-    ),
+    path("anmelden/", LoginView.as_view(), name="login"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
     path("favicon.ico", favicon, name="favicon"),
     path("konto/", include("lagebild.accounts.urls")),

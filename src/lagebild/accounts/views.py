@@ -8,6 +8,7 @@ from typing import Any
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -34,7 +35,26 @@ def _next_url(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return settings.LOGIN_REDIRECT_URL
+    return home_url(request.user)
+
+
+# Where a role starts its day: the Bußgeldstelle works from its deadline worklist.
+ROLE_HOMES = {"proceedings": "proceedings:worklist"}
+
+
+def home_url(user: Any) -> str:
+    """The page a user lands on after logging in without a ``next`` address."""
+    return reverse(ROLE_HOMES.get(getattr(user, "role", ""), settings.LOGIN_REDIRECT_URL))
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with our form, landing each role on its start page."""
+
+    template_name = "core/login.html"
+    authentication_form = LoginForm
+
+    def get_default_redirect_url(self) -> str:
+        return home_url(self.request.user)
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
