@@ -94,6 +94,23 @@ LAGEBILD_RETENTION = {
         item.partition("=") for item in os.environ.get("LAGEBILD_RETENTION", "").split(",") if item.strip()
     )
 }
+# Offence proceedings: the city's choices where the law leaves one (docs/proceedings.md).
+LAGEBILD_PROCEEDINGS_FOUR_EYES = env_bool("LAGEBILD_PROCEEDINGS_FOUR_EYES", False)
+# Days of warning before a deadline, per kind, e.g. "payment=7,objection=5" (kinds in docs/proceedings.md).
+LAGEBILD_PROCEEDINGS_WARN_DAYS = {
+    key.strip(): value.strip()
+    for key, _, value in (
+        item.partition("=")
+        for item in os.environ.get("LAGEBILD_PROCEEDINGS_WARN_DAYS", "").split(",")
+        if item.strip()
+    )
+}
+LAGEBILD_PROCEEDINGS_HEARING_REPLY_DAYS = os.environ.get("LAGEBILD_PROCEEDINGS_HEARING_REPLY_DAYS", "14")
+LAGEBILD_PROCEEDINGS_REMINDER_DAYS = os.environ.get("LAGEBILD_PROCEEDINGS_REMINDER_DAYS", "7")
+LAGEBILD_PROCEEDINGS_PAYEE = {
+    key: os.environ.get(f"LAGEBILD_PROCEEDINGS_PAYEE_{key.upper()}", "").strip()
+    for key in ("recipient", "iban", "bic", "bank")
+}
 ADDR = os.environ.get("LAGEBILD_ADDR", "127.0.0.1:8000")
 CITY_NAME = os.environ.get("LAGEBILD_CITY_NAME", "Dortmund")
 

@@ -7,4 +7,4 @@ class ProceedingsConfig(AppConfig):
     verbose_name = "Bußgeldverfahren"
 
     def ready(self) -> None:
-        from . import rules  # noqa: F401  (registers the permissions)
+        from . import checks, rules  # noqa: F401  (registers the checks and permissions)
