@@ -19,6 +19,8 @@ Figures (one JSON line each):
   whole worklist of the day (every deadline whose warning period has begun, overdue ones included,
   earliest first); ``--runs`` timed calls after 2 warm-ups: min, median, p95, max and the number of
   rows. Target (issue 15): builds in under 1 s at 100,000 open cases (p95 < 1 s).
+* ``proceedings_worklist_page``: the same with ``limit=500``, the first page the worklist view shows
+  (earliest first). No target.
 * ``proceedings_deadlines_rebuild``: every case's deadlines recomputed from its events
   (``services.deadlines_for``, events read in one ordered query) and all deadline rows rewritten in
   one transaction; seconds, cases per second and whether the result equals the stored rows. No target.
@@ -43,6 +45,7 @@ from typing import Any
 from .common import db_vendor, emit, log, migrate, percentile, setup
 
 TARGET_WORKLIST_S = 1.0
+PAGE = 500  # rows of the worklist page (proceedings.views.WORKLIST_LIMIT)
 BATCH = 20_000
 
 # A Bußgeldstelle with a backlog: files wait, fewer pay at once than in the demo year.
@@ -305,6 +308,19 @@ def run(
             "target_p95_ms": TARGET_WORKLIST_S * 1000,
             "ok": summary["p95_ms"] < TARGET_WORKLIST_S * 1000,
         }
+    )
+
+    # The first page as the worklist view shows it (proceedings.views.WORKLIST_LIMIT, earliest first).
+    with authority_scope(city):
+
+        def page() -> list:
+            return selectors.worklist_rows(today=today, limit=PAGE)
+
+        _timings(2, page)
+        values, rows = _timings(runs, page)
+    lines.append(
+        {"bench": "proceedings_worklist_page", "db": vendor, "limit": PAGE, "rows": len(rows), "runs": runs}
+        | _summary(values)
     )
 
     log("Fristen neu berechnen …")

@@ -11,6 +11,7 @@ from bench.common import emit
 FIGURES = {
     "proceedings_seed",
     "proceedings_worklist",
+    "proceedings_worklist_page",
     "proceedings_deadlines_rebuild",
     "proceedings_refresh_per_case",
     "proceedings_daily_run",
@@ -34,6 +35,9 @@ def test_bench_reports_every_figure_as_a_json_line(db, capsys):
     assert 0 <= worklist["min_ms"] <= worklist["median_ms"] <= worklist["p95_ms"] <= worklist["max_ms"]
     assert worklist["rows"] > 0 and 0 <= worklist["overdue_rows"] <= worklist["rows"]
     assert worklist["target_p95_ms"] == 1000.0 and isinstance(worklist["ok"], bool)
+
+    page = figures["proceedings_worklist_page"]
+    assert page["limit"] == 500 and page["rows"] == min(500, worklist["rows"]) and page["p95_ms"] >= 0
 
     rebuild = figures["proceedings_deadlines_rebuild"]
     assert rebuild["cases"] == seed["cases"] and rebuild["deadlines"] == seed["deadlines"]
