@@ -79,6 +79,7 @@ def test_demo_logins_exist_with_roles_and_password_demo(short_demo, client):
         "pp",
         "vorstand",
         "ag-polizei",
+        "bussgeld",
         "admin",
     }
     for user in User.objects.filter(username__in=expected):
