@@ -456,4 +456,6 @@ def test_instalments_need_an_end_within_five_years_and_rest_enforcement_limitati
     step(clerk, case, EventKind.REMINDER_SENT, "2025-12-01")
     with authority_scope(clerk.authority):
         reminder = case.events.get(kind=EventKind.REMINDER_SENT)
-    assert dt.date.fromisoformat(reminder.data["pay_by"]) > d("2025-12-01")
+    pay_by = dt.date.fromisoformat(reminder.data["pay_by"])
+    assert pay_by > d("2025-12-01")
+    assert deadlines(clerk, refreshed(clerk, case))[DeadlineKind.PAYMENT] == pay_by

@@ -688,7 +688,13 @@ def deadlines_for(case: Case, events: list[CaseEvent]) -> list[tuple[str, dt.dat
         return found
     assert case.final_on is not None and case.payment_due_on is not None
     if state != CaseState.ENFORCEMENT:
-        found.append((DeadlineKind.PAYMENT, case.payment_due_on))
+        # A reminder gives the person a new date, which the worklist shows (§ 95 counts from the first).
+        reminded = [
+            dt.date.fromisoformat(event.data["pay_by"])
+            for event in events
+            if event.kind == EventKind.REMINDER_SENT and event.data.get("pay_by")
+        ]
+        found.append((DeadlineKind.PAYMENT, max([case.payment_due_on, *reminded])))
         found.append((DeadlineKind.ENFORCEMENT_ALLOWED, engine.enforcement_allowed_from(case.payment_due_on)))
     found.append(
         (
