@@ -24,6 +24,8 @@ class Fact(models.TextChoices):
     REPORT_CLOSED = "report_closed", "Bürgerhinweise abgeschlossen"
     PATROL = "patrol", "Streifen"
     STAFF_HOURS = "staff_hours", "Personalstunden"
+    # Not in the count tables: read from the proceedings (``proceedings.figures_queries``), city-wide.
+    PROCEEDINGS = "proceedings", "Bußgeldverfahren (Kennzahl)"
 
 
 class CountManager(models.Manager):
@@ -331,10 +333,31 @@ class Indicator(models.Model):
             unknown = sorted(set(self.authority_kinds) - {"city", "police"})
             if unknown:
                 errors["authority_kinds"] = 'Erlaubt sind nur "city" und "police".'
-        if self.value == self.Value.AMOUNT and self.fact not in (Fact.MEASURE, Fact.STAFF_HOURS):
+        if self.fact == Fact.PROCEEDINGS:
+            self._clean_proceedings(errors)
+        elif self.value == self.Value.AMOUNT and self.fact not in (Fact.MEASURE, Fact.STAFF_HOURS):
             errors["value"] = "Summen gibt es nur für Maßnahmen (Beträge) und Personalstunden."
         if errors:
             raise ValidationError(errors)
+
+    def _clean_proceedings(self, errors: dict[str, str]) -> None:
+        """A proceedings figure is a share or a median for the whole city: no count, no rate."""
+        from lagebild.proceedings.figures_queries import INDICATORS, measure
+
+        details = self.details if isinstance(self.details, list) else []
+        if measure(self.code, details) is None:
+            errors["details"] = (
+                "Für Bußgeldverfahren muss das Kürzel oder das einzige Merkmal eine dieser Kennzahlen "
+                f"sein: {', '.join(INDICATORS)}."
+            )
+        if self.value != self.Value.AMOUNT:
+            errors["value"] = "Kennzahlen der Bußgeldverfahren sind Anteile oder Mediane, keine Anzahlen."
+        if self.measure_types:
+            errors["measure_types"] = "Maßnahmen lassen sich nur filtern, wenn Maßnahmen gezählt werden."
+        if self.per_100_staff_hours:
+            errors["per_100_staff_hours"] = (
+                "Kennzahlen der Bußgeldverfahren lassen sich nicht je Personalstunde rechnen."
+            )
 
 
 class IndicatorSet(models.Model):

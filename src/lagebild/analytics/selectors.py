@@ -28,6 +28,7 @@ from .indicators import STAFF_HOURS_FACT, GroupKey, IndicatorDef
 from .models import (
     CITY_AREA,
     DailyCount,
+    Fact,
     HourlyCount,
     Indicator,
     IndicatorSet,
@@ -100,7 +101,13 @@ def indicators_for(set_code: str | None = None, codes: Sequence[str] | None = No
             .select_related("indicator")
             .prefetch_related("indicator__categories")
         )
-        return [_definition(entry.indicator, authority_ids) for entry in entries]
+        # A set is read from the count tables (cockpit, agenda, brief): the proceedings figures are
+        # not in them (no areas), so they are left out there and shown on the proceedings pages.
+        return [
+            _definition(entry.indicator, authority_ids)
+            for entry in entries
+            if entry.indicator.fact != Fact.PROCEEDINGS
+        ]
     if codes is not None:
         by_code = {i.code: i for i in queryset.filter(code__in=codes)}
         return [_definition(by_code[c], authority_ids) for c in codes if c in by_code]

@@ -69,7 +69,11 @@ def load_indicators(path: Path = DEFAULT_INDICATORS) -> tuple[int, int]:
         indicator_set, _ = IndicatorSet.objects.update_or_create(
             code=item["code"], defaults={"name": item["name"], "sort_order": (position + 1) * 10}
         )
-        codes = list(loaded) if item["indicators"] == "*" else item["indicators"]
+        codes = (
+            [code for code, indicator in loaded.items() if indicator.fact != Fact.PROCEEDINGS]
+            if item["indicators"] == "*"
+            else item["indicators"]
+        )
         missing = [c for c in codes if c not in loaded and not Indicator.objects.filter(code=c).exists()]
         if missing:
             raise IndicatorFileError(f"{item['code']}: unbekannte Kennzahlen {', '.join(missing)}")

@@ -8,6 +8,7 @@ API do that; system code uses ``authority_scope`` or ``unscoped``); the query re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Min, Q, QuerySet
@@ -138,14 +139,32 @@ INDICATORS: dict[str, ProceedingsIndicator] = {
 }
 
 
-def indicator_value(code: str, start: dt.date, end: dt.date) -> float | None:
+def measure(code: str, details: Iterable[str] = ()) -> str | None:
+    """Which of :data:`INDICATORS` an analytics indicator row reads: its code, or else the one
+    entry of its details naming one (so that e.g. a city-only variant can have its own code)."""
+    if code in INDICATORS:
+        return code
+    named = [detail for detail in details if detail in INDICATORS]
+    return named[0] if len(named) == 1 else None
+
+
+def indicator_value(
+    code: str, start: dt.date, end: dt.date, authority_ids: Iterable[int] = ()
+) -> float | None:
     """The value of the proceedings indicator ``code`` for ``start``–``end`` (inclusive) in the
-    active scope (``unscoped()`` for both authorities together); ``None`` without a denominator."""
+    active scope (``unscoped()`` for both authorities together), narrowed to ``authority_ids`` if
+    any are given; ``None`` without a denominator."""
+    if code not in INDICATORS:
+        raise KeyError(code)
+    cases = Case.objects.all()
+    wanted = sorted(set(authority_ids))
+    if wanted:
+        cases = cases.filter(authority_id__in=wanted)
     if code == "proceedings_lapsed_share":
-        closed = _rows(_annotated(Case.objects.filter(closed_on__gte=start, closed_on__lte=end)))
+        closed = _rows(_annotated(cases.filter(closed_on__gte=start, closed_on__lte=end)))
         share = figures.figures(closed).lapsed_share
         return None if share is None else share * 100
     if code == "proceedings_days_to_notice_median":
-        issued = _annotated().filter(first_notice__gte=start, first_notice__lte=end)
+        issued = _annotated(cases).filter(first_notice__gte=start, first_notice__lte=end)
         return figures.figures(_rows(issued)).days_to_notice_median
     raise KeyError(code)

@@ -561,7 +561,9 @@ def _unfiltered(definition: IndicatorDef, fact: str) -> bool:
 
 def problem_indicators() -> list[IndicatorDef]:
     """Every active problem indicator; all incidents and all citizen reports always come first."""
-    found = [d for d in analytics_selectors.indicators_for() if d.kind == "problem"]
+    found = [
+        d for d in analytics_selectors.indicators_for() if d.kind == "problem" and d.fact != Fact.PROCEEDINGS
+    ]
     generic = []
     for fallback in (ALL_INCIDENTS, ALL_REPORTS):
         match = next((d for d in found if _unfiltered(d, fallback.fact)), None)

@@ -15,6 +15,9 @@ from lagebild.analytics import indicators
 from lagebild.analytics import selectors as analytics_selectors
 from lagebild.analytics.cockpit import effort_normalised
 from lagebild.analytics.indicators import STAFF_HOURS_FACT, IndicatorDef
+from lagebild.analytics.models import Fact
+from lagebild.core.scoping import unscoped
+from lagebild.proceedings import figures_queries as proceedings_figures
 
 from . import progress as progress_rules
 from .models import Goal, Milestone, Recommendation, TaskForce, WorkingGroup
@@ -47,6 +50,8 @@ def figure(goal: Goal, start: dt.date, end: dt.date) -> float | None:
     definition = indicator_definition(goal)
     if definition is None:
         return None
+    if is_proceedings(definition):
+        return proceedings_values(definition, {"w": (start, end)})["w"]
     facts = {definition.fact} | ({STAFF_HOURS_FACT} if definition.per_100_staff_hours else set())
     window = {"w": _Window(start, end)}
     totals = analytics_selectors.window_totals(goal.area_id_for_counts, window, facts=facts)
@@ -58,6 +63,8 @@ def figures(goal: Goal, windows: dict[str, tuple[dt.date, dt.date]]) -> dict[str
     definition = indicator_definition(goal)
     if definition is None or not windows:
         return {name: None for name in windows}
+    if is_proceedings(definition):
+        return proceedings_values(definition, windows)
     # Only the rows the indicator reads (and the staff hours of a rate): a year of windows at once.
     totals = analytics_selectors.window_totals(
         goal.area_id_for_counts,
@@ -109,7 +116,7 @@ def goals_progress(goals: Iterable[Goal], as_of: dt.date | None = None) -> dict[
     facts_by_area: dict[int, set[str]] = {}
     for goal in goals:
         definition = definitions.get(goal.pk)
-        if goal.pk not in planned or definition is None:
+        if goal.pk not in planned or definition is None or is_proceedings(definition):
             continue
         area = goal.area_id_for_counts
         for start, end in planned[goal.pk].values():
@@ -127,6 +134,8 @@ def goals_progress(goals: Iterable[Goal], as_of: dt.date | None = None) -> dict[
         windows = planned[goal.pk]
         if definition is None:
             values: dict[str, float | None] = {name: None for name in windows}
+        elif is_proceedings(definition):
+            values = proceedings_values(definition, windows)
         else:
             area_totals = totals[goal.area_id_for_counts]
             values = {
@@ -147,6 +156,30 @@ def indicator_definitions(goals: Iterable[Goal]) -> dict[int, IndicatorDef]:
         definition = by_code.get(goal.indicator.code)
         if definition is not None:
             found[goal.pk] = effort_normalised(definition) if goal.per_100_staff_hours else definition
+    return found
+
+
+def is_proceedings(definition: IndicatorDef) -> bool:
+    """Whether the indicator is a proceedings figure (not in the count tables; no area, no rate)."""
+    return definition.fact == Fact.PROCEEDINGS
+
+
+def proceedings_values(
+    definition: IndicatorDef, windows: dict[str, tuple[dt.date, dt.date]]
+) -> dict[str, float | None]:
+    """A proceedings indicator over each window, for the whole city and the indicator's authorities.
+
+    Read across the authority scopes (``unscoped``): the task force sees only these aggregate
+    figures, never a case. A share or median is not additive, so each window is computed on its own.
+    """
+    measure = proceedings_figures.measure(definition.code, definition.details)
+    if measure is None:
+        return {name: None for name in windows}
+    found: dict[str, float | None] = {}
+    with unscoped():
+        for name, (start, end) in windows.items():
+            value = proceedings_figures.indicator_value(measure, start, end, definition.authority_ids)
+            found[name] = None if value is None else round(value, 2)
     return found
 
 
@@ -185,7 +218,9 @@ def _assess(
     assert goal.baseline_value is not None and goal.target_value is not None
     assert goal.baseline_end is not None
     length = goal.window_days
-    scale = 1.0 if definition is not None and definition.per_100_staff_hours else length / 7
+    # Counts are scaled from a week to the window length; rates, shares and medians are taken as they are.
+    as_they_are = definition is not None and (definition.per_100_staff_hours or is_proceedings(definition))
+    scale = 1.0 if as_they_are else length / 7
     weekly = sorted(
         (dt.date.fromisoformat(name.removeprefix("week:")) + dt.timedelta(days=6), value * scale)
         for name, value in values.items()

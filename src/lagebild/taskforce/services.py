@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from lagebild.analytics.balance import FIRST_DAY as EARLIEST_BASELINE
 from lagebild.analytics.cockpit import Cockpit
-from lagebild.analytics.models import Indicator
+from lagebild.analytics.models import Fact, Indicator
 from lagebild.core import audit
 from lagebild.geo.models import Area
 
@@ -117,6 +117,15 @@ def goal_create(
                 if indicator_code
                 else "Bitte eine Kennzahl wählen.",
             )
+        if indicator is not None and indicator.fact == Fact.PROCEEDINGS:
+            # Shares and medians of the proceedings: whole city, no rate (``selectors.proceedings_values``).
+            if area is not None and area.kind != Area.Kind.CITY:
+                error("area", "Kennzahlen der Bußgeldverfahren gibt es nur für das ganze Stadtgebiet.")
+            if per_100_staff_hours:
+                error(
+                    "per_100_staff_hours",
+                    "Kennzahlen der Bußgeldverfahren lassen sich nicht je 100 Personalstunden rechnen.",
+                )
         if baseline_start is None or baseline_end is None:
             error("baseline_start", "Bitte den Basiszeitraum angeben (von und bis).")
         elif baseline_end < baseline_start:
