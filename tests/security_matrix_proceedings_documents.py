@@ -1,6 +1,7 @@
 """Security matrix entries of the offence proceedings (documents part), merged into security_matrix.py.
 
-Record types: "@case" (a case of the city and of the police), "@proceedings_person".
+Record types: "@case" (a case of the city and of the police), "@proceedings_person", "@caution" (an
+open caution with fee of each authority).
 Roles: Role.PROCEEDINGS handles cases; figures are for proceedings.rules.can_view_figures.
 
 The seeded cases are freshly opened (state "reported", a person assigned): the hearing letter and
@@ -17,9 +18,10 @@ from typing import Any
 
 from lagebild.core.models import Role
 
-from .security_matrix import NO_RECORD, E, Entry
+from .security_matrix import E, Entry
 
 PROCEEDINGS = (Role.PROCEEDINGS,)
+CAUTION_PRINTERS = (Role.PROCEEDINGS, Role.FIELD_OFFICER, Role.SHIFT_LEAD, Role.ADMIN)
 
 ROUTES: dict[str, Entry] = {
     "bussgeld/verfahren/<int:pk>/anhoerung.pdf": E(pk="@case", roles=PROCEEDINGS, heavy=True),
@@ -30,9 +32,14 @@ ROUTES: dict[str, Entry] = {
         pk="@case", heavy=True, note="409 until the case is final; roles in test_proceedings_documents"
     ),
     "bussgeld/verfahren/<int:pk>/akte/": E(pk="@case", roles=PROCEEDINGS, note="GET: form; POST: the export"),
-    "bussgeld/verwarnungen/<int:pk>/bescheinigung.pdf": E(
-        pk=NO_RECORD, note="no caution is seeded; scope and role in test_proceedings_documents"
+    # The certificate also for the roles that record incidents: they hand it over on the spot.
+    "bussgeld/verwarnungen/<int:pk>/bescheinigung.pdf": E(pk="@caution", roles=CAUTION_PRINTERS, heavy=True),
+    # Cautions (§ 56 OWiG, views_caution): documented from the incident page, paid at the Bußgeldstelle.
+    "bussgeld/massnahmen/<int:pk>/verwarnung/": E(pk="@measure", note="POST only; GET answers 405"),
+    "bussgeld/verwarnungen/": E(
+        roles=PROCEEDINGS, params=({"stand": "open"}, {"stand": "kein-stand"}, {"seite": "2"})
     ),
+    "bussgeld/verwarnungen/<int:pk>/bezahlt/": E(pk="@caution", note="POST only; GET answers 405"),
     "bussgeld/schreiben/tagesausgang.pdf": E(
         roles=PROCEEDINGS, heavy=True, params=({"tag": "2025-03-20"}, {"tag": "kein-datum"})
     ),

@@ -53,7 +53,7 @@ from lagebild.field.measures import MeasureInput
 from lagebild.field.models import Incident, Measure, Patrol, Shift
 from lagebild.geo.models import Area
 from lagebild.proceedings import services as proceedings
-from lagebild.proceedings.models import Case, ProceedingsPerson
+from lagebild.proceedings.models import Case, Caution, ProceedingsPerson
 from lagebild.sharing import services as sharing
 from lagebild.sharing.catalogue import LegalBasis, Purpose, RecordType
 from lagebild.sharing.models import Transfer
@@ -335,6 +335,25 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
             )
         records.setdefault("case", {})[owner] = case.pk
         records.setdefault("proceedings_person", {})[owner] = concerned.pk
+    # A caution with fee (§ 56 OWiG) per authority, open (to be paid within the week).
+    for owner, officer in (("city", kod), ("police", polizei)):
+        with authority_scope(officer.authority_id):
+            cautioned = services.incident_create(
+                user=officer,
+                category=cats["litter"],
+                occurred_at=now - dt.timedelta(hours=1),
+                lat=INSIDE[0],
+                lon=INSIDE[1],
+                measures=[MeasureInput(type="caution_fee")],
+            )
+            caution = proceedings.caution_give(
+                user=officer,
+                measure=cautioned.measures.get(),
+                informed_of_right_to_refuse=True,
+                consented=True,
+                paid_on_spot=False,
+            )
+        records.setdefault("caution", {})[owner] = caution.pk
     missing = {}
     for kind, model in (
         ("incident", Incident),
@@ -349,6 +368,7 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
         ("recording", Recording),
         ("case", Case),
         ("proceedings_person", ProceedingsPerson),
+        ("caution", Caution),
         ("transfer_received", Transfer),
         ("transfer_sent", Transfer),
         ("totp_device", TOTPDevice),

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import urls_documents, urls_figures, views
+from . import urls_caution, urls_documents, urls_figures, views
 
 app_name = "proceedings"
 
@@ -18,5 +18,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("verfahren/<int:pk>/bescheid/freigeben/", views.notice_approve, name="notice-approve"),
     path("verfahren/<int:pk>/zahlung/", views.payment, name="payment"),
     *urls_documents.urlpatterns,
+    *urls_caution.urlpatterns,
     *urls_figures.urlpatterns,
 ]

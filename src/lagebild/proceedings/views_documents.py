@@ -1,6 +1,7 @@
 """Letters and the case file export of the Bußgeldstelle (thin views over ``letters`` and ``export``).
 
-Only the proceedings role of the owning authority gets a document: ``selectors.case_file`` checks the
+Only the proceedings role of the owning authority gets a document (the caution certificate also the
+roles that record incidents, who hand it over on the spot): ``selectors.case_file`` checks the
 role (403) and the scope hides the other authority's cases (404, like a missing id). Every PDF is
 answered with ``Cache-Control: private, no-store``.
 """
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from lagebild.analytics.documents import file_response
 from lagebild.core import audit
+from lagebild.core.rules import can_record
 from lagebild.field.forms import LagebildForm
 
 from . import export, letters, rules, selectors
@@ -109,8 +111,10 @@ def reminder_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def caution_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The caution certificate (§ 56 OWiG); the scope hides other authorities' cautions (404)."""
-    _require_handler(request.user)
+    """The caution certificate (§ 56 OWiG) for the Bußgeldstelle and for the roles that record
+    incidents (they hand it over on the spot); the scope hides other authorities' cautions (404)."""
+    if not (rules.can_handle_cases(request.user) or can_record(request.user)):
+        raise PermissionDenied(NOT_PROCEEDINGS)
     caution = (
         Caution.objects.select_related("authority", "category_rule", "category_rule__category")
         .filter(pk=pk)
