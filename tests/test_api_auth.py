@@ -208,6 +208,7 @@ def test_api_root_lists_the_endpoints(world, kod):
         "taskforce/milestones",
         "taskforce/recommendations",
         "taskforce/meetings",
+        "proceedings/cases",
     }
 
 

@@ -15,8 +15,8 @@ def login(page, base_url: str, username: str) -> None:
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill("geheim-123")
     page.get_by_role("button", name="Anmelden").click()
-    # The start page, not the login page (whose URL also ends with a slash).
-    page.wait_for_url(f"{base_url}/")
+    # The role's start page (the Bußgeldstelle's is its worklist), not the login page again.
+    page.wait_for_url(re.compile(rf"^{re.escape(base_url)}/(bussgeld/)?$"))
 
 
 def logout(page) -> None:
