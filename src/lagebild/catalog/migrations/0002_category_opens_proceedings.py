@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='category',
-            name='opens_proceedings',
-            field=models.BooleanField(default=False, help_text='Eine OWi-Anzeige im Außendienst legt automatisch ein Bußgeldverfahren an.', verbose_name='OWi-Anzeige eröffnet Bußgeldverfahren'),
+            model_name="category",
+            name="opens_proceedings",
+            field=models.BooleanField(
+                default=False,
+                help_text="Eine OWi-Anzeige im Außendienst legt automatisch ein Bußgeldverfahren an.",
+                verbose_name="OWi-Anzeige eröffnet Bußgeldverfahren",
+            ),
         ),
     ]

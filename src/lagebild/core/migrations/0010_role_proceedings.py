@@ -4,15 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0009_user_manager'),
+        ("core", "0009_user_manager"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('field_officer', 'Außendienst'), ('shift_lead', 'Schichtleitung / Leitstelle'), ('analyst', 'Analyse'), ('taskforce', 'Sonderstab / Arbeitsgruppe'), ('leadership', 'Leitung (nur lesen)'), ('executive_board', 'Verwaltungsvorstand (entscheidet Empfehlungen)'), ('proceedings', 'Bußgeldstelle (Verfahren)'), ('admin', 'Administration'), ('dpo', 'Datenschutzbeauftragte/r (Protokoll prüfen)'), ('platform_admin', 'Plattform-Administration (behördenübergreifend)')], default='field_officer', max_length=20, verbose_name='Rolle'),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("field_officer", "Außendienst"),
+                    ("shift_lead", "Schichtleitung / Leitstelle"),
+                    ("analyst", "Analyse"),
+                    ("taskforce", "Sonderstab / Arbeitsgruppe"),
+                    ("leadership", "Leitung (nur lesen)"),
+                    ("executive_board", "Verwaltungsvorstand (entscheidet Empfehlungen)"),
+                    ("proceedings", "Bußgeldstelle (Verfahren)"),
+                    ("admin", "Administration"),
+                    ("dpo", "Datenschutzbeauftragte/r (Protokoll prüfen)"),
+                    ("platform_admin", "Plattform-Administration (behördenübergreifend)"),
+                ],
+                default="field_officer",
+                max_length=20,
+                verbose_name="Rolle",
+            ),
         ),
     ]
