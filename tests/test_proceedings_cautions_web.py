@@ -76,7 +76,9 @@ def test_field_officer_documents_a_caution_paid_on_the_spot_and_prints_the_certi
     detail = reverse("field:incident-detail", args=[incident.pk])
     assert response.status_code == 302 and response["Location"] == f"{detail}#verwarnung-{measure.pk}"
     (caution,) = cautions()
-    assert caution.status == Caution.Status.EFFECTIVE and caution.paid_on == timezone.localdate()
+    # Paid on the spot: on the day the caution was given (before midnight when the test runs after it).
+    assert caution.status == Caution.Status.EFFECTIVE
+    assert caution.paid_on == timezone.localdate(measure.taken_at)
     assert caution.amount == Decimal("35")
 
     page = client.get(detail).content.decode()
