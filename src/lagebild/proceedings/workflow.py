@@ -1,8 +1,8 @@
 """The case workflow as data: which step may follow which state, and where it leads.
 
-Pure (no Django): the services check every step against ``TRANSITIONS`` before anything is written,
-and the tests walk the table. A step not listed for the case's state is refused with a German
-message that names the state; nothing is written then.
+No database access (it uses only the models' choices): the services check every step against
+``TRANSITIONS`` before anything is written, and the tests walk the table. A step not listed for
+the case's state is refused with a German message that names the state; nothing is written then.
 """
 
 from __future__ import annotations
