@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from lagebild.catalog.models import Category, CategoryRule
+from lagebild.catalog.selectors import rule_for
 from lagebild.core import audit
 from lagebild.core.audit import actor_name
 from lagebild.field.models import Incident, Measure, MeasureType
@@ -123,9 +124,7 @@ def person_create(*, user: Any, data: dict[str, Any]) -> ProceedingsPerson:
 
 
 def rule_on(category: Category, day: dt.date) -> CategoryRule:
-    rule = (
-        CategoryRule.objects.filter(category=category, valid_from__lte=day).exclude(valid_to__lt=day).first()
-    )
+    rule = rule_for(category, day)
     if rule is None or not rule.is_offence or rule.max_fine is None:
         raise ValidationError(
             {"category": f"Für „{category}“ gilt am {day:%d.%m.%Y} keine Bußgeldvorschrift mit Höchstbetrag."}
@@ -799,9 +798,7 @@ def daily_run(*, today: dt.date, now: dt.datetime | None = None) -> DailyResult:
 
 
 def caution_amount_for(category: Category, day: dt.date) -> Decimal:
-    rule = (
-        CategoryRule.objects.filter(category=category, valid_from__lte=day).exclude(valid_to__lt=day).first()
-    )
+    rule = rule_for(category, day)
     if rule is None or not rule.caution_allowed or rule.caution_amount is None:
         raise ValidationError(
             {
@@ -844,12 +841,8 @@ def caution_give(
     if paid_on_spot and not consented:
         raise ValidationError({"paid_on_spot": "Ohne Einverständnis wird kein Verwarnungsgeld erhoben."})
     day = _local_day(measure.taken_at)
-    rule = (
-        CategoryRule.objects.filter(category=measure.incident.category, valid_from__lte=day)
-        .exclude(valid_to__lt=day)
-        .first()
-    )
     amount = caution_amount_for(measure.incident.category, day)
+    rule = rule_for(measure.incident.category, day)
     status = (
         Caution.Status.REFUSED
         if not consented
