@@ -17,7 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from lagebild.catalog.models import Category, CategoryRule
@@ -228,16 +227,12 @@ def case_open(
     return case
 
 
-def opens_automatically(category: Category) -> bool:
-    return bool(getattr(category, "opens_proceedings", False))
-
-
 def case_open_from_offence_report(measure: Measure, *, now: dt.datetime | None = None) -> Case | None:
     """Open a case for a field OWi-Anzeige if its category is set to do so (idempotent)."""
     if measure.type != MeasureType.OFFENCE_REPORT:
         return None
     incident = measure.incident
-    if not opens_automatically(incident.category) or Case.objects.filter(offence_report=measure).exists():
+    if not incident.category.opens_proceedings or Case.objects.filter(offence_report=measure).exists():
         return None
     try:
         return case_open(
@@ -888,7 +883,3 @@ def caution_paid(*, user: Any, caution: Caution, paid_on: dt.date, now: dt.datet
     caution.save(update_fields=["paid_on", "status"])
     audit.log("proceedings.caution.paid", user=user, obj=caution, status=caution.status)
     return caution
-
-
-def sum_paid(case: Case) -> Decimal:
-    return case.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
