@@ -8,6 +8,12 @@ Europe/Berlin wall-clock time; a date alone means 12:00 on that day. Without the
 the suite runs at the real time, which CI also does, so both "today" and the awkward
 instants in ``.ci/run`` (DST nights, ISO week 53, 29 February, Monday 00:00) are covered.
 
+Several instants separated by spaces (``LAGEBILD_TEST_NOW="2027-03-28T02:30:00+01:00
+2028-02-29T09:00:00+01:00"``) spread the tests over them: each test starts at the instant its
+node id picks (a stable hash, so a failure reproduces with the same value, and the failure
+report names the instant). ``.ci/run`` uses this to run every test at one instant around
+midnight and at one calendar oddity in two runs instead of six.
+
 ``LAGEBILD_TEST_ORDER=reverse`` or ``shuffle:SEED`` runs the tests in another order, to show
 that no test depends on what ran before it (pytest-django's grouping of transactional tests
 after the others is kept).
@@ -28,7 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-from collections.abc import Iterator
+import zlib
+from collections.abc import Generator, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -38,6 +45,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 ENV_NOW = "LAGEBILD_TEST_NOW"
 ENV_ORDER = "LAGEBILD_TEST_ORDER"
 
+_instants: list[dt.datetime] = []
 _frozen_at: dt.datetime | None = None
 _session_travel: time_machine.travel | None = None
 
@@ -57,8 +65,15 @@ def parse_instant(value: str) -> dt.datetime:
 
 
 def frozen_at() -> dt.datetime | None:
-    """The instant every test starts at, or None when the suite runs at the real time."""
+    """The instant the running test started at, or None when the suite runs at the real time."""
     return _frozen_at
+
+
+def instant_for(nodeid: str) -> dt.datetime | None:
+    """The instant a test starts at: with several configured, the one its node id picks."""
+    if not _instants:
+        return None
+    return _instants[zlib.crc32(nodeid.encode()) % len(_instants)]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,9 +87,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     global _frozen_at, _session_travel
     value = str(config.getoption("--now") or "")
-    if not value:
+    if not value.strip():
         return
-    _frozen_at = parse_instant(value)
+    _instants[:] = [parse_instant(part) for part in value.split()]
+    _frozen_at = _instants[0]
     # Also for what runs outside a test: collection, session fixtures, the live server.
     _session_travel = time_machine.travel(_frozen_at, tick=True)
     _session_travel.start()
@@ -89,13 +105,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     order = os.environ.get(ENV_ORDER, "") or "as collected"
-    if _frozen_at is None:
+    if not _instants:
         return f"clock: real time; order: {order}"
-    local = _frozen_at.astimezone(BERLIN)
-    return (
-        f"clock: every test starts at {_frozen_at.isoformat()} "
-        f"({local:%a %d.%m.%Y %H:%M %Z}, ISO week {local.isocalendar().week}); order: {order}"
-    )
+    described = [
+        f"{instant.isoformat()} ({local:%a %d.%m.%Y %H:%M %Z}, ISO week {local.isocalendar().week})"
+        for instant in _instants
+        for local in [instant.astimezone(BERLIN)]
+    ]
+    if len(described) == 1:
+        return f"clock: every test starts at {described[0]}; order: {order}"
+    return f"clock: each test starts at one of {'; '.join(described)} (by node id); order: {order}"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -113,12 +132,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _start_at_the_frozen_instant() -> Iterator[None]:
-    if _frozen_at is None:
+def _start_at_the_frozen_instant(request: pytest.FixtureRequest) -> Iterator[None]:
+    global _frozen_at
+    instant = instant_for(request.node.nodeid)
+    if instant is None:
         yield
         return
-    with time_machine.travel(_frozen_at, tick=True):
+    _frozen_at = instant
+    request.node.user_properties.append(("started_at", instant.isoformat()))
+    with time_machine.travel(instant, tick=True):
         yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    instant = instant_for(item.nodeid)
+    if instant is not None and report.failed:
+        report.sections.append(("clock", f"started at {instant.isoformat()} (LAGEBILD_TEST_NOW)"))
+    return report
 
 
 class Clock:
