@@ -29,9 +29,9 @@ def run_probe(tmp_path: Path, now: str) -> subprocess.CompletedProcess[str]:
     root = Path(__file__).resolve().parent.parent
     environ = {**os.environ, "LAGEBILD_TEST_NOW": now, "PYTHONPATH": str(root)}
     environ.pop("LAGEBILD_TEST_ORDER", None)
+    plugins = ["-p", "tests.clock", "-p", "no:cacheprovider", "-p", "no:django"]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-s", "-n", "0", str(tmp_path / "test_probe.py")]
-        + ["-p", "tests.clock", "-p", "no:cacheprovider", "-p", "no:django"],
+        [sys.executable, "-m", "pytest", "-s", "-n", "0", *plugins, str(tmp_path / "test_probe.py")],
         cwd=tmp_path,
         env=environ,
         capture_output=True,
