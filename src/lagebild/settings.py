@@ -139,6 +139,8 @@ INSTALLED_APPS = [
     "lagebild.bodycam",
     "lagebild.sharing",
     "lagebild.proceedings",
+    "lagebild.forecast",
+    "lagebild.deployment",
     "lagebild.demo",
     # Login lockout, second factor, API tokens (issue 13, lagebild.accounts).
     "axes",

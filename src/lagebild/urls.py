@@ -23,6 +23,8 @@ urlpatterns = [
     path("bodycam/", include("lagebild.bodycam.urls")),
     path("weitergaben/", include("lagebild.sharing.urls")),
     path("bussgeld/", include("lagebild.proceedings.urls")),
+    path("prognose/", include("lagebild.forecast.urls")),
+    path("einsatzplanung/", include("lagebild.deployment.urls")),
     path("datenschutz/protokoll/", include("lagebild.core.urls_audit")),
     # Health and metrics (/healthz, /readyz, /metrics), served early by OpsEndpointsMiddleware.
     path("", include("lagebild.ops.urls")),

@@ -1,0 +1,1 @@
+"""Permissions of this app (django-rules); filled in with the app."""
