@@ -1,0 +1,207 @@
+"""Rolling-origin backtest: only past data, weekly origins, warm starts, the choice, JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from lagebild.analytics.hotspots import Grid
+from lagebild.forecast.backtest import BacktestResult, coverage_key, rolling_backtest, weekly_origins
+
+
+@dataclass(frozen=True)
+class SimpleEvents:
+    """The part of ``predict.Events`` the backtest uses (sorted by t)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    t: np.ndarray
+
+    def _where(self, keep: np.ndarray) -> SimpleEvents:
+        return SimpleEvents(self.x[keep], self.y[keep], self.t[keep])
+
+    def before(self, t: float) -> SimpleEvents:
+        return self._where(self.t < t)
+
+    def between(self, start: float, end: float) -> SimpleEvents:
+        return self._where((self.t >= start) & (self.t < end))
+
+
+@dataclass(frozen=True)
+class SimpleStudy:
+    grid: Grid
+    mask: np.ndarray
+
+
+GRID = Grid(x0=0.0, y0=0.0, cell_size=100.0, ncols=20, nrows=20)
+STUDY = SimpleStudy(GRID, np.ones(GRID.shape, bool))
+HOT_CELL_CENTRE = (550.0, 1250.0)  # row 12, column 5
+
+
+def _events(seed: int = 1, days: float = 200.0, hot_share: float = 0.5) -> SimpleEvents:
+    """Uniform background plus one persistent hot cell, 10 events a day."""
+    rng = np.random.default_rng(seed)
+    count = int(days * 10)
+    t = np.sort(rng.uniform(0, days, count))
+    hot = rng.random(count) < hot_share
+    x = np.where(hot, HOT_CELL_CENTRE[0] + rng.uniform(-40, 40, count), rng.uniform(0, 2000, count))
+    y = np.where(hot, HOT_CELL_CENTRE[1] + rng.uniform(-40, 40, count), rng.uniform(0, 2000, count))
+    return SimpleEvents(x, y, t)
+
+
+def _no_fit(model, events, study, start, params=None, previous=None):
+    return None
+
+
+def _history_counts(model, events, study, start, end, params=None, fitted=None):
+    """'counts' repeats the past; 'flat' predicts the same everywhere (a useless model)."""
+    if model == "flat":
+        return np.ones(study.grid.shape)
+    return study.grid.counts(events.x, events.y).astype(float)
+
+
+BASELINES = ("flat",)
+
+
+def test_origins_are_weekly_and_oldest_first():
+    assert weekly_origins(100.0, 3) == [86.0, 93.0, 100.0]
+    with pytest.raises(ValueError):
+        weekly_origins(100.0, 0)
+    assert coverage_key(0.01) == "1" and coverage_key(0.05) == "5" and coverage_key(0.025) == "2.5"
+
+
+def test_no_model_sees_events_at_or_after_its_origin():
+    events = _events()
+    seen: list[tuple[float, float, float]] = []
+
+    def cheater(model, history, study, start, end, params=None, fitted=None):
+        # Records what it got, and tries to use the evaluation window from its input.
+        seen.append((float(history.t.max()), start, end))
+        window = history.between(start, end)
+        return study.grid.counts(window.x, window.y).astype(float)
+
+    def fitter(model, history, study, start, params=None, previous=None):
+        assert history.t.max() < start
+        return None
+
+    result = rolling_backtest(
+        events,
+        STUDY,
+        180.0,
+        10,
+        models=["cheater", "flat"],
+        forecaster=cheater,
+        fitter=fitter,
+        baselines=BASELINES,
+    )
+    assert len(seen) == 20
+    assert all(latest < start for latest, start, _ in seen)
+    # Had the window leaked, the cheater would be the oracle (PEI 1 every week).
+    assert result.means["cheater"]["pei"]["5"].mean < 0.9
+
+
+def test_refits_at_every_origin_from_the_previous_fit():
+    calls: list[tuple[float, object]] = []
+
+    def fitter(model, history, study, start, params=None, previous=None):
+        calls.append((start, previous))
+        return {"fitted_at": start}
+
+    def forecaster(model, history, study, start, end, params=None, fitted=None):
+        assert fitted == {"fitted_at": start}
+        return np.ones(study.grid.shape)
+
+    rolling_backtest(
+        _events(), STUDY, 150.0, 4, models=["etas"], forecaster=forecaster, fitter=fitter, baselines=()
+    )
+    assert [start for start, _ in calls] == [129.0, 136.0, 143.0, 150.0]
+    assert [previous for _, previous in calls] == [None] + [
+        {"fitted_at": start} for start in (129.0, 136.0, 143.0)
+    ]
+
+
+def test_a_model_that_knows_the_hotspot_is_chosen_over_a_flat_baseline():
+    steps: list[tuple[int, int]] = []
+    result = rolling_backtest(
+        _events(),
+        STUDY,
+        190.0,
+        20,
+        models=["flat", "counts"],
+        forecaster=_history_counts,
+        fitter=_no_fit,
+        baselines=BASELINES,
+        labels={"flat": "gleichmäßig", "counts": "Zählung"},
+        progress=lambda done, total, model, origin: steps.append((done, total)),
+    )
+    assert steps[-1] == (40, 40) and len(steps) == 40
+    assert result.choice.model == "counts" and result.choice.beats_baseline
+    assert result.choice.sentence.startswith("Zählung trifft bei 5 % der Fläche im Mittel ")
+    assert result.comparisons["counts"]["5"].low > 0
+    assert "flat" not in result.comparisons
+    # One hot cell holds half of the events: flagging 1 % (4 cells) finds about that half.
+    assert result.means["counts"]["hit_rate"]["1"].mean > 0.45
+    assert result.means["counts"]["pai"]["1"].low > 40
+    assert set(result.seconds) == {"flat", "counts"}
+
+
+def test_a_useless_model_leaves_the_baseline_in_use():
+    def shuffled(model, history, study, start, end, params=None, fitted=None):
+        rng = np.random.default_rng(int(start))
+        return rng.random(study.grid.shape)
+
+    result = rolling_backtest(
+        _events(hot_share=0.0),
+        STUDY,
+        190.0,
+        20,
+        models=["flat", "random"],
+        forecaster=shuffled,
+        fitter=_no_fit,
+        baselines=("flat",),
+    )
+    assert not result.choice.beats_baseline
+    assert result.choice.model == "flat"
+    assert result.choice.sentence.startswith("Kein Modell schlägt die Grundlinie")
+
+
+def test_weeks_without_events_are_counted_and_left_out():
+    events = _events(days=100.0)
+    result = rolling_backtest(
+        events,
+        STUDY,
+        120.0,
+        6,
+        models=["flat", "counts"],
+        forecaster=_history_counts,
+        fitter=_no_fit,
+        baselines=BASELINES,
+    )
+    # Origins 85, 92 hold events; 99 .. 120 do not (the data end at day 100, week 99 has one day).
+    assert result.observed_totals[-3:] == [0, 0, 0]
+    assert result.empty_weeks == 3
+    assert math.isnan(result.weekly["counts"]["pai"]["5"][-1])
+    assert result.means["counts"]["pai"]["5"].weeks == 3
+    assert "3 von 6 Wochen ohne Vorfälle" in result.notes[0]
+
+
+def test_result_round_trips_through_strict_json():
+    result = rolling_backtest(
+        _events(days=100.0),
+        STUDY,
+        120.0,
+        6,
+        models=["flat", "counts"],
+        forecaster=_history_counts,
+        fitter=_no_fit,
+        baselines=BASELINES,
+    )
+    text = json.dumps(result.to_dict(), allow_nan=False)
+    restored = BacktestResult.from_dict(json.loads(text))
+    assert restored.to_dict() == result.to_dict()
+    assert restored.choice == result.choice
+    assert restored.table()[1]["pai_5"]["mean"] == result.means["counts"]["pai"]["5"].mean
