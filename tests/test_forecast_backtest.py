@@ -205,3 +205,20 @@ def test_result_round_trips_through_strict_json():
     assert restored.to_dict() == result.to_dict()
     assert restored.choice == result.choice
     assert restored.table()[1]["pai_5"]["mean"] == result.means["counts"]["pai"]["5"].mean
+
+
+def test_bench_data_are_seeded_inside_the_city_and_of_the_demo_volume():
+    from bench.forecast_backtest import city_study, synthetic_events
+
+    x, y, t = synthetic_events(per_year=45_000, years=2.0, seed=16)
+    again = synthetic_events(per_year=45_000, years=2.0, seed=16)
+    assert all(np.array_equal(a, b) for a, b in zip((x, y, t), again, strict=True))
+    assert 70_000 < len(t) < 95_000
+    assert np.all(np.diff(t) >= 0) and t.min() >= 0 and t.max() < 730
+    grid, mask = city_study()
+    rows, cols = grid.cell_index(x, y)
+    assert mask[rows, cols].all()
+    assert 270 < mask.sum() * grid.cell_area_km2 < 290
+    # Friday and Saturday busier than Sunday (weekday 0 = Monday).
+    per_weekday = np.bincount(np.floor(t).astype(int) % 7, minlength=7)
+    assert per_weekday[4] > per_weekday[6] and per_weekday[5] > per_weekday[6]
