@@ -88,6 +88,12 @@ class PlanAssignment(models.Model):
     date = models.DateField("Datum")
     shift_kind = models.CharField("Schicht", max_length=10, choices=Shift.Kind.choices)
     zone = models.ForeignKey(Area, verbose_name="Einsatzraum", on_delete=models.PROTECT, related_name="+")
+    # Part of the shift (1 = first half, …; 0 = the whole shift) and, from the second part on,
+    # the zone the teams come from (the same zone when they stay; null when they start now).
+    part = models.PositiveSmallIntegerField("Abschnitt", default=0)
+    from_zone = models.ForeignKey(
+        Area, verbose_name="Kommt aus", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField("Art", max_length=10, choices=Kind.choices)
     teams = models.PositiveSmallIntegerField("Teams")
     starts_at = models.DateTimeField("Beginn")
@@ -104,7 +110,7 @@ class PlanAssignment(models.Model):
     class Meta:
         verbose_name = "Planeinteilung"
         verbose_name_plural = "Planeinteilungen"
-        ordering = ["date", "starts_at", "zone__name", "kind"]
+        ordering = ["date", "starts_at", "part", "zone__name", "kind"]
 
     def __str__(self) -> str:
         return f"{self.zone.name} {self.date:%d.%m.} {self.get_shift_kind_display()} ({self.teams})"
