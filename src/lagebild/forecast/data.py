@@ -16,11 +16,11 @@ import datetime as dt
 from functools import lru_cache
 
 import numpy as np
+import shapely
 from django.conf import settings
 from django.utils import timezone
 from shapely import contains_xy
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 from lagebild.analytics.hotspots import Grid, grid_for_extent
 from lagebild.core.scoping import unscoped
@@ -67,11 +67,10 @@ def utm_geometry(area: Area) -> BaseGeometry:
     """The area's polygon in EPSG:25832 metres."""
     polygon = parse_polygon(area.geometry)
 
-    def to_utm(lon: np.ndarray, lat: np.ndarray, z: object = None) -> tuple[np.ndarray, np.ndarray]:
-        x, y = to_utm32_many(np.asarray(lat), np.asarray(lon))
-        return x, y
+    def to_utm(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return to_utm32_many(lat, lon)
 
-    return transform(to_utm, polygon)
+    return shapely.transform(polygon, to_utm, interleaved=False)
 
 
 def city_area() -> Area:

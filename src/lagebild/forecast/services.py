@@ -162,7 +162,12 @@ def _store(
 
     started = time.perf_counter()
     start_t, end_t = data.to_t(starts_at), data.to_t(ends_at)
-    history = prepared.events.before(start_t)
+    # The forecast is made at the week's Monday 00:00 from the events before it (``_prepare``);
+    # a shift gets the week's forecast times its share of the time-of-week profile. The night
+    # from Sunday to Monday reaches past the week, so its origin moves to 7 days before its end
+    # (the events are still those before the Monday).
+    origin_t = max(data.to_t(origin), end_t - 7.0) if horizon == ForecastRun.Horizon.SHIFT else start_t
+    history = prepared.events
     expected = np.asarray(
         predict.forecast(
             prepared.model,
@@ -172,6 +177,7 @@ def _store(
             end_t,
             params=prepared.params,
             fitted=prepared.fitted,
+            origin=origin_t,
         ),
         dtype=float,
     )

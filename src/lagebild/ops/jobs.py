@@ -30,6 +30,9 @@ from .models import JobRun
 logger = logging.getLogger("lagebild.ops.jobs")
 
 ENV_HISTORY_DAYS = "LAGEBILD_JOB_HISTORY_DAYS"
+# Crontab day-of-week numbers (0 and 7 = Sunday) as the German plural adverb.
+WEEKDAYS_DE = {"0": "sonntags", "1": "montags", "2": "dienstags", "3": "mittwochs", "4": "donnerstags",
+               "5": "freitags", "6": "samstags", "7": "sonntags"}  # fmt: skip
 DEFAULT_HISTORY_DAYS = 90
 
 
@@ -66,7 +69,10 @@ class Job:
                 else "stündlich"
             )
         times = ", ".join(f"{int(h):02d}:{int(self.minute):02d}" for h in self.hour.split(","))
-        return f"täglich {times} Uhr" if self.day_of_week == "*" else f"{self.day_of_week} {times} Uhr"
+        if self.day_of_week == "*":
+            return f"täglich {times} Uhr"
+        days = ", ".join(WEEKDAYS_DE.get(day, day) for day in self.day_of_week.split(","))
+        return f"{days} {times} Uhr"
 
 
 def history_days() -> int:
@@ -299,6 +305,22 @@ def proceedings_daily() -> JobResult:
     )  # fmt: skip
 
 
+def forecast_weekly() -> JobResult:
+    """The week's forecasts (``lagebild forecast-week``): a backtest per category group with data,
+    then the forecast of the week and of its shifts with the model the backtest chose."""
+    from lagebild.forecast import jobs as forecast_jobs
+
+    result = forecast_jobs.weekly()
+    details = {"woche": result.week_start.isoformat(), "modelle": result.weeks, "schichten": result.shifts,
+               "backtests": result.backtests, "fehler": result.failed, "geloescht": result.deleted,
+               "sekunden": round(result.seconds, 1)}  # fmt: skip
+    if result.failed:
+        return JobResult(result.summary_de(), details, JobRun.Outcome.FAILED)
+    if not result.weeks:
+        return JobResult(result.summary_de(), details, JobRun.Outcome.SKIPPED)
+    return JobResult(result.summary_de(), details)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -333,6 +355,11 @@ JOBS: dict[str, Job] = {
             "Vermerkt Rechtskraft nach Ablauf der Einspruchsfrist, eingetretene Verjährung und nicht "
             "fristgerecht bezahlte Verwarnungsgelder, ausdrücklich und datiert.",
             "lagebild proceedings-daily", minute="15", hour="0"),
+        Job("forecast_weekly", "Prognosen der Woche",
+            "Prüft die Prognosemodelle je Sachverhaltsgruppe im Backtest gegen einfache "
+            "Vergleichsprognosen und berechnet mit dem gewählten Modell die Risikokarten der Woche "
+            "und ihrer Schichten.",
+            "lagebild forecast-week", minute="30", hour="4", day_of_week="1"),
         Job("notify", "Sonderstab benachrichtigen",
             "Benachrichtigt die Mitglieder der Sonderstäbe (Meilensteine, Ziele, Entscheidungen, Aufgaben).",
             "lagebild notify", minute="*/15"),
@@ -350,6 +377,7 @@ JOB_FUNCTIONS: dict[str, Callable[[], JobResult]] = {
     "idempotency_purge": idempotency_purge,
     "opendata_warm": opendata_warm,
     "proceedings_daily": proceedings_daily,
+    "forecast_weekly": forecast_weekly,
 }
 
 
