@@ -283,9 +283,12 @@ def test_joint_team_counts_with_its_bonus():
         parts_per_slot=1,
     )
     plan = optimise(plan_input)
-    # 1.25 teams of presence: 50 % + a quarter of the second team's 25 %.
-    assert plan.objective == pytest.approx(8.0 * (0.5 + 0.25 * 0.25))
-    assert "Doppelstreife zählt 1,25-fach" in plan.assignments[0].reason
+    # One team covers 50 %; the joint bonus adds 25 % of the first team's 50 %.
+    assert plan.objective == pytest.approx(8.0 * (0.5 + 0.25 * 0.5))
+    assert (
+        "Doppelstreife: Maßnahmen beider Behörden möglich, Bonus 12 % Abdeckung."
+        in plan.assignments[0].reason
+    )
 
 
 def test_coverage_has_diminishing_returns():

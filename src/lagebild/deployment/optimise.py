@@ -29,6 +29,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from . import explain as wording
 
 KINDS = ("kod", "police", "joint")
+JOINT = 2
 KIND_LABELS = wording.KIND_LABELS
 # Keys of max_team_hours / max_slot_team_hours. A joint team is one KOD and one police officer:
 # one joint team-hour counts as half a team-hour against the KOD cap and half against the police cap
@@ -39,7 +40,7 @@ HOUR_SHARES = {
     "joint": {"kod": 0.5, "police": 0.5, "joint": 1.0},
 }
 CAP_KEYS = ("kod", "police", "joint")
-DEFAULT_COVERAGE_SHARES = (0.5, 0.25, 0.125, 0.0625)
+DEFAULT_COVERAGE_SHARES = (0.5, 0.25, 0.125)
 DEFAULT_JOINT_BONUS = 0.25
 DEFAULT_MAX_MOVE_MINUTES = 30.0
 DEFAULT_EXPLAIN_TOP = 3
@@ -84,7 +85,7 @@ class PlanInput:
     parts_per_slot: int = 2
     part_risk: np.ndarray | None = None  # (zones, slots, parts); default: risk split evenly
     coverage_shares: Sequence[float] = DEFAULT_COVERAGE_SHARES
-    joint_bonus: float = DEFAULT_JOINT_BONUS  # a joint team counts 1 + bonus teams of presence
+    joint_bonus: float = DEFAULT_JOINT_BONUS  # a joint team in the zone adds bonus × coverage_shares[0]
     max_move_minutes: float = DEFAULT_MAX_MOVE_MINUTES  # longer zone changes within a shift are not planned
     time_limit_seconds: float = 30.0
     mip_rel_gap: float = 1e-6
@@ -215,8 +216,8 @@ def _validate(pi: PlanInput) -> list[str]:
         errors.append("Abdeckungsanteile müssen angegeben und ≥ 0 sein.")
     elif any(b > a + EPS for a, b in itertools.pairwise(pi.coverage_shares)):
         errors.append("Abdeckungsanteile müssen fallen (jede weitere Streife deckt weniger zusätzlich ab).")
-    if sum(pi.coverage_shares) > 1 + EPS:
-        errors.append("Abdeckungsanteile dürfen zusammen höchstens 100 % ergeben.")
+    elif sum(pi.coverage_shares) + pi.joint_bonus * pi.coverage_shares[0] > 1 + EPS:
+        errors.append("Abdeckungsanteile und Doppelstreifen-Bonus dürfen zusammen höchstens 100 % ergeben.")
     if pi.joint_bonus < 0:
         errors.append("Bonus für Doppelstreifen muss ≥ 0 sein.")
     codes = [zone.code for zone in pi.zones]
@@ -265,7 +266,7 @@ def _problem(pi: PlanInput) -> _Problem:
             for s, slot in enumerate(pi.slots):
                 if zone.focus_slots is None or slot.key in zone.focus_slots:
                     focus_min[z, s] = zone.min_teams
-    weights = np.array([1.0, 1.0, 1.0 + pi.joint_bonus])
+    weights = np.ones(len(KINDS))  # every team counts as one; the joint bonus is a separate term
     return _Problem(
         pi=pi, Z=Z, S=S, P=P, risk=risk, part_hours=part_hours, available=available, allowed=allowed,
         travel=travel, movable=movable, focus_min=focus_min, weights=weights,
@@ -301,13 +302,22 @@ class _Routes:
     starts: np.ndarray  # (K, S, P, Z) teams starting in part p (not on patrol in p−1)
 
 
-def _presence(pr: _Problem, routes: _Routes) -> np.ndarray:
-    """Weighted presence (S, P, Z) with travel losses."""
+def _presence(pr: _Problem, routes: _Routes) -> tuple[np.ndarray, np.ndarray]:
+    """Presence of all teams and of joint teams (S, P, Z), in teams, less travel time."""
     presence = np.einsum("k,kspz->spz", pr.weights, routes.x.astype(float))
+    joint = routes.x[JOINT].astype(float)
     for (k, s, p, a, b), count in routes.flows.items():
         if a != b and count:
-            presence[s, p, b] -= pr.weights[k] * count * (1.0 - _presence_after_move(pr, s, a, b))
-    return presence
+            lost = pr.weights[k] * count * (1.0 - _presence_after_move(pr, s, a, b))
+            presence[s, p, b] -= lost
+            if k == JOINT:
+                joint[s, p, b] -= lost
+    return presence, joint
+
+
+def _covered_share(pr: _Problem, presence: np.ndarray, joint: np.ndarray) -> np.ndarray:
+    """Share of expected events covered: concave in presence, plus the joint bonus (once per zone)."""
+    return coverage(presence, pr.shares) + pr.pi.joint_bonus * pr.shares[0] * np.clip(joint, 0.0, 1.0)
 
 
 def _team_hours(pr: _Problem, x: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
@@ -412,8 +422,10 @@ def _routes_from_assignments(pr: _Problem, assignments: Sequence[Assignment]) ->
 
 def _rows(pr: _Problem, routes: _Routes) -> tuple[list[Assignment], float]:
     """Normalised rows (per part; from_zone for parts ≥ 2) with hours and covered risk."""
-    presence = _presence(pr, routes)
-    covered = pr.risk.transpose(1, 2, 0) * coverage(presence, pr.shares)  # (S, P, Z)
+    presence, joint = _presence(pr, routes)
+    base = pr.risk.transpose(1, 2, 0) * coverage(presence, pr.shares)  # (S, P, Z)
+    bonus = pr.risk.transpose(1, 2, 0) * (_covered_share(pr, presence, joint) - coverage(presence, pr.shares))
+    covered = base + bonus
     rows: list[Assignment] = []
     for s, slot in enumerate(pr.pi.slots):
         for p in range(pr.P):
@@ -432,7 +444,12 @@ def _rows(pr: _Problem, routes: _Routes) -> tuple[list[Assignment], float]:
                     if fresh:
                         pieces.append((k, None, fresh, pr.weights[k] * fresh))
                 total = sum(piece[3] for piece in pieces)
+                joint_total = sum(piece[3] for piece in pieces if piece[0] == JOINT)
                 for k, a, count, weighted in pieces:
+                    # The base coverage by presence, the joint bonus to the joint teams.
+                    row_covered = base[s, p, z] * weighted / total if total > 0 else 0.0
+                    if k == JOINT and joint_total > 0:
+                        row_covered += bonus[s, p, z] * weighted / joint_total
                     rows.append(
                         Assignment(
                             slot=slot.key,
@@ -442,7 +459,7 @@ def _rows(pr: _Problem, routes: _Routes) -> tuple[list[Assignment], float]:
                             part=p + 1,
                             from_zone=None if a is None else pr.pi.zones[a].code,
                             hours=weighted / pr.weights[k] * pr.part_hours[s],
-                            covered_risk=float(covered[s, p, z] * weighted / total) if total > 0 else 0.0,
+                            covered_risk=float(row_covered),
                             label=pr.part_label(s, p),
                         )
                     )
@@ -534,11 +551,16 @@ def _build(pr: _Problem, focus_slack: bool):
                             f[(k, s, p, a, b)] = cols.add(0.0, avail, True)
     # Coverage segments y[s, p, z, j] ∈ [0, 1], Σ_j y ≤ weighted presence; maximise Σ risk · share_j · y.
     y: dict[tuple[int, int, int], list[int]] = {}
+    u: dict[tuple[int, int, int], int] = {}  # joint bonus ∈ [0, 1] ≤ joint presence
     for s in range(pr.S):
         for p in range(pr.P):
             for z in range(pr.Z):
                 if pr.risk[z, s, p] > 0:
                     y[(s, p, z)] = [cols.add(-pr.risk[z, s, p] * share, 1.0, False) for share in pr.shares]
+                    if pr.pi.joint_bonus > 0 and any(key[0] == JOINT and key[1:] == (s, p, z) for key in x):
+                        u[(s, p, z)] = cols.add(
+                            -pr.risk[z, s, p] * pr.pi.joint_bonus * pr.shares[0], 1.0, False
+                        )
     if focus_slack:
         for s in range(pr.S):
             for z in range(pr.Z):
@@ -549,12 +571,15 @@ def _build(pr: _Problem, focus_slack: bool):
     into: dict[tuple[int, int, int, int], list[int]] = defaultdict(list)
     out_of: dict[tuple[int, int, int, int], list[int]] = defaultdict(list)
     arriving: dict[tuple[int, int, int], list[tuple[int, float]]] = defaultdict(list)  # travel losses
+    joint_arriving: dict[tuple[int, int, int], list[tuple[int, float]]] = defaultdict(list)
     for (k, s, p, a, b), col in f.items():
         into[(k, s, p, b)].append(col)
         out_of[(k, s, p, a)].append(col)
         if a != b:
             loss = pr.weights[k] * (1.0 - _presence_after_move(pr, s, a, b))
             arriving[(s, p, b)].append((col, loss))
+            if k == JOINT:
+                joint_arriving[(s, p, b)].append((col, loss))
     for (k, s, p, b), col_start in start.items():  # teams in b at p come from p−1 or start now
         rows.add(
             [(col, 1.0) for col in into[(k, s, p, b)]] + [(col_start, 1.0), (x[(k, s, p, b)], -1.0)], 0, 0
@@ -571,6 +596,9 @@ def _build(pr: _Problem, focus_slack: bool):
         entries = [(col, 1.0) for col in segment_cols]
         entries += [(x[(k, s, p, z)], -pr.weights[k]) for k in range(K) if (k, s, p, z) in x]
         entries += arriving.get((s, p, z), [])
+        rows.add(entries, -np.inf, 0.0)
+    for (s, p, z), col in u.items():
+        entries = [(col, 1.0), (x[(JOINT, s, p, z)], -1.0), *joint_arriving.get((s, p, z), [])]
         rows.add(entries, -np.inf, 0.0)
     for s in range(pr.S):
         for z in range(pr.Z):
@@ -714,8 +742,8 @@ def _result(pr, routes: _Routes, status: str, message: str, started: float, solv
     rows, covered = _rows(pr, routes)
     total_risk = float(pr.risk.sum())
     weekly, _ = _team_hours(pr, routes.x)
-    presence = _presence(pr, routes)
-    rows = _explain_rows(pr, routes, rows, presence)
+    presence, joint = _presence(pr, routes)
+    rows = _explain_rows(pr, routes, rows, _covered_share(pr, presence, joint))
     unassigned = _explain_unassigned(pr, routes, presence, weekly)
     if not message:
         share = covered / total_risk if total_risk > 0 else 0.0
@@ -750,7 +778,7 @@ def _ranks(pr: _Problem) -> np.ndarray:
 
 
 def _explain_rows(
-    pr: _Problem, routes: _Routes, rows: list[Assignment], presence: np.ndarray
+    pr: _Problem, routes: _Routes, rows: list[Assignment], shares: np.ndarray
 ) -> list[Assignment]:
     ranks = _ranks(pr)
     explained = []
@@ -759,7 +787,7 @@ def _explain_rows(
         zone = pr.pi.zones[z]
         risk = pr.risk[z, s, p]
         present = routes.x[:, s, p, z]
-        share = float(coverage(presence[s, p, z], pr.shares))
+        share = float(shares[s, p, z])
         text = (
             f"Zone {zone.name}, {pr.part_label(s, p)}: {wording.number(risk)} erwartete Vorfälle "
             f"(Rang {ranks[z, s, p]} von {pr.Z} in diesem Zeitraum)"
@@ -776,10 +804,10 @@ def _explain_rows(
             extra = wording.percent(pr.shares[count - 1])
             text += f", die {wording.ordinal(count)} Streife deckt weitere {extra} ab"
         text += "."
-        k = KINDS.index(row.kind)
-        if row.kind == "joint":
+        if row.kind == "joint" and pr.pi.joint_bonus > 0:
             text += (
-                f" Doppelstreife zählt {wording.number(pr.weights[k], 2)}-fach (Maßnahmen beider Behörden)."
+                f" Doppelstreife: Maßnahmen beider Behörden möglich, Bonus "
+                f"{wording.percent(pr.pi.joint_bonus * pr.shares[0])} Abdeckung."
             )
         if row.from_zone is not None and row.from_zone != row.zone:
             a = pr.zone_index[row.from_zone]
@@ -913,6 +941,7 @@ def brute_force(plan_input: PlanInput, max_combinations: int = 2_000_000) -> Pla
         for combo in itertools.product(*(options for _routes, options in choices_per_kind)):
             x = np.zeros((K, pr.P, pr.Z), dtype=int)
             presence = np.zeros((pr.P, pr.Z))
+            joint = np.zeros((pr.P, pr.Z))
             for k, chosen in enumerate(combo):
                 routes = choices_per_kind[k][0]
                 for index in chosen:
@@ -924,6 +953,8 @@ def brute_force(plan_input: PlanInput, max_combinations: int = 2_000_000) -> Pla
                                 1.0 if previous is None else _presence_after_move(pr, s, previous, zone)
                             )
                             presence[p, zone] += pr.weights[k] * fraction
+                            if k == JOINT:
+                                joint[p, zone] += fraction
                         previous = zone
             if (x.sum(axis=0) < pr.focus_min[:, s][None, :]).any():
                 continue
@@ -935,7 +966,7 @@ def brute_force(plan_input: PlanInput, max_combinations: int = 2_000_000) -> Pla
                 hours[CAP_KEYS.index(key)] > cap + 1e-6 for key, cap in plan_input.max_slot_team_hours.items()
             ):
                 continue
-            value = float((pr.risk[:, s, :].T * coverage(presence, pr.shares)).sum())
+            value = float((pr.risk[:, s, :].T * _covered_share(pr, presence, joint)).sum())
             key = tuple(round(float(h), 6) for h in hours)
             if key not in best or value > best[key][0] + 1e-12:
                 best[key] = (value, combo)
