@@ -408,6 +408,14 @@ def subtitle(result: DisplacementResult) -> str:
     )
 
 
+def effect_query(result: DisplacementResult) -> str:
+    """GET parameters of the patrol effect page (/einsatzplanung/wirkung/) for the same after period
+    and target area: whole weeks from the after period's first day (2 to 26)."""
+    from lagebild.deployment.views_effect import query_for
+
+    return query_for(result.post.start, result.post.days, result.params.target_id)
+
+
 # --- views --------------------------------------------------------------------------------------
 
 
@@ -428,6 +436,7 @@ def displacement(request: HttpRequest) -> HttpResponse:
             subtitle=subtitle(result),
             pdf_query=query.urlencode() if query is not None else "",
             stand=doc.stand_de(),
+            effect_query=effect_query(result),
         )
     status = 400 if request.GET and form.errors else 200
     return render(request, "analytics/displacement.html", context, status=status)
