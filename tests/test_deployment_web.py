@@ -13,6 +13,7 @@ from lagebild.deployment.models import DeploymentPlan, PlanAssignment, PlanChang
 from lagebild.deployment.services import StaffInput
 from lagebild.field.models import Patrol
 
+from .bodycam_fixtures import recordings_dir  # noqa: F401  (fixture)
 from .security_matrix import normalise
 from .test_deployment_plans import BEFORE, WEEK, seeded, zones  # noqa: F401  (fixtures)
 
@@ -203,3 +204,27 @@ def test_anonymous_is_sent_to_login(client, db):
 def test_other_roles_get_403(client, make_user, city, role):
     client.force_login(make_user(f"u-{role}", city, role))
     assert client.get(reverse("deployment:index")).status_code == 403
+
+
+def test_security_matrix_for_the_deployment_routes(
+    world,
+    make_user,
+    city,
+    police,
+    now,
+    recordings_dir,  # noqa: F811
+    monkeypatch,
+):
+    """The matrix (tests/test_security_matrix.py) for this app's routes only: quick to run alone."""
+    # security_matrix first: it imports the part modules itself (importing a part first is circular).
+    from . import security_matrix as spec
+    from . import security_matrix_deployment as entries
+    from .test_security_matrix import run_matrix, seed
+
+    for route, entry in entries.ROUTES.items():  # until the entries are merged into security_matrix.py
+        monkeypatch.setitem(spec.ROUTES, route, entry)
+    failures, counted, _figures = run_matrix(
+        seed(world, make_user, city, police, now), only=set(entries.ROUTES), writes=True
+    )
+    assert not failures, "\n".join(failures[:50])
+    assert counted["requests"] > 0 and counted["not-yours comparisons"] > 0

@@ -47,6 +47,7 @@ from lagebild.citizen import services as intake
 from lagebild.citizen.models import Report, ServiceType
 from lagebild.core.models import AuditEvent, Authority, Role, User
 from lagebild.core.scoping import authority_scope, unscoped
+from lagebild.deployment.models import DeploymentPlan, PlanAssignment
 from lagebild.field import selectors as field_selectors
 from lagebild.field import services
 from lagebild.field.measures import MeasureInput
@@ -354,6 +355,31 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
                 paid_on_spot=False,
             )
         records.setdefault("caution", {})[owner] = caution.pk
+    # Deployment plans (issue 16): a draft plan per authority, the marker in an assignment's reason.
+    monday = today - dt.timedelta(days=today.weekday())
+    for owner, lead, marker in (("city", kod_lead, CITY_MARKER), ("police", police_lead, POLICE_MARKER)):
+        with authority_scope(lead.authority_id):
+            plan = DeploymentPlan.objects.create(
+                authority_id=lead.authority_id,
+                week=monday,
+                created_by=lead,
+                created_at=now,
+                result={"status": "optimal", "objective": 1.0, "covered_risk": 1.0, "total_risk": 2.0},
+            )
+            starts_at, ends_at = services.shift_times(monday, Shift.Kind.EARLY)
+            PlanAssignment.objects.create(
+                plan=plan,
+                slot_key=f"{monday.isoformat()}-early",
+                date=monday,
+                shift_kind=Shift.Kind.EARLY,
+                zone=world["areas"]["west"],
+                kind=PlanAssignment.Kind.KOD,
+                teams=1,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=f"Begründung {marker}",
+            )
+        records.setdefault("plan", {})[owner] = plan.pk
     missing = {}
     for kind, model in (
         ("incident", Incident),
@@ -369,6 +395,7 @@ def seed(world, make_user, city: Authority, police: Authority, now: dt.datetime)
         ("case", Case),
         ("proceedings_person", ProceedingsPerson),
         ("caution", Caution),
+        ("plan", DeploymentPlan),
         ("transfer_received", Transfer),
         ("transfer_sent", Transfer),
         ("totp_device", TOTPDevice),
