@@ -42,7 +42,7 @@ HOUR_SHARES = {
 CAP_KEYS = ("kod", "police", "joint")
 DEFAULT_COVERAGE_SHARES = (0.5, 0.25, 0.125)
 DEFAULT_JOINT_BONUS = 0.25
-DEFAULT_MAX_MOVE_MINUTES = 30.0
+DEFAULT_MAX_MOVE_MINUTES = 15.0
 DEFAULT_EXPLAIN_TOP = 3
 EPS = 1e-9
 
@@ -88,7 +88,7 @@ class PlanInput:
     joint_bonus: float = DEFAULT_JOINT_BONUS  # a joint team in the zone adds bonus × coverage_shares[0]
     max_move_minutes: float = DEFAULT_MAX_MOVE_MINUTES  # longer zone changes within a shift are not planned
     time_limit_seconds: float = 30.0
-    mip_rel_gap: float = 1e-6
+    mip_rel_gap: float = 1e-4  # HiGHS default; the result reports the gap reached
     explain_top: int = DEFAULT_EXPLAIN_TOP  # unassigned zones up to this risk rank get a reason
 
 
