@@ -187,7 +187,14 @@ def test_backtest_page_compares_every_model_with_the_baselines(client, stored, a
         assert f"{TABLE_HEADING}: {coverage} der Fläche" in page
     for label in MODEL_LABELS.values():
         assert label in page
-    for header in ("Trefferquote", "PAI", "PEI*", "Recapture (RRI)", "Δ PAI zur besten Grundlinie"):
+    best_baseline = MODEL_LABELS[stored["report"].result["choice"]["best_baseline"]]
+    for header in (
+        "Trefferquote",
+        "PAI",
+        "PEI*",
+        "Recapture (RRI)",
+        f"Δ PAI zu {best_baseline} (beste Grundlinie)",
+    ):
         assert header in page
     assert "Datenaufteilung" in page and "3 Prüfwochen" in page
     first_doc = next(iter(PARAMETER_DOCS["etas"].values()))

@@ -44,6 +44,7 @@ class DemoReport:
     proceedings: demo_proceedings.ProceedingsResult = field(
         default_factory=demo_proceedings.ProceedingsResult
     )
+    forecast: str = ""
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -69,6 +70,8 @@ class DemoReport:
         lines.append(self.citizen.line())
         lines.append(self.taskforce.line())
         lines.append(self.proceedings.line())
+        if self.forecast:
+            lines.append(self.forecast)
         lines.append("Open311-Schnittstelle: /open311/v2/discovery.xml (API-Key für Demo-Clients: demo-key).")
         return lines
 
@@ -105,6 +108,10 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
     from lagebild.bodycam import demo as bodycam_demo
 
     bodycam_demo.generate(log=log)
+    # Forecasts (issue 16): backtest of every model against the baselines, then the week's risk maps.
+    from lagebild.forecast import jobs as forecast_jobs
+
+    report.forecast = forecast_jobs.demo(config.first_day, config.end_date, log=log)
     names = {a.pk: a.name for a in Authority.objects.all()}
     users = {
         u.username: u

@@ -46,7 +46,11 @@ def backtest_story(report: BacktestReport) -> list[Flowable]:
         heading("Datenaufteilung"),
         paragraph(_split_text(display)),
     ]
-    header = ["Modell", *[name for _, name in display["metric_columns"]], "Δ PAI zur besten Grundlinie"]
+    header = [
+        "Modell",
+        *[name for _, name in display["metric_columns"]],
+        f"Δ PAI zu {display['best_baseline_label']}",
+    ]
     for block in display["tables"]:
         rows = []
         for row in block["rows"]:

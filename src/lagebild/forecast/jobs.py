@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 
-from . import services
+from . import data, services
 
 ENV_BACKTEST_WEEKS = "LAGEBILD_FORECAST_BACKTEST_WEEKS"
 
@@ -22,3 +23,21 @@ def backtest_weeks() -> int:
 def weekly(week_start: dt.date | None = None) -> services.WeeklyResult:
     """Backtest every group with data, then forecast the week and its shifts with the chosen model."""
     return services.forecast_week(week_start, backtest_weeks=backtest_weeks() or None)
+
+
+def demo(first_day: dt.date, end_date: dt.date, log: Callable[[str], None] = lambda _msg: None) -> str:
+    """The demo's backtests and forecasts (end of ``lagebild demo``): the week from the Monday of
+    ``end_date`` and its shifts, after a backtest over up to 52 complete weeks before it (as many
+    as the data allow after 4 weeks of history; none with less). Returns a German line."""
+    monday = data.monday_of(end_date)
+    weeks_of_data = (monday - first_day).days // 7
+    weeks = min(services.DEFAULT_BACKTEST_WEEKS, weeks_of_data - 4)
+    log("Prognosen: Backtest und Risikokarten der Woche …")
+    result = services.forecast_week(monday, backtest_weeks=weeks if weeks >= 2 else None)
+    if not result.weeks:
+        return "Prognosen: keine berechnet (keine Feststellungen)."
+    chosen = ", ".join(f"{group} {model}" for group, model in result.weeks.items())
+    return (
+        f"Prognosen der Woche ab {monday:%d.%m.%Y}: {len(result.weeks)} Gruppen ({chosen}), "
+        f"{result.shifts} Schichtprognosen, Backtest über {max(weeks, 0)} Wochen ({result.seconds:.0f} s)."
+    )
