@@ -128,6 +128,9 @@ def operation_params(operation: object, **overrides: object) -> EffectParams:
     """Parameters for a special operation: its start and area, whole weeks covering it (at least two)."""
     days = (operation.end - operation.start).days + 1  # type: ignore[attr-defined]
     weeks = min(MAX_WEEKS, max(MIN_WEEKS, math.ceil(days / 7)))
+    # A running operation: the complete weeks so far (at least two, else the page says it is too early).
+    complete = (timezone.localdate() - operation.start).days // 7  # type: ignore[attr-defined]
+    weeks = max(MIN_WEEKS, min(weeks, complete))
     values: dict[str, object] = {"start": operation.start, "weeks": weeks, "area_id": operation.area_id}  # type: ignore[attr-defined]
     values.update(overrides)
     return EffectParams(**values)  # type: ignore[arg-type]
