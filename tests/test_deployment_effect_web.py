@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 import rules
 from django.urls import reverse
@@ -24,6 +26,8 @@ from lagebild.core.models import Role
 from lagebild.core.rules import _has_role
 from lagebild.core.scoping import authority_scope
 from lagebild.deployment import effect_queries as queries
+from lagebild.deployment.effect import estimate_effect
+from lagebild.deployment.views_effect import summary
 from lagebild.field import services as field
 from lagebild.taskforce.models import Operation, TaskForce, TaskForceMember
 
@@ -230,3 +234,16 @@ def test_displacement_page_links_to_the_effect_for_its_period_and_target(client,
     html = response.content.decode()
     assert "Wirkung auf bestreifte Zellen (Differenz-in-Differenzen)" in html
     assert f'href="{URL}?start=2026-05-04&amp;weeks=4&amp;area={centre.pk}"' in html
+
+
+def test_headline_is_coloured_only_for_a_significant_supported_result():
+    rng = np.random.default_rng(11)
+    rate = rng.gamma(0.8, 1.0, 1000)
+    pre = rng.poisson(rate[:, None] * np.ones(8))
+    treated = rng.random(1000) < 0.3 / (1 + np.exp(-1.5 * (pre.mean(axis=1) - 2)))
+    for ratio, expected in ((0.5, "is-prevented"), (1.0, "")):
+        post = rng.poisson((rate * np.where(treated, ratio, 1.0))[:, None] * np.ones(8))
+        result = estimate_effect(pre, post, treated)
+        info = summary(SimpleNamespace(result=result))
+        assert info["headline_class"] == expected
+        assert info["significant"] == (ratio == 0.5)
