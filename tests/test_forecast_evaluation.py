@@ -179,3 +179,15 @@ def test_choice_round_trips_through_json():
     assert Choice.from_dict(json.loads(json.dumps(choice.to_dict()))) == choice
     assert Interval.from_dict(Interval(math.nan, 1.0, 2.0, 3).to_dict()).weeks == 3
     assert evaluation.COVERAGES == (0.01, 0.05, 0.10)
+
+
+def test_small_differences_get_two_decimals_instead_of_zero():
+    rng = np.random.default_rng(5)
+    last = rng.uniform(8, 9, size=30)
+    choice = _choice(
+        {"last_4_weeks": last, "long_term_average": last - 1, "ewkde": last + rng.uniform(0.05, 0.1, 30)}
+    )
+    assert choice.beats_baseline
+    assert "+0,0 " not in choice.sentence and "1,0 Mal" not in choice.sentence
+    assert " 1,01 Mal so viele " in choice.sentence
+    assert ", Differenz +0,07 (95 %-KI +0,0" in choice.sentence

@@ -239,6 +239,26 @@ def german_percent(share: float) -> str:
     return f"{german_number(percent, digits)} %"
 
 
+def _digits(difference: Interval) -> int:
+    """Two decimals when the difference and its interval are all below 1 (else "+0,0 bis +0,2")."""
+    values = [
+        abs(value) for value in (difference.mean, difference.low, difference.high) if math.isfinite(value)
+    ]
+    return 2 if values and max(values) < 1 else 1
+
+
+def _ratio_text(ratio: float) -> str:
+    return german_number(ratio, 2 if abs(ratio - 1) < 0.1 else 1)
+
+
+def _difference_text(difference: Interval, digits: int) -> str:
+    return (
+        f"Differenz {german_number(difference.mean, digits, signed=True)} "
+        f"({german_percent(CONFIDENCE)}-KI {german_number(difference.low, digits, signed=True)} bis "
+        f"{german_number(difference.high, digits, signed=True)})"
+    )
+
+
 @dataclass(frozen=True)
 class Choice:
     """Which model forecasts this category group, and why (German sentence for the report)."""
@@ -354,28 +374,26 @@ def choose(
     baseline_pai = pai[best_baseline].mean
     ratio = model_pai / baseline_pai if baseline_pai > 0 else math.nan
     weeks = difference.weeks if best_model != best_baseline else pai[best_model].weeks
-    interval_text = (
-        f"Differenz {german_number(difference.mean, signed=True)} "
-        f"({german_percent(CONFIDENCE)}-KI {german_number(difference.low, signed=True)} bis "
-        f"{german_number(difference.high, signed=True)}) über {weeks} Wochen"
-    )
+    digits = _digits(difference)
+    interval_text = f"{_difference_text(difference, digits)} über {weeks} Wochen"
     if best_model == best_baseline:
         challengers = [model for model in models if model not in baselines and math.isfinite(pai[model].mean)]
+        runner_digits = 1
         if challengers:
             runner_up = max(challengers, key=lambda model: pai[model].mean)
             runner = paired_bootstrap(weekly_pai[runner_up], weekly_pai[best_baseline], resamples, seed)
+            runner_digits = _digits(runner)
             detail = (
-                f" Das beste Modell, {label(runner_up)}, erreicht PAI {german_number(pai[runner_up].mean)}: "
-                f"Differenz {german_number(runner.mean, signed=True)} "
-                f"({german_percent(CONFIDENCE)}-KI {german_number(runner.low, signed=True)} bis "
-                f"{german_number(runner.high, signed=True)})."
+                f" Das beste Modell, {label(runner_up)}, erreicht PAI "
+                f"{german_number(pai[runner_up].mean, runner_digits)}: "
+                f"{_difference_text(runner, runner_digits)}."
             )
             difference = runner
         else:
             detail = ""
         sentence = (
             f"Kein Modell schlägt die Grundlinie: Die beste Grundlinie ({label(best_baseline)}) "
-            f"erreicht bei {area} der Fläche im Mittel PAI {german_number(baseline_pai)} über "
+            f"erreicht bei {area} der Fläche im Mittel PAI {german_number(baseline_pai, runner_digits)} über "
             f"{weeks} Wochen.{detail} Verwendet wird die Grundlinie."
         )
         return Choice(
@@ -395,14 +413,15 @@ def choose(
     if beats:
         sentence = (
             f"{label(best_model)} trifft bei {area} der Fläche im Mittel "
-            f"{german_number(ratio)} Mal so viele Vorfälle wie die beste Grundlinie "
-            f"({label(best_baseline)}): PAI {german_number(model_pai)} statt "
-            f"{german_number(baseline_pai)}, {interval_text}."
+            f"{_ratio_text(ratio)} Mal so viele Vorfälle wie die beste Grundlinie "
+            f"({label(best_baseline)}): PAI {german_number(model_pai, digits)} statt "
+            f"{german_number(baseline_pai, digits)}, {interval_text}."
         )
     else:
         sentence = (
             f"Kein Modell schlägt die Grundlinie sicher: {label(best_model)} erreicht bei {area} der "
-            f"Fläche im Mittel PAI {german_number(model_pai)} statt {german_number(baseline_pai)} "
+            f"Fläche im Mittel PAI {german_number(model_pai, digits)} statt "
+            f"{german_number(baseline_pai, digits)} "
             f"(beste Grundlinie: {label(best_baseline)}), {interval_text}; das Intervall schließt "
             f"0 ein. Verwendet wird daher die Grundlinie ({label(best_baseline)})."
         )
