@@ -75,9 +75,13 @@ def test_a_shift_lead_computes_reviews_edits_approves_and_applies(client, seeded
     assert "Warum?" in html and "erwartete Vorfälle" in html
     assert "Status „optimal“" in html
     assert "Plan freigeben" in html
+    assert "?aendern=" in html and "Einteilung ändern" not in html
 
     with unscoped():
         target = plan.assignments.filter(kind="kod").order_by("pk").first()
+    form_page = client.get(created["Location"], {"aendern": target.pk}).content.decode()
+    assert "Einteilung ändern" in form_page
+    assert f'<label for="id_a{target.pk}_reason">Begründung der Abweichung' in form_page
     missing_reason = client.post(
         reverse("deployment:plan-edit", kwargs={"pk": plan.pk}),
         {"assignment": target.pk, "zone": target.zone_id, "teams": 0, "reason": ""},

@@ -54,6 +54,8 @@ class GridCell:
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     assignments: list[PlanAssignment] = field(default_factory=list)
+    # Why high-risk zones got no team (the optimiser's explanation), per part of the shift.
+    not_chosen: list[dict] = field(default_factory=list)
 
     @property
     def teams(self) -> int:
@@ -71,11 +73,14 @@ def plan_grid(plan: DeploymentPlan) -> list[GridDay]:
     """Days × shifts with the assignments of each shift (teams > 0 and dropped ones alike)."""
     by_slot: dict[tuple[dt.date, str], list[PlanAssignment]] = defaultdict(list)
     for a in (
-        plan.assignments.select_related("zone")
+        plan.assignments.select_related("zone", "from_zone")
         .prefetch_related("patrols")
-        .order_by("date", "starts_at", "-covered_risk", "zone__name", "pk")
+        .order_by("date", "starts_at", "part", "-covered_risk", "zone__name", "pk")
     ):
         by_slot[(a.date, a.shift_kind)].append(a)
+    not_chosen: dict[str, list[dict]] = defaultdict(list)
+    for item in plan.result.get("unassigned", []):
+        not_chosen[item.get("slot", "")].append(item)
     days = []
     for offset in range(7):
         day = plan.week + dt.timedelta(days=offset)
@@ -89,6 +94,7 @@ def plan_grid(plan: DeploymentPlan) -> list[GridDay]:
                     starts_at=items[0].starts_at if items else None,
                     ends_at=items[0].ends_at if items else None,
                     assignments=items,
+                    not_chosen=not_chosen.get(f"{day.isoformat()}-{kind}", []),
                 )
             )
         days.append(GridDay(date=day, label=f"{WEEKDAYS[offset]} {day:%d.%m.}", cells=cells))

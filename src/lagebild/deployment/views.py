@@ -116,10 +116,15 @@ def _detail_context(request: HttpRequest, plan: DeploymentPlan, **extra: Any) ->
     grid = selectors.plan_grid(plan)
     forms_by_assignment: dict[int, AssignmentEditForm] = extra.pop("edit_forms", {})
     editable = may_edit and plan.state != DeploymentPlan.State.APPLIED
+    # One edit form at a time (the one asked for with ?aendern=<id>, or the refused one): a form
+    # per assignment would make the page of a week with 250 assignments slow and long.
+    wanted = extra.pop("open_assignment", None) or request.GET.get("aendern", "")
     if editable:
         for day in grid:
             for cell in day.cells:
                 for a in cell.assignments:
+                    if str(a.pk) != str(wanted):
+                        continue
                     a.edit_form = forms_by_assignment.get(a.pk) or AssignmentEditForm(
                         zones=zones,
                         auto_id=f"id_a{a.pk}_%s",
@@ -201,8 +206,7 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(reverse("deployment:plan", kwargs={"pk": plan.pk}) + f"#a{assignment.pk}")
     plan.refresh_from_db()
-    context = _detail_context(request, plan, edit_forms={assignment.pk: form})
-    context["open_assignment"] = assignment.pk
+    context = _detail_context(request, plan, edit_forms={assignment.pk: form}, open_assignment=assignment.pk)
     return render(request, "deployment/plan_detail.html", context, status=400)
 
 
