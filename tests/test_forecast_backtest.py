@@ -222,3 +222,68 @@ def test_bench_data_are_seeded_inside_the_city_and_of_the_demo_volume():
     # Friday and Saturday busier than Sunday (weekday 0 = Monday).
     per_weekday = np.bincount(np.floor(t).astype(int) % 7, minlength=7)
     assert per_weekday[4] > per_weekday[6] and per_weekday[5] > per_weekday[6]
+
+
+# --- with the real models (lagebild.forecast.predict) ---------------------------------------------
+
+
+def _real_data(extra_burst_at: float | None = None):
+    from lagebild.forecast import predict
+
+    rng = np.random.default_rng(7)
+    days = 420.0
+    count = int(days * 6)
+    t = rng.uniform(0, days, count)
+    hot = rng.random(count) < 0.4
+    x = np.where(hot, rng.normal(1250, 120, count), rng.uniform(0, 4000, count))
+    y = np.where(hot, rng.normal(2750, 120, count), rng.uniform(0, 4000, count))
+    if extra_burst_at is not None:  # 60 events in one quiet corner cell within a day
+        t = np.concatenate([t, extra_burst_at + rng.uniform(0, 1, 60)])
+        x = np.concatenate([x, np.full(60, 3875.0)])
+        y = np.concatenate([y, np.full(60, 125.0)])
+    grid = Grid(x0=0.0, y0=0.0, cell_size=250.0, ncols=16, nrows=16)
+    mask = np.ones(grid.shape, bool)
+    mask[0, :3] = False  # a corner outside the city
+    return predict.Events.from_arrays(x, y, t), predict.Study(grid, mask)
+
+
+def test_all_real_models_run_and_the_result_is_stored_as_json():
+    from lagebild.forecast import predict
+
+    events, study = _real_data()
+    result = rolling_backtest(events, study, 413.0, 3)
+    assert result.models == list(predict.MODELS)
+    assert result.baselines == list(predict.BASELINES)
+    assert result.choice.model in predict.MODELS
+    assert result.labels["etas"] == predict.MODEL_LABELS["etas"]
+    assert result.parameters["ewkde"] == predict.default_parameters("ewkde")
+    for model in predict.MODELS:
+        pai = result.means[model]["pai"]["5"]
+        assert pai.weeks == 3 and pai.mean >= 1.0, model  # the hot place is easy to find
+    assert result.choice.sentence
+    restored = BacktestResult.from_dict(json.loads(json.dumps(result.to_dict(), allow_nan=False)))
+    assert restored.to_dict() == result.to_dict()
+
+
+def test_real_models_do_not_see_a_burst_inside_the_week_they_forecast():
+    from lagebild.forecast import predict
+
+    def recording(store):
+        def forecaster(model, history, study, start, end, params=None, fitted=None):
+            predicted = predict.forecast(model, history, study, start, end, params, fitted)
+            store[(model, start)] = predicted
+            return predicted
+
+        return forecaster
+
+    plain: dict = {}
+    burst: dict = {}
+    models = ["last_4_weeks", "ewkde", "etas"]
+    # The burst falls into the week from day 402 (origins 395, 402, 409).
+    rolling_backtest(*_real_data(), 409.0, 3, models=models, forecaster=recording(plain))
+    rolling_backtest(*_real_data(extra_burst_at=403.0), 409.0, 3, models=models, forecaster=recording(burst))
+    for model in models:
+        for origin in (395.0, 402.0):
+            assert np.array_equal(plain[(model, origin)], burst[(model, origin)]), (model, origin)
+        # The week after, every model has seen the burst: the detector is not blind.
+        assert not np.array_equal(plain[(model, 409.0)], burst[(model, 409.0)]), model
