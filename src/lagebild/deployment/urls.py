@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_effect, views
 
 app_name = "deployment"
 urlpatterns = [
@@ -11,3 +11,5 @@ urlpatterns = [
     path("<int:pk>/umsetzen/", views.plan_apply, name="plan-apply"),
     path("<int:pk>/abweichungen/", views.deviations_record, name="plan-deviations"),
 ]
+# The effect evaluation (/einsatzplanung/wirkung/) lives in its own modules.
+urlpatterns += urls_effect.urlpatterns
