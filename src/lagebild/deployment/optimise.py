@@ -303,16 +303,18 @@ class _Routes:
 
 
 def _presence(pr: _Problem, routes: _Routes) -> tuple[np.ndarray, np.ndarray]:
-    """Presence of all teams and of joint teams (S, P, Z), in teams, less travel time."""
-    presence = np.einsum("k,kspz->spz", pr.weights, routes.x.astype(float))
-    joint = routes.x[JOINT].astype(float)
-    for (k, s, p, a, b), count in routes.flows.items():
-        if a != b and count:
-            lost = pr.weights[k] * count * (1.0 - _presence_after_move(pr, s, a, b))
-            presence[s, p, b] -= lost
-            if k == JOINT:
-                joint[s, p, b] -= lost
-    return presence, joint
+    """Teams present, all kinds and joint teams only (S, P, Z)."""
+    return np.einsum("k,kspz->spz", pr.weights, routes.x.astype(float)), routes.x[JOINT].astype(float)
+
+
+def _travel_loss(pr: _Problem, s: int, p: int, a: int, b: int) -> float:
+    """Expected events one team fails to cover in zone b while driving there from zone a.
+
+    Charged at the first team's share: exact when the team arrives in an empty zone, otherwise
+    an upper bound (the team's real marginal share is smaller), so zone changes are planned
+    conservatively. Linear, so the relaxation of the programme stays tight.
+    """
+    return (1.0 - _presence_after_move(pr, s, a, b)) * pr.shares[0] * pr.risk[b, s, p]
 
 
 def _covered_share(pr: _Problem, presence: np.ndarray, joint: np.ndarray) -> np.ndarray:
@@ -425,7 +427,11 @@ def _rows(pr: _Problem, routes: _Routes) -> tuple[list[Assignment], float]:
     presence, joint = _presence(pr, routes)
     base = pr.risk.transpose(1, 2, 0) * coverage(presence, pr.shares)  # (S, P, Z)
     bonus = pr.risk.transpose(1, 2, 0) * (_covered_share(pr, presence, joint) - coverage(presence, pr.shares))
-    covered = base + bonus
+    loss = np.zeros_like(base)
+    for (_k, s, p, a, b), count in routes.flows.items():
+        if a != b:
+            loss[s, p, b] += count * _travel_loss(pr, s, p, a, b)
+    covered = base + bonus - loss
     rows: list[Assignment] = []
     for s, slot in enumerate(pr.pi.slots):
         for p in range(pr.P):
@@ -438,8 +444,7 @@ def _rows(pr: _Problem, routes: _Routes) -> tuple[list[Assignment], float]:
                         for a in range(pr.Z):
                             count = routes.flows.get((k, s, p, a, z), 0)
                             if count:
-                                share = _presence_after_move(pr, s, a, z)
-                                pieces.append((k, a, count, pr.weights[k] * count * share))
+                                pieces.append((k, a, count, pr.weights[k] * count))
                     fresh = int(routes.starts[k, s, p, z]) if p > 0 else int(routes.x[k, s, p, z])
                     if fresh:
                         pieces.append((k, None, fresh, pr.weights[k] * fresh))
@@ -450,6 +455,10 @@ def _rows(pr: _Problem, routes: _Routes) -> tuple[list[Assignment], float]:
                     row_covered = base[s, p, z] * weighted / total if total > 0 else 0.0
                     if k == JOINT and joint_total > 0:
                         row_covered += bonus[s, p, z] * weighted / joint_total
+                    presence_share = 1.0
+                    if a is not None and a != z:
+                        row_covered -= count * _travel_loss(pr, s, p, a, z)
+                        presence_share = _presence_after_move(pr, s, a, z)
                     rows.append(
                         Assignment(
                             slot=slot.key,
@@ -458,7 +467,7 @@ def _rows(pr: _Problem, routes: _Routes) -> tuple[list[Assignment], float]:
                             teams=count,
                             part=p + 1,
                             from_zone=None if a is None else pr.pi.zones[a].code,
-                            hours=weighted / pr.weights[k] * pr.part_hours[s],
+                            hours=count * presence_share * pr.part_hours[s],
                             covered_risk=float(row_covered),
                             label=pr.part_label(s, p),
                         )
@@ -548,7 +557,8 @@ def _build(pr: _Problem, focus_slack: bool):
                     start[(k, s, p, b)] = cols.add(0.0, avail, False)
                     for a in range(pr.Z):
                         if pr.allowed[k, a] and pr.movable[a, b] and _presence_after_move(pr, s, a, b) > 0:
-                            f[(k, s, p, a, b)] = cols.add(0.0, avail, True)
+                            cost = _travel_loss(pr, s, p, a, b) if a != b else 0.0
+                            f[(k, s, p, a, b)] = cols.add(cost, avail, True)
     # Coverage segments y[s, p, z, j] ∈ [0, 1], Σ_j y ≤ weighted presence; maximise Σ risk · share_j · y.
     y: dict[tuple[int, int, int], list[int]] = {}
     u: dict[tuple[int, int, int], int] = {}  # joint bonus ∈ [0, 1] ≤ joint presence
@@ -570,16 +580,9 @@ def _build(pr: _Problem, focus_slack: bool):
 
     into: dict[tuple[int, int, int, int], list[int]] = defaultdict(list)
     out_of: dict[tuple[int, int, int, int], list[int]] = defaultdict(list)
-    arriving: dict[tuple[int, int, int], list[tuple[int, float]]] = defaultdict(list)  # travel losses
-    joint_arriving: dict[tuple[int, int, int], list[tuple[int, float]]] = defaultdict(list)
     for (k, s, p, a, b), col in f.items():
         into[(k, s, p, b)].append(col)
         out_of[(k, s, p, a)].append(col)
-        if a != b:
-            loss = pr.weights[k] * (1.0 - _presence_after_move(pr, s, a, b))
-            arriving[(s, p, b)].append((col, loss))
-            if k == JOINT:
-                joint_arriving[(s, p, b)].append((col, loss))
     for (k, s, p, b), col_start in start.items():  # teams in b at p come from p−1 or start now
         rows.add(
             [(col, 1.0) for col in into[(k, s, p, b)]] + [(col_start, 1.0), (x[(k, s, p, b)], -1.0)], 0, 0
@@ -595,10 +598,9 @@ def _build(pr: _Problem, focus_slack: bool):
     for (s, p, z), segment_cols in y.items():
         entries = [(col, 1.0) for col in segment_cols]
         entries += [(x[(k, s, p, z)], -pr.weights[k]) for k in range(K) if (k, s, p, z) in x]
-        entries += arriving.get((s, p, z), [])
         rows.add(entries, -np.inf, 0.0)
     for (s, p, z), col in u.items():
-        entries = [(col, 1.0), (x[(JOINT, s, p, z)], -1.0), *joint_arriving.get((s, p, z), [])]
+        entries = [(col, 1.0), (x[(JOINT, s, p, z)], -1.0)]
         rows.add(entries, -np.inf, 0.0)
     for s in range(pr.S):
         for z in range(pr.Z):
@@ -942,6 +944,7 @@ def brute_force(plan_input: PlanInput, max_combinations: int = 2_000_000) -> Pla
             x = np.zeros((K, pr.P, pr.Z), dtype=int)
             presence = np.zeros((pr.P, pr.Z))
             joint = np.zeros((pr.P, pr.Z))
+            loss = 0.0
             for k, chosen in enumerate(combo):
                 routes = choices_per_kind[k][0]
                 for index in chosen:
@@ -949,12 +952,11 @@ def brute_force(plan_input: PlanInput, max_combinations: int = 2_000_000) -> Pla
                     for p, zone in enumerate(routes[index]):
                         if zone is not None:
                             x[k, p, zone] += 1
-                            fraction = (
-                                1.0 if previous is None else _presence_after_move(pr, s, previous, zone)
-                            )
-                            presence[p, zone] += pr.weights[k] * fraction
+                            presence[p, zone] += pr.weights[k]
                             if k == JOINT:
-                                joint[p, zone] += fraction
+                                joint[p, zone] += 1
+                            if previous is not None and previous != zone:
+                                loss += _travel_loss(pr, s, p, previous, zone)
                         previous = zone
             if (x.sum(axis=0) < pr.focus_min[:, s][None, :]).any():
                 continue
@@ -966,7 +968,7 @@ def brute_force(plan_input: PlanInput, max_combinations: int = 2_000_000) -> Pla
                 hours[CAP_KEYS.index(key)] > cap + 1e-6 for key, cap in plan_input.max_slot_team_hours.items()
             ):
                 continue
-            value = float((pr.risk[:, s, :].T * _covered_share(pr, presence, joint)).sum())
+            value = float((pr.risk[:, s, :].T * _covered_share(pr, presence, joint)).sum()) - loss
             key = tuple(round(float(h), 6) for h in hours)
             if key not in best or value > best[key][0] + 1e-12:
                 best[key] = (value, combo)
