@@ -20,6 +20,7 @@ from lagebild.deployment.effect import (
     match,
     pre_features,
     trend_per_week,
+    with_patrol_dose,
 )
 
 # --- a small panel by hand ----------------------------------------------------------------------
@@ -155,6 +156,19 @@ def test_significant_reduction_gets_a_supported_headline():
     assert result.headline_de == "Weniger Fälle in bestreiften Zellen (statistisch signifikant)"
     assert "Der Unterschied ist statistisch signifikant." in result.sentence_de
     assert result.relative is not None and -0.6 < result.relative < -0.35
+
+
+def test_significant_result_loses_its_colour_when_patrolling_hardly_changed():
+    pre, post, treated, _ = _simulated_panel(7, rate_ratio=0.5)
+    result = estimate_effect(pre, post, treated)
+    assert result.coloured
+    unchanged = with_patrol_dose(result, hours_before=20.0, hours_during=24.0)
+    assert not unchanged.coloured and unchanged.tone == "unclear"
+    assert unchanged.headline_de == "Unterschied statistisch signifikant, Bestreifung aber kaum verändert"
+    assert "20,0 gegenüber 24,0 Stunden" in unchanged.warnings[-1]
+    assert unchanged.did == result.did  # the numbers stay; only what they are said to show changes
+    new_patrols = with_patrol_dose(result, hours_before=1.0, hours_during=24.0)
+    assert new_patrols == result
 
 
 def test_placebo_flags_cells_that_were_already_drifting_apart():

@@ -620,3 +620,30 @@ def estimate_effect(
     )
     tone, headline, sentence = _texts(result)
     return replace(result, tone=tone, headline_de=headline, sentence_de=sentence)
+
+
+def with_patrol_dose(result: EffectResult, hours_before: float, hours_during: float) -> EffectResult:
+    """Take the patrol hours per patrolled cell and week before and during into account.
+
+    When the patrolled cells were patrolled before at least ``PRE_PATROL_SHARE_WARNING`` of the hours
+    they got during the patrol weeks, the comparison is not "patrols against none" but "about as much
+    patrolling as before": a warning is added and a significant difference loses its colour, since it
+    cannot be put down to the patrols.
+    """
+    if not result.ok or hours_during <= 0 or hours_before < PRE_PATROL_SHARE_WARNING * hours_during:
+        return result
+    warning = (
+        "Die bestreiften Zellen wurden schon im Vorher-Zeitraum ähnlich viel bestreift "
+        f"({number_de(hours_before, 1)} gegenüber {number_de(hours_during, 1)} Stunden je Zelle und Woche): "
+        "verglichen wird dann eine Veränderung der Bestreifung, nicht Streife gegen keine Streife."
+    )
+    changes: dict[str, object] = {"warnings": (*result.warnings, warning)}
+    if result.coloured:
+        changes.update(
+            tone="unclear",
+            headline_de="Unterschied statistisch signifikant, Bestreifung aber kaum verändert",
+            sentence_de=result.sentence_de
+            + " Die Zellen wurden aber schon vorher ähnlich viel bestreift; der Unterschied lässt sich "
+            "deshalb nicht den Streifen zuschreiben.",
+        )
+    return replace(result, **changes)  # type: ignore[arg-type]

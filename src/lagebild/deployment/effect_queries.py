@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -53,7 +53,7 @@ from lagebild.core.scoping import unscoped
 from lagebild.field.models import Incident, Patrol
 from lagebild.geo.models import Area
 
-from .effect import DEFAULT_K, PRE_PATROL_SHARE_WARNING, EffectResult, estimate_effect
+from .effect import DEFAULT_K, EffectResult, estimate_effect, with_patrol_dose
 
 DEFAULT_WEEKS = 8
 MIN_WEEKS = 2
@@ -173,7 +173,12 @@ def _cover_share(grid: Grid, polygon: BaseGeometry) -> np.ndarray:
     x0 = grid.x0 + cols.ravel() * grid.cell_size
     y0 = grid.y0 + rows.ravel() * grid.cell_size
     boxes = shapely.box(x0, y0, x0 + grid.cell_size, y0 + grid.cell_size)
-    covered = shapely.area(shapely.intersection(boxes, polygon)) / grid.cell_size**2
+    # Only cells on the boundary need the (slow) intersection; inner cells are wholly covered.
+    shapely.prepare(polygon)
+    covered = shapely.contains(polygon, boxes).astype(float)
+    edge = np.flatnonzero((covered == 0) & shapely.intersects(polygon, boxes))
+    if len(edge):
+        covered[edge] = shapely.area(shapely.intersection(boxes[edge], polygon)) / grid.cell_size**2
     share[rows.ravel() * grid.ncols + cols.ravel()] = np.clip(covered, 0, 1)
     return share
 
@@ -331,16 +336,7 @@ def evaluate_effect(params: EffectParams) -> EffectReport:
     controls = study[~treated[study] & ~excluded[study]]
     if len(controls):
         hours_controls = float(hours.pre[controls].mean()) / weeks
-    if result.ok and hours_post > 0 and hours_pre >= PRE_PATROL_SHARE_WARNING * hours_post:
-        result = replace(
-            result,
-            warnings=(
-                *result.warnings,
-                "Die bestreiften Zellen wurden schon im Vorher-Zeitraum ähnlich viel bestreift "
-                f"({_hours_de(hours_pre)} gegenüber {_hours_de(hours_post)} Stunden je Zelle und Woche): "
-                "verglichen wird dann eine Veränderung der Bestreifung, nicht Streife gegen keine Streife.",
-            ),
-        )
+    result = with_patrol_dose(result, hours_pre, hours_post)
     return EffectReport(
         params=params,
         result=result,
@@ -356,12 +352,6 @@ def evaluate_effect(params: EffectParams) -> EffectReport:
         hours_treated_post=hours_post,
         hours_controls_pre=hours_controls,
     )
-
-
-def _hours_de(value: float) -> str:
-    from .effect import number_de
-
-    return number_de(value, 1)
 
 
 def visible_operations(user: object) -> Iterable[object]:
