@@ -530,8 +530,13 @@ class _Rows:
         return LinearConstraint(matrix, np.array(self.lower), np.array(self.upper))
 
 
-def _build(pr: _Problem, focus_slack: bool):
-    """Columns and rows of the MILP. With ``focus_slack`` the focus minimums may be missed at a cost."""
+def _build(pr: _Problem, focus_slack: bool, integer_flows: bool):
+    """Columns and rows of the MILP. With ``focus_slack`` the focus minimums may be missed at a cost.
+
+    The flows between parts appear only in the flow-conservation and availability rows (a network
+    matrix), so for integral team counts an optimal vertex has integral flows: they are continuous
+    unless ``integer_flows`` (the fallback when a solver answer had fractional flows anyway).
+    """
     K = len(KINDS)
     cols, rows = _Columns(), _Rows()
     x: dict[tuple[int, int, int, int], int] = {}
@@ -558,7 +563,7 @@ def _build(pr: _Problem, focus_slack: bool):
                     for a in range(pr.Z):
                         if pr.allowed[k, a] and pr.movable[a, b] and _presence_after_move(pr, s, a, b) > 0:
                             cost = _travel_loss(pr, s, p, a, b) if a != b else 0.0
-                            f[(k, s, p, a, b)] = cols.add(cost, avail, True)
+                            f[(k, s, p, a, b)] = cols.add(cost, avail, integer_flows)
     # Coverage segments y[s, p, z, j] ∈ [0, 1], Σ_j y ≤ weighted presence; maximise Σ risk · share_j · y.
     y: dict[tuple[int, int, int], list[int]] = {}
     u: dict[tuple[int, int, int], int] = {}  # joint bonus ∈ [0, 1] ≤ joint presence
@@ -567,7 +572,7 @@ def _build(pr: _Problem, focus_slack: bool):
             for z in range(pr.Z):
                 if pr.risk[z, s, p] > 0:
                     y[(s, p, z)] = [cols.add(-pr.risk[z, s, p] * share, 1.0, False) for share in pr.shares]
-                    if pr.pi.joint_bonus > 0 and any(key[0] == JOINT and key[1:] == (s, p, z) for key in x):
+                    if pr.pi.joint_bonus > 0 and (JOINT, s, p, z) in x:
                         u[(s, p, z)] = cols.add(
                             -pr.risk[z, s, p] * pr.pi.joint_bonus * pr.shares[0], 1.0, False
                         )
@@ -631,8 +636,8 @@ def _build(pr: _Problem, focus_slack: bool):
     return cols, rows, x, f, start, slack
 
 
-def _solve(pr: _Problem, focus_slack: bool, time_limit: float):
-    cols, rows, x, f, start, slack = _build(pr, focus_slack)
+def _solve(pr: _Problem, focus_slack: bool, time_limit: float, integer_flows: bool = False):
+    cols, rows, x, f, start, slack = _build(pr, focus_slack, integer_flows)
     constraints = [rows.constraint(cols.count)] if rows.lower else []
     result = milp(
         c=np.array(cols.cost),
@@ -641,6 +646,10 @@ def _solve(pr: _Problem, focus_slack: bool, time_limit: float):
         constraints=constraints,
         options={"time_limit": time_limit, "mip_rel_gap": pr.pi.mip_rel_gap, "presolve": True},
     )
+    if not integer_flows and result.x is not None:
+        flows = np.array([result.x[col] for col in f.values()])
+        if flows.size and np.abs(flows - np.round(flows)).max() > 1e-6:
+            return _solve(pr, focus_slack, time_limit, integer_flows=True)
     return result, x, f, start, slack
 
 
