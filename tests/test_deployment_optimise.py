@@ -296,3 +296,17 @@ def test_coverage_has_diminishing_returns():
     assert coverage(np.array([0.0, 1.0, 2.0, 1.5, 10.0]), shares).tolist() == pytest.approx(
         [0.0, 0.5, 0.75, 0.625, 0.9375]
     )
+
+
+def test_bench_reports_seconds_objective_and_the_gap(capsys):
+    import argparse
+    import json
+
+    from bench import deployment_plan
+
+    deployment_plan.bench_week(6, argparse.Namespace(seed=1, gap=1e-4, repeat=1))
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["bench"] == "deployment_plan" and line["slots"] == 21 and line["focus_areas"] == 3
+    assert line["status"] == "optimal" and 0 < line["objective"] <= line["total_risk"]
+    assert line["mip_gap"] is not None and line["mip_gap"] <= 1e-4
+    assert line["team_hours"]["kod"] <= 0.75 * 8 * 10 * 21 + 1e-6
