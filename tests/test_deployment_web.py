@@ -108,6 +108,12 @@ def test_a_shift_lead_computes_reviews_edits_approves_and_applies(client, seeded
     html = client.get(created["Location"]).content.decode()
     assert "Abweichungen vom Plan" in html and "Abweichungen festhalten" in html
     assert client.post(reverse("deployment:plan-deviations", kwargs={"pk": plan.pk})).status_code == 302
+    too_late = client.post(
+        reverse("deployment:plan-edit", kwargs={"pk": plan.pk}),
+        {"assignment": target.pk, "zone": target.zone_id, "teams": 1, "reason": "Nachträglich"},
+    )
+    assert too_late.status_code == 400
+    assert "Der Plan ist bereits umgesetzt" in too_late.content.decode()
 
 
 def test_bad_input_gets_german_messages_at_the_field(client, seeded, kod_lead):  # noqa: F811

@@ -207,6 +207,8 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(reverse("deployment:plan", kwargs={"pk": plan.pk}) + f"#a{assignment.pk}")
     plan.refresh_from_db()
     context = _detail_context(request, plan, edit_forms={assignment.pk: form}, open_assignment=assignment.pk)
+    if not context["editable"]:  # an applied plan shows no edit form: the message goes on top
+        context["action_errors"] = list(form.non_field_errors())
     return render(request, "deployment/plan_detail.html", context, status=400)
 
 
