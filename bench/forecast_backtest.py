@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-year", type=float, default=45_000)
     parser.add_argument("--years", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--refit-every", type=int, default=1, help="refit ETAS every n weeks (1 = weekly)")
     parser.add_argument("--models", default="", help="comma-separated (default: all of predict.MODELS)")
     args = parser.parse_args(argv)
 
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     cpu_started = time.process_time()
     result = backtest.rolling_backtest(
-        events, study, last_origin, args.weeks, models=models, progress=progress
+        events, study, last_origin, args.weeks, models=models, progress=progress, refit_every=args.refit_every
     )
     total = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
         bench="forecast_backtest",
         weeks=args.weeks,
         models=models,
+        refit_every=args.refit_every,
         events=len(t),
         seconds=round(total, 1),
         target_seconds=TARGET_SECONDS,

@@ -124,6 +124,35 @@ def test_refits_at_every_origin_from_the_previous_fit():
     ]
 
 
+def test_refits_every_other_origin_and_reuses_the_older_fit_in_between():
+    calls: list[float] = []
+    used: list[tuple[float, object]] = []
+
+    def fitter(model, history, study, start, params=None, previous=None):
+        calls.append(start)
+        return {"fitted_at": start}
+
+    def forecaster(model, history, study, start, end, params=None, fitted=None):
+        assert fitted["fitted_at"] <= start
+        used.append((start, fitted["fitted_at"]))
+        return np.ones(study.grid.shape)
+
+    result = rolling_backtest(
+        _events(),
+        STUDY,
+        150.0,
+        4,
+        models=["etas"],
+        forecaster=forecaster,
+        fitter=fitter,
+        baselines=(),
+        refit_every=2,
+    )
+    assert calls == [129.0, 143.0]
+    assert used == [(129.0, 129.0), (136.0, 129.0), (143.0, 143.0), (150.0, 143.0)]
+    assert result.to_dict()["refit_every"] == 2
+
+
 def test_a_model_that_knows_the_hotspot_is_chosen_over_a_flat_baseline():
     steps: list[tuple[int, int]] = []
     result = rolling_backtest(

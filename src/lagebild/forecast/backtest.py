@@ -119,6 +119,7 @@ class BacktestResult:
     seconds: dict[str, float]
     resamples: int = BOOTSTRAP_RESAMPLES
     seed: int = BOOTSTRAP_SEED
+    refit_every: int = 1
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -164,6 +165,7 @@ class BacktestResult:
             "seconds": {model: float(seconds) for model, seconds in self.seconds.items()},
             "resamples": self.resamples,
             "seed": self.seed,
+            "refit_every": self.refit_every,
             "notes": list(self.notes),
         }
 
@@ -202,6 +204,7 @@ class BacktestResult:
             seconds={model: float(seconds) for model, seconds in data["seconds"].items()},
             resamples=int(data.get("resamples", BOOTSTRAP_RESAMPLES)),
             seed=int(data.get("seed", BOOTSTRAP_SEED)),
+            refit_every=int(data.get("refit_every", 1)),
             notes=list(data.get("notes", [])),
         )
 
@@ -243,6 +246,7 @@ def rolling_backtest(
     forecaster: Forecaster | None = None,
     fitter: Fitter | None = None,
     progress: Progress | None = None,
+    refit_every: int = 1,
     coverages: Sequence[float] = COVERAGES,
     baselines: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
@@ -255,7 +259,11 @@ def rolling_backtest(
     (``predict.Events``); ``study`` a ``grid`` and a boolean ``mask``. Each model sees only
     ``events.before(origin)``: the evaluation window is never in its input. ``forecaster`` and
     ``fitter`` default to ``predict.forecast`` and ``predict.fit`` (tests inject others).
+    ``refit_every`` = n refits models with a state at every n-th origin only (warm-started from
+    the last fit); in between the last fit forecasts from the newer events (1 = every week).
     """
+    if refit_every < 1:
+        raise ValueError("Die Neuanpassung braucht einen Abstand von mindestens einer Woche.")
     if forecaster is None or fitter is None:
         from . import predict
 
@@ -285,12 +293,15 @@ def rolling_backtest(
     done = 0
     for model in models:
         previous: object | None = None
-        for origin, observed in zip(origins, observed_by_origin, strict=True):
+        for index, (origin, observed) in enumerate(zip(origins, observed_by_origin, strict=True)):
             started = time.perf_counter()
             history = events.before(origin)
-            fitted = fitter(model, history, study, origin, parameters[model], previous)
-            if fitted is not None:
-                previous = fitted
+            if previous is None or index % refit_every == 0:
+                fitted = fitter(model, history, study, origin, parameters[model], previous)
+                if fitted is not None:
+                    previous = fitted
+            else:
+                fitted = previous  # fitted on data before an earlier origin: still no leak
             predicted = np.asarray(
                 forecaster(model, history, study, origin, origin + horizon, parameters[model], fitted),
                 dtype=float,
@@ -350,5 +361,6 @@ def rolling_backtest(
         seconds=seconds,
         resamples=resamples,
         seed=seed,
+        refit_every=refit_every,
         notes=notes,
     )
