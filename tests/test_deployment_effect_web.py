@@ -1,7 +1,6 @@
 """Effect of patrols through the whole stack: patrols and incidents → panel → estimate → page.
 
-The page is reached through ``tests.effect_urls`` (the site's URLs plus ``urls_effect``), because
-``deployment/urls.py`` adds ``urls_effect.urlpatterns`` separately.
+The page is reached through the site's URLs (``deployment/urls.py`` adds ``urls_effect.urlpatterns``).
 
 Design of the data: the focus area "Zentrum" is patrolled by the police (four 8-hour patrols, one per
 patrol week) and once by the city; the police recorded 2 incidents a week before the patrols in one
@@ -40,8 +39,6 @@ PATROLLED_POINT = (51.514, 7.465)  # inside the focus area "centre"
 CONTROL_POINTS = [(51.547, 7.42), (51.492, 7.50), (51.55, 7.51), (51.49, 7.41)]
 MARKER = "GEHEIMVERMERK-4711"
 ADDRESS_MARKER = "Geheimweg 7"
-
-pytestmark = pytest.mark.urls("tests.effect_urls")
 
 
 def _record(user, category, day: dt.date, point: tuple[float, float], **extra) -> None:
