@@ -45,7 +45,7 @@ def dortmund_like_week(zones: int, seed: int, mip_rel_gap: float = 1e-4) -> Plan
             factor = WEEKEND_NIGHT.get(day, 1.0) if key == "nacht" else 1.0
             profile.append([level * factor for level in SHIFT_LEVEL[key]])
     profile_array = np.array(profile)  # (slots, 2)
-    names = [f"Zone {index + 1:02d}" for index in range(zones)]
+    names = [f"Bezirk {index + 1}" for index in range(zones)]
     focus = set(rng.choice(zones, size=3, replace=False).tolist())
     evening = frozenset(slot.key for slot in slots if slot.key.split("-")[0] in ("do", "fr", "sa"))
     evening = frozenset(key for key in evening if not key.endswith("frueh"))

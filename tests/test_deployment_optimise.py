@@ -286,7 +286,7 @@ def test_joint_team_counts_with_its_bonus():
     # One team covers 50 %; the joint bonus adds 25 % of the first team's 50 %.
     assert plan.objective == pytest.approx(8.0 * (0.5 + 0.25 * 0.5))
     assert (
-        "Doppelstreife: Maßnahmen beider Behörden möglich, Bonus 12 % Abdeckung."
+        "Doppelstreife: Maßnahmen beider Behörden möglich, Bonus 12,5 % Abdeckung."
         in plan.assignments[0].reason
     )
 

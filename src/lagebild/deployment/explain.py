@@ -19,7 +19,9 @@ def hours(value: float) -> str:
 
 
 def percent(share: float) -> str:
-    return f"{round(100 * share)} %"
+    """0.25 → "25 %", 0.125 → "12,5 %" (one digit only where it matters)."""
+    value = 100 * share
+    return f"{round(value)} %" if abs(value - round(value)) < 0.05 else f"{number(value)} %"
 
 
 def clock(t_days: float) -> str:

@@ -855,8 +855,9 @@ def _explain_unassigned(
                 if not kinds:
                     reason = "In dieser Schicht ist keine Streife verfügbar, die diese Zone bestreifen darf."
                 elif spare:
-                    capped = []
+                    capped, uncapped = [], False
                     for k in spare:
+                        kind_capped = False
                         for key in HOUR_SHARES[KINDS[k]]:
                             cap = pr.pi.max_team_hours.get(key)
                             if (
@@ -865,7 +866,9 @@ def _explain_unassigned(
                             ):
                                 used_hours = wording.hours(weekly[key])
                                 capped.append(f"{KIND_LABELS[key]} {used_hours} von {wording.hours(cap)}")
-                    if capped:
+                                kind_capped = True
+                        uncapped = uncapped or not kind_capped
+                    if capped and not uncapped:
                         reason = "Wochenhöchststunden ausgeschöpft (" + ", ".join(sorted(set(capped))) + ")."
                     elif pr.pi.max_slot_team_hours:
                         reason = "Höchststunden dieser Schicht ausgeschöpft."
