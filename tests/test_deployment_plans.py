@@ -287,3 +287,15 @@ def test_the_police_does_not_see_or_change_the_citys_plan(seeded, kod_lead, poli
                 action()
     plan.refresh_from_db()
     assert plan.state == DeploymentPlan.State.DRAFT
+
+
+def test_the_forecast_is_the_risk_source_when_there_is_one(seeded, kod_lead):
+    from lagebild.forecast import services as forecast
+
+    with unscoped():
+        forecast.run_forecast("all", WEEK, model="last_4_weeks")
+    plan = _create(kod_lead, kod=1)
+    assert plan.result["risk_source"] == "Prognose (Risikokarte der Woche)"
+    rows = _assignments(plan)
+    # The week forecast spreads the Innenstadt's incidents over the week: it leads every shift.
+    assert {a.zone for a in rows if a.part == 1} == {seeded["innen"]}
