@@ -148,6 +148,8 @@ def test_edit_needs_a_reason_and_records_its_cost(seeded, kod_lead):
         target.refresh_from_db()
     assert change.reason == "Veranstaltung am Hafen"
     assert change.cost > 0  # the Innenstadt had the late-shift incidents, the Hafen none
+    # The other half of the shift takes its team from where it now is: no team is counted twice.
+    assert change.violations == []
     assert change.before["zone_name"] == "Innenstadt" and change.after["zone_name"] == "Hafen"
     assert plan.result["covered_risk"] == pytest.approx(plan.result["objective"] - change.cost, abs=1e-4)
     assert target.source == PlanAssignment.Source.EDITED and target.zone == seeded["hafen"]
@@ -299,3 +301,17 @@ def test_the_forecast_is_the_risk_source_when_there_is_one(seeded, kod_lead):
     rows = _assignments(plan)
     # The week forecast spreads the Innenstadt's incidents over the week: it leads every shift.
     assert {a.zone for a in rows if a.part == 1} == {seeded["innen"]}
+
+
+def test_an_edit_that_breaks_a_focus_minimum_is_recorded_with_the_broken_rule(seeded, kod_lead):
+    plan = _create(kod_lead, kod=2, focus_minimum=1)
+    rows = [a for a in _assignments(plan) if a.zone == seeded["centre"]]
+    per_part = defaultdict(list)
+    for a in rows:
+        per_part[(a.slot_key, a.part)].append(a)
+    target = next(items[0] for items in per_part.values() if len(items) == 1 and items[0].teams == 1)
+    with authority_scope(kod_lead.authority_id):
+        change = services.plan_edit(user=kod_lead, assignment=target, teams=0, reason="Einsatz Stadion")
+        plan.refresh_from_db()
+    assert any("Schwerpunktraum Zentrum braucht mindestens 1 Streife" in v for v in change.violations)
+    assert plan.result["violations"] == change.violations
