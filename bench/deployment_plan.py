@@ -66,10 +66,7 @@ def dortmund_like_week(zones: int, seed: int, mip_rel_gap: float = 1e-4) -> Plan
     kod = rng.integers(6, 11, size=len(slots))
     police = rng.integers(4, 9, size=len(slots))
     joint = np.full(len(slots), 2)
-    caps = {
-        "kod": 0.75 * 8 * float(kod.sum() + joint.sum() / 2),
-        "police": 0.75 * 8 * float(police.sum() + joint.sum() / 2),
-    }
+    caps = {"kod": 0.75 * 8 * float(kod.sum()), "police": 0.75 * 8 * float(police.sum())}
     industrial = f"z{int(np.argmin(level)):02d}"
     return PlanInput(
         zones=zone_inputs, slots=slots, risk=part_risk.sum(axis=2), part_risk=part_risk,

@@ -50,6 +50,8 @@ def small_instance(seed: int) -> PlanInput:
     caps = {}
     if seed % 4 == 1:
         caps = {"kod": float(rng.choice([4, 8, 16])), "police": float(rng.choice([4, 8, 16]))}
+        if seed % 8 == 5:
+            caps["joint"] = 4.0
     forbidden = {"kod": {f"z{n_zones - 1}"}} if seed % 5 == 2 else {}
     return PlanInput(
         zones=zones,
@@ -99,7 +101,7 @@ def assert_rules_hold(plan_input: PlanInput, assignments: list[Assignment]) -> N
     zone_of = {zone.code: z for z, zone in enumerate(plan_input.zones)}
     teams_in_part: dict[tuple[str, str, int], int] = {}
     fresh: dict[tuple[str, str], int] = {}
-    hours = {"kod": 0.0, "police": 0.0}
+    hours = {"kod": 0.0, "police": 0.0, "joint": 0.0}
     for row in assignments:
         assert row.part >= 1 and row.teams >= 1
         assert row.zone not in plan_input.forbidden_zones.get(row.kind, set())
@@ -113,9 +115,7 @@ def assert_rules_hold(plan_input: PlanInput, assignments: list[Assignment]) -> N
             slot = plan_input.slots[slot_of[row.slot]]
             assert row.hours == pytest.approx(row.teams * (slot.hours / parts - minutes / 60))
         part_hours = plan_input.slots[slot_of[row.slot]].hours / parts
-        share = {"kod": {"kod": 1.0}, "police": {"police": 1.0}, "joint": {"kod": 0.5, "police": 0.5}}
-        for cap_key, factor in share[row.kind].items():
-            hours[cap_key] += factor * row.teams * part_hours
+        hours[row.kind] += row.teams * part_hours
     for (kind, slot_key), count in fresh.items():
         assert count <= available[KINDS.index(kind)][slot_of[slot_key]]
     for (kind, slot_key, _part), count in teams_in_part.items():

@@ -31,14 +31,12 @@ from . import explain as wording
 KINDS = ("kod", "police", "joint")
 JOINT = 2
 KIND_LABELS = wording.KIND_LABELS
-# Keys of max_team_hours / max_slot_team_hours. A joint team is one KOD and one police officer:
-# one joint team-hour counts as half a team-hour against the KOD cap and half against the police cap
-# (the authorities' staff budgets) and fully against an optional "joint" cap.
-HOUR_SHARES = {
-    "kod": {"kod": 1.0},
-    "police": {"police": 1.0},
-    "joint": {"kod": 0.5, "police": 0.5, "joint": 1.0},
-}
+# Keys of max_team_hours / max_slot_team_hours: each kind's hours count against its own cap. Joint
+# teams are staffed separately (joint_teams is its own availability, the officers in them are not
+# in kod_teams/police_teams), so their hours count against the "joint" cap only. (Counting them
+# half against the KOD and half against the police cap coupled the two caps and made a week take
+# 10 s instead of 1 s; the Django side can lower the KOD/police caps by the joint hours it plans.)
+HOUR_SHARES = {"kod": {"kod": 1.0}, "police": {"police": 1.0}, "joint": {"joint": 1.0}}
 CAP_KEYS = ("kod", "police", "joint")
 DEFAULT_COVERAGE_SHARES = (0.5, 0.25, 0.125)
 DEFAULT_JOINT_BONUS = 0.25
