@@ -41,7 +41,7 @@ OFFSETS: tuple[tuple[int, int], ...] = tuple((dr, dc) for dr in (-1, 0, 1) for d
 # in a cell the KDE does not reach still has a finite likelihood.
 BACKGROUND_FLOOR = 0.01
 # The EM also stops when one accelerated cycle raises the log-likelihood by less than this per event.
-GAIN_TOLERANCE = 1e-5
+GAIN_TOLERANCE = 5e-5
 COARSE_START_EVENTS = 4000
 MIN_OMEGA, MAX_OMEGA = 1e-3, 100.0  # per day: mean delay between 15 minutes and ~3 years
 
@@ -314,23 +314,23 @@ def _m_step(
 
     # Events are sorted by time, so ``remaining`` decreases: only the last events still have
     # offspring to come after the window's end (e^{−ω r} > e^{−40}); the rest count fully.
-    def theta_for(w: float) -> float:
+    def exposure(w: float) -> tuple[float, float]:
+        """E(ω) = Σ_i G_i (1 − e^{−ω r_i}) and its derivative E'(ω) = Σ_i G_i r_i e^{−ω r_i}."""
         recent = int(np.searchsorted(-remaining, -40.0 / w, side="left"))
-        lost = float(np.dot(inside_mass[recent:], np.exp(-w * remaining[recent:])))
-        return offspring / (total_mass - lost)
+        lost = inside_mass[recent:] * np.exp(-w * remaining[recent:])
+        return total_mass - float(lost.sum()), float(lost @ remaining[recent:])
 
-    def negative_q(log_w: float) -> float:
-        w = math.exp(log_w)
-        return -(offspring * math.log(theta_for(w)) + offspring * log_w - w * delay_sum)
-
-    guess = math.log(offspring / delay_sum)
-    low, high = math.log(MIN_OMEGA), math.log(MAX_OMEGA)
-    found = optimize.minimize_scalar(
-        negative_q, bounds=(max(low, guess - 3), min(high, guess + 3)), method="bounded",
-        options={"xatol": 1e-7},
-    )  # fmt: skip
-    new_omega = math.exp(found.x)
-    new_theta = theta_for(new_omega)
+    # With θ = P / E(ω) inserted, dQ/dω = P/ω − D − P E'(ω)/E(ω) = 0: the fixed point
+    # ω = P / (D + P E'/E) converges in a few steps because the edge term E'/E is small.
+    new_omega = min(max(offspring / delay_sum, MIN_OMEGA), MAX_OMEGA)
+    for _ in range(50):
+        total, slope = exposure(new_omega)
+        updated = min(max(offspring / (delay_sum + offspring * slope / total), MIN_OMEGA), MAX_OMEGA)
+        done = abs(updated - new_omega) <= 1e-12 * new_omega
+        new_omega = updated
+        if done:
+            break
+    new_theta = offspring / exposure(new_omega)[0]
     if len(per_offset) == 1:
         return new_theta, new_omega, kernel
     # g_d = P_d / (θ E_d + ν) with Σ g_d = 1.
@@ -452,14 +452,16 @@ def fit_data(
         step = min(step, -1.0)
         candidate = from_vector(to_vector(state) - 2 * step * r + step**2 * v) if step < -1 else None
         proposal = second
+        gain = (history[-1] - history[-2]) / n if len(history) > 1 else math.inf
         if candidate is not None:
             stabilised, loglik_candidate = em_map(candidate)
             iteration += 1
             if loglik_candidate >= loglik0:
                 proposal = stabilised
+                # The accelerated step's own gain: small means the start was already optimal.
+                gain = min(gain, (loglik_candidate - loglik0) / n)
         moved = change(proposal, state)
         state = proposal
-        gain = (history[-1] - history[-2]) / n if len(history) > 1 else math.inf
         if moved < tolerance or 0 <= gain < gain_tolerance:
             converged = True
             break
