@@ -30,6 +30,7 @@ BENCHES = {
     "open311": "bench.open311",
     "cockpit": "bench.cockpit",
     "hotspots": "bench.hotspots",
+    "forecast_models": "bench.forecast_models",
     "taskforce": "bench.taskforce",
     "audit": "bench.audit",
     "proceedings": "bench.proceedings",
