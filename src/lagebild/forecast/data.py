@@ -114,18 +114,19 @@ def grid_of(run: object) -> Grid:
 
 
 def _times(moments: list[dt.datetime]) -> np.ndarray:
-    """Wall-clock days since the epoch, vectorised by UTC offset (there are only a few)."""
+    """Wall-clock days since the epoch. The UTC offset is looked up once per distinct UTC hour
+    (offsets change only on the hour), not once per incident."""
     if not moments:
         return np.zeros(0)
     tz = timezone.get_current_timezone()
     utc_seconds = np.fromiter((m.timestamp() for m in moments), dtype=float, count=len(moments))
-    offsets = np.fromiter(
-        (m.astimezone(tz).utcoffset().total_seconds() for m in moments),  # type: ignore[union-attr]
-        dtype=float,
-        count=len(moments),
+    hours = np.floor(utc_seconds / 3600.0).astype(np.int64)
+    distinct, index = np.unique(hours, return_inverse=True)
+    offsets = np.array(
+        [dt.datetime.fromtimestamp(int(h) * 3600, tz).utcoffset().total_seconds() for h in distinct]  # type: ignore[union-attr]
     )
     epoch_seconds = EPOCH.replace(tzinfo=dt.UTC).timestamp()
-    return (utc_seconds + offsets - epoch_seconds) / 86400.0
+    return (utc_seconds + offsets[index] - epoch_seconds) / 86400.0
 
 
 def events(group: str, until: dt.datetime | None = None):  # type: ignore[no-untyped-def]

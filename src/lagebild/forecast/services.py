@@ -287,13 +287,15 @@ def forecast_week(
     *,
     groups: list[str] | None = None,
     backtest_weeks: int | None = DEFAULT_BACKTEST_WEEKS,
+    backtest_groups: list[str] | None = None,
     shift_groups: list[str] | None = None,
 ) -> WeeklyResult:
     """The weekly job: for each group with data, a fresh backtest (``backtest_weeks``; None: keep
     the last), then the week's forecast with the chosen model and its shift forecasts.
 
     ``week_start``: default the Monday of the current week (the job runs Monday early morning).
-    ``shift_groups``: groups that get shift forecasts (default all).
+    ``backtest_groups`` / ``shift_groups``: groups that get a backtest / shift forecasts (default
+    all); the others keep their last backtest's model.
     """
     started = time.perf_counter()
     monday = data.monday_of(week_start or timezone.localdate(_now()))
@@ -305,7 +307,7 @@ def forecast_week(
     chosen_groups = groups if groups is not None else data.groups_with_data()
     for group in chosen_groups:
         try:
-            if backtest_weeks:
+            if backtest_weeks and (backtest_groups is None or group in backtest_groups):
                 report = run_backtest(group, weeks=backtest_weeks, last_origin=monday - dt.timedelta(days=7))
                 result.backtests[group] = report.chosen_model
             run = run_forecast(group, monday)
