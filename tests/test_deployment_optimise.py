@@ -310,3 +310,16 @@ def test_bench_reports_seconds_objective_and_the_gap(capsys):
     assert line["status"] == "optimal" and 0 < line["objective"] <= line["total_risk"]
     assert line["mip_gap"] is not None and line["mip_gap"] <= 1e-4
     assert line["team_hours"]["kod"] <= 0.75 * 8 * 10 * 21 + 1e-6
+
+
+def test_a_shift_without_any_team_gives_an_empty_plan_or_a_german_shortfall():
+    empty = tiny_week(kod_teams=[0, 0], police_teams=[0, 0], joint_teams=[0, 0])
+    plan = optimise(empty)
+    assert plan.status == "infeasible"
+    assert "keine Streife verfügbar, die dort eingesetzt werden darf" in plan.message
+    quiet = tiny_week(
+        kod_teams=[0, 0], police_teams=[0, 0], joint_teams=[0, 0], zones=[ZoneInput("nord", "Nordstadt"),
+        ZoneInput("city", "Innenstadt"), ZoneInput("hoerde", "Hörde")], risk=np.zeros((3, 2)),
+    )  # fmt: skip
+    plan = optimise(quiet)
+    assert plan.status == "optimal" and plan.assignments == [] and plan.objective == 0.0

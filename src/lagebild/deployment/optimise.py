@@ -631,6 +631,8 @@ def _build(pr: _Problem, focus_slack: bool, integer_flows: bool):
             entries = hour_entries(key, range(s, s + 1))
             if entries:
                 rows.add(entries, -np.inf, float(cap))
+    if cols.count == 0:  # no team anywhere: one idle column keeps the programme well-formed
+        cols.add(0.0, 0.0, False)
     return cols, rows, x, f, start, slack
 
 
@@ -725,7 +727,9 @@ def _shortfall_messages(pr: _Problem, routes: _Routes) -> list[str]:
                 staff = ", ".join(
                     f"{pr.available[k, s]} {wording.KIND_LABELS_PLURAL[kind]}" for k, kind in enumerate(KINDS)
                 )
-                if allowed_staff < need:
+                if allowed_staff == 0:
+                    cause = "in dieser Schicht ist keine Streife verfügbar, die dort eingesetzt werden darf"
+                elif allowed_staff < need:
                     cause = f"in dieser Schicht dürfen dort nur {allowed_staff} Streifen eingesetzt werden"
                 elif int(pr.focus_min[:, s].sum()) > int(pr.available[:, s].sum()):
                     cause = (
