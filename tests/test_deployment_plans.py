@@ -315,3 +315,12 @@ def test_an_edit_that_breaks_a_focus_minimum_is_recorded_with_the_broken_rule(se
         plan.refresh_from_db()
     assert any("Schwerpunktraum Zentrum braucht mindestens 1 Streife" in v for v in change.violations)
     assert plan.result["violations"] == change.violations
+
+
+def test_weekly_hour_caps_are_kept(seeded, kod_lead):
+    plan = _create(kod_lead, kod=2, joint=1, max_hours={"kod": 40, "police": None, "joint": 16})
+    assert plan.inputs["max_hours"] == {"kod": 40.0, "joint": 16.0}
+    assert plan.result["team_hours"]["kod"] <= 40 + 1e-6
+    assert plan.result["team_hours"]["joint"] <= 16 + 1e-6
+    with authority_scope(kod_lead.authority_id):
+        assert services.evaluate_plan(plan).violations == []

@@ -39,6 +39,7 @@ def _form_data(**overrides) -> dict[str, str]:
         "focus_minimum": "1",
         "max_hours_kod": "",
         "max_hours_police": "",
+        "max_hours_joint": "",
     }
     for kind, default in (("kod", "2"), ("police", "0"), ("joint", "1")):
         for day in range(7):

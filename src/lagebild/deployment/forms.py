@@ -60,11 +60,19 @@ class PlanCreateForm(LagebildForm):
         required=False,
         min_value=0,
         max_value=MAX_WEEK_HOURS,
-        help_text="Leer: ohne Obergrenze. Eine Doppelstreife zählt je zur Hälfte für KOD und Polizei.",
+        help_text="Leer: ohne Obergrenze. Doppelstreifen haben ihre eigene Obergrenze.",
         error_messages={"invalid": "Bitte eine Zahl angeben."},
     )
     max_hours_police = forms.FloatField(
         label="Höchstens Streifenstunden Polizei je Woche",
+        required=False,
+        min_value=0,
+        max_value=MAX_WEEK_HOURS,
+        help_text="Leer: ohne Obergrenze.",
+        error_messages={"invalid": "Bitte eine Zahl angeben."},
+    )
+    max_hours_joint = forms.FloatField(
+        label="Höchstens Streifenstunden Doppelstreifen je Woche",
         required=False,
         min_value=0,
         max_value=MAX_WEEK_HOURS,

@@ -295,7 +295,7 @@ def _check_create(
     if not 0 <= focus_minimum <= MAX_FOCUS_MINIMUM:
         errors["focus_minimum"].append(f"Bitte eine Zahl von 0 bis {MAX_FOCUS_MINIMUM} angeben.")
     for kind, hours in max_hours.items():
-        if kind not in ("kod", "police"):
+        if kind not in STAFF_KINDS:
             errors["__all__"].append(f"Unbekannte Art für Höchststunden: {kind}.")
         elif not (isinstance(hours, int | float) and 0 <= hours <= MAX_WEEK_HOURS):
             errors[f"max_hours_{kind}"].append(f"Bitte eine Stundenzahl von 0 bis {MAX_WEEK_HOURS} angeben.")
@@ -314,8 +314,8 @@ def plan_create(
 ) -> DeploymentPlan:
     """Compute a plan for the week containing ``week`` and store it as a draft.
 
-    ``max_hours``: weekly team-hours per kind ("kod", "police"; None = no cap), as the
-    optimiser's ``max_team_hours`` (a joint team-hour counts half for each authority).
+    ``max_hours``: weekly team-hours per kind ("kod", "police", "joint"; None = no cap), the
+    optimiser's ``max_team_hours``.
     """
     _require(user)
     week = monday_of(week)

@@ -88,7 +88,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
                     category_group=data["category_group"],
                     staff=form.staff_input(),
                     focus_minimum=data["focus_minimum"],
-                    max_hours={"kod": data["max_hours_kod"], "police": data["max_hours_police"]},
+                    max_hours={kind: data[f"max_hours_{kind}"] for kind in ("kod", "police", "joint")},
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
