@@ -12,7 +12,7 @@ no database. One JSON line per figure on stdout, progress on stderr.
   Poisson(0.2) follow-ups, exponential delay with mean 1 day, 100 m spread) so the ETAS has
   something to find. Median of ``--repeat`` runs; ETAS also warm-started from the fit a week
   earlier (what the weekly backtest does). Target: < 30 s for fit + forecast of every model.
-* ``etas_peer``: our ``fit_temporal_hawkes`` against hawkesbook 0.1 (Cartwright & Laub,
+* ``etas_peer``: our ``fit_temporal_hawkes`` against hawkesbook 0.1 (Laub, Lee & Taimre,
   ``exp_mle``: maximum likelihood with L-BFGS-B, and ``exp_em``) on the same event times: (a) a
   simulated Hawkes process with known parameters, (b) one category group of the synthetic city
   (a tenth of the demo's volume, half a year) as a temporal process. hawkesbook's parameters
