@@ -238,7 +238,10 @@ def test_zone_risk_sums_the_cells_whose_centre_lies_in_each_patrol_zone(forecast
     week = services.run_forecast("all", WEEK_START, model="long_term_average")
     start, end = week.starts_at, week.ends_at
     risk = selectors.zone_risk("all", start, end)
-    assert set(risk) == {zones["centre"].pk, zones["north"].pk}
+    # Patrol zones and focus areas (the test world's focus area "Zentrum" lies in the zone "Zentrum").
+    focus = forecast_world["areas"]["centre"]
+    assert set(risk) == {zones["centre"].pk, zones["north"].pk, focus.pk}
+    assert 0 < risk[focus.pk] <= risk[zones["centre"].pk]
     # About 6 a week in the centre, 1 in the north.
     assert 3 < risk[zones["centre"].pk] < 9
     assert 0.3 < risk[zones["north"].pk] < 3
@@ -252,6 +255,10 @@ def test_zone_risk_sums_the_cells_whose_centre_lies_in_each_patrol_zone(forecast
     by_shift = selectors.zone_risk("all", late.starts_at, late.ends_at)
     assert by_shift[zones["centre"].pk] == pytest.approx(selectors.risk_map(zones["centre"], late).total)
     assert selectors.zone_risk("all", end, end + dt.timedelta(hours=8)) == dict.fromkeys(risk, 0.0)
+    assert set(selectors.zone_risk("all", start, end, kinds=("patrol_zone",))) == {
+        zones["centre"].pk,
+        zones["north"].pk,
+    }
 
 
 def test_weekly_job_backtests_and_forecasts_every_group(forecast_world, monkeypatch):

@@ -5,13 +5,13 @@ no incident, free text or person. Which user may see which area is decided in ``
 
 Interface for the deployment app – :func:`zone_risk`::
 
-    zone_risk(group, start, end) -> dict[area_id, expected events]
+    zone_risk(group, start, end, kinds=("patrol_zone", "focus_area")) -> dict[area_id, events]
 
 the expected number of events of ``group`` ("all" or a catalogue group) in every active patrol
-zone between ``start`` and ``end`` (aware datetimes), summed over the forecast cells whose centre
-lies in the zone. It uses the stored shift forecasts whose window lies inside [start, end) and,
-for the part of the window no shift forecast covers, the week forecast pro rata (expected events
-of the week × covered hours / 168).
+zone and focus area between ``start`` and ``end`` (aware datetimes), summed over the forecast
+cells whose centre lies in the area. It uses the stored shift forecasts whose window lies inside
+[start, end) and, for the part of the window no shift forecast covers, the week forecast pro
+rata (expected events of the week × uncovered hours / 168).
 """
 
 from __future__ import annotations
@@ -222,13 +222,19 @@ def _overlap_hours(
     return max(seconds, 0.0) / 3600.0
 
 
-def zone_risk(group: str, start: dt.datetime, end: dt.datetime) -> dict[int, float]:
-    """Expected events of ``group`` per active patrol zone (area id → events) in [start, end).
+RISK_KINDS = (Area.Kind.PATROL_ZONE, Area.Kind.FOCUS_AREA)
+
+
+def zone_risk(
+    group: str, start: dt.datetime, end: dt.datetime, kinds: tuple[str, ...] = RISK_KINDS
+) -> dict[int, float]:
+    """Expected events of ``group`` per active patrol zone and focus area (area id → events) in
+    [start, end); ``kinds`` chooses other area kinds.
 
     Shift forecasts lying inside the window count in full; the rest of the window is covered by
     the week forecast(s) pro rata. Zones without any forecast for the window get 0.0.
     """
-    zones = list(Area.objects.filter(kind=Area.Kind.PATROL_ZONE, active=True))
+    zones = list(Area.objects.filter(kind__in=kinds, active=True))
     risk = {zone.pk: 0.0 for zone in zones}
     if not zones or end <= start:
         return risk
