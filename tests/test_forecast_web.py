@@ -107,6 +107,21 @@ def test_shift_lead_sees_every_zone_with_the_top_cells_and_their_expected_counts
     assert "Spätschicht" in chosen.content.decode() and "14:00–22:00 Uhr" in chosen.content.decode()
     assert chosen.context["run"] == late
     assert _get(client, kod_lead, _zone_url(stored["zones"]["north"])).status_code == 200
+    assert _get(client, kod_lead, _zone_url(stored["areas"]["west"])).status_code == 200  # a district
+
+
+def test_field_officer_on_a_patrol_in_a_district_sees_that_district(client, stored, kod, kod_lead):
+    from django.utils import timezone
+
+    west = stored["areas"]["west"]
+    with authority_scope(kod_lead.authority_id):
+        shift = field_services.shift_create(user=kod_lead, date=timezone.localdate(), kind=Shift.Kind.EARLY)
+        field_services.patrol_create(
+            user=kod_lead, shift=shift, name="Bezirk West", members=[kod], area_id=west.pk
+        )
+    assert _get(client, kod, _zone_url(west)).status_code == 200
+    assert "Bezirk West" in client.get(reverse("forecast:index")).content.decode()
+    assert client.get(_zone_url(stored["zones"]["centre"])).status_code == 404
 
 
 def test_field_officer_sees_the_own_patrol_zone_only(client, on_patrol, kod):
@@ -114,7 +129,7 @@ def test_field_officer_sees_the_own_patrol_zone_only(client, on_patrol, kod):
     city_area = on_patrol["areas"]["city"]
     assert _get(client, kod, _zone_url(centre)).status_code == 200
     assert client.get(_zone_url(centre, "forecast:zone-geojson")).status_code == 200
-    for area in (north, city_area, on_patrol["areas"]["west"]):
+    for area in (north, city_area, on_patrol["areas"]["west"], on_patrol["areas"]["centre"]):
         assert client.get(_zone_url(area)).status_code == 404
         assert client.get(_zone_url(area, "forecast:zone-geojson")).status_code == 404
     # Not yours = does not exist.

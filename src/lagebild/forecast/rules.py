@@ -26,6 +26,8 @@ from lagebild.core.rules import _has_role
 from lagebild.geo.models import Area
 
 PLANNERS = (Role.SHIFT_LEAD, Role.ANALYST, Role.ADMIN)
+# Areas with a risk map for planners; a field officer's own patrol area may be of any kind.
+PLANNER_KINDS = (Area.Kind.PATROL_ZONE, Area.Kind.FOCUS_AREA, Area.Kind.DISTRICT, Area.Kind.CITY)
 AGGREGATE_READERS = (Role.TASKFORCE, Role.LEADERSHIP, Role.EXECUTIVE_BOARD)
 
 is_field_officer = _has_role(Role.FIELD_OFFICER)
@@ -77,7 +79,7 @@ def may_see_area(user: object, area: Area | None) -> bool:
         return False
     role = getattr(user, "role", None)
     if role in PLANNERS:
-        return True
+        return area.kind in PLANNER_KINDS
     if role in AGGREGATE_READERS:
         return area.kind == Area.Kind.CITY
     if role == Role.FIELD_OFFICER:

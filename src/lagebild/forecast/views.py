@@ -40,7 +40,7 @@ def _require(request: HttpRequest, perm: str, message: str) -> None:
 def _area(request: HttpRequest, area_id: int) -> Area:
     """The area if this user may see its map; otherwise 404, like a missing one."""
     _require(request, "forecast.view_forecasts", DENIED)
-    area = Area.objects.filter(pk=area_id, kind__in=selectors.MAP_KINDS, active=True).first()
+    area = Area.objects.filter(pk=area_id, active=True).first()
     if area is None or not request.user.has_perm("forecast.view_risk_map", area):
         raise Http404(NO_AREA)
     return area
