@@ -171,6 +171,14 @@ def test_backtest_is_stored_with_every_model_and_its_choice(forecast_world):
     assert services.model_in_use("all") == report.chosen_model
 
 
+def test_backtest_can_refit_etas_every_n_weeks(forecast_world):
+    from lagebild.forecast import selectors, services
+
+    report = services.run_backtest("crime", weeks=4, refit_every=2)
+    assert report.result["refit_every"] == 2 and report.events == forecast_world["incidents"] // 2
+    assert selectors.backtest_display(report)["refit_every"] == 2
+
+
 def test_week_forecast_is_stored_with_the_model_in_use_and_only_mask_cells(forecast_world):
     from lagebild.forecast import data, services
     from lagebild.forecast.models import BacktestReport, ForecastRun

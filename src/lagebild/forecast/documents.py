@@ -34,6 +34,12 @@ def _split_text(display: dict[str, Any]) -> str:
         f"{display['observed']} Feststellungen in den Prüfwochen, {display['empty_weeks']} Wochen ohne "
         "Feststellungen (nicht in den Mittelwerten). Intervalle: 95 %-Bootstrap über die Wochen "
         f"({display['resamples']} Stichproben, Startwert {display['seed']}); Differenzen gepaart je Woche."
+        + (
+            f" ETAS wird jede {display['refit_every']}. Woche neu angepasst; dazwischen sagt die letzte "
+            "Anpassung vorher."
+            if display["refit_every"] > 1
+            else ""
+        )
     )
 
 

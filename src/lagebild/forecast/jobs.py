@@ -9,6 +9,10 @@ from collections.abc import Callable
 from . import data, services
 
 ENV_BACKTEST_WEEKS = "LAGEBILD_FORECAST_BACKTEST_WEEKS"
+ENV_REFIT_EVERY = "LAGEBILD_FORECAST_REFIT_EVERY"
+# On the demo data a four-weekly ETAS refit gives the same means and choice as a weekly one
+# (docs/forecast-backtest.md) in a quarter of the time.
+DEMO_REFIT_EVERY = 4
 
 
 def backtest_weeks() -> int:
@@ -20,9 +24,20 @@ def backtest_weeks() -> int:
         return services.DEFAULT_BACKTEST_WEEKS
 
 
+def refit_every() -> int:
+    """ETAS refits in the weekly backtest: every n-th week (``LAGEBILD_FORECAST_REFIT_EVERY``, default 1)."""
+    raw = os.environ.get(ENV_REFIT_EVERY, "").strip()
+    try:
+        return max(int(raw), 1) if raw else 1
+    except ValueError:
+        return 1
+
+
 def weekly(week_start: dt.date | None = None) -> services.WeeklyResult:
     """Backtest every group with data, then forecast the week and its shifts with the chosen model."""
-    return services.forecast_week(week_start, backtest_weeks=backtest_weeks() or None)
+    return services.forecast_week(
+        week_start, backtest_weeks=backtest_weeks() or None, refit_every=refit_every()
+    )
 
 
 def demo(first_day: dt.date, end_date: dt.date, log: Callable[[str], None] = lambda _msg: None) -> str:
@@ -36,7 +51,10 @@ def demo(first_day: dt.date, end_date: dt.date, log: Callable[[str], None] = lam
     weeks = min(services.DEFAULT_BACKTEST_WEEKS, weeks_of_data - 4)
     log("Prognosen: Backtest und Risikokarten der Woche …")
     result = services.forecast_week(
-        monday, backtest_weeks=weeks if weeks >= 2 else None, backtest_groups=[services.ALL_GROUPS]
+        monday,
+        backtest_weeks=weeks if weeks >= 2 else None,
+        backtest_groups=[services.ALL_GROUPS],
+        refit_every=DEMO_REFIT_EVERY,
     )
     if not result.weeks:
         return "Prognosen: keine berechnet (keine Feststellungen)."

@@ -433,6 +433,7 @@ def backtest_display(report: BacktestReport) -> dict[str, Any]:
         "empty_weeks": result.get("empty_weeks", 0),
         "horizon_days": _number(result.get("horizon"), 0),
         "resamples": result.get("resamples"),
+        "refit_every": int(result.get("refit_every", 1) or 1),
         "seed": result.get("seed"),
         "notes": result.get("notes", []),
         "observed": sum(result.get("observed_totals", [])),

@@ -49,13 +49,14 @@ def last_complete_week(now: dt.datetime | None = None) -> dt.date:
 
 
 def run_backtest(
-    group: str, weeks: int = DEFAULT_BACKTEST_WEEKS, last_origin: dt.date | None = None
+    group: str, weeks: int = DEFAULT_BACKTEST_WEEKS, last_origin: dt.date | None = None, refit_every: int = 1
 ) -> BacktestReport:
     """Backtest every model and baseline for ``group`` over ``weeks`` held-out weeks, the last
     one starting on ``last_origin`` (a Monday; default: the last complete week), and store it.
 
     Each week is forecast from the events before its Monday only (rolling origin); the report
-    holds BacktestResult.to_dict() and the choice of the model in use.
+    holds BacktestResult.to_dict() and the choice of the model in use. ``refit_every`` = n refits
+    ETAS only at every n-th held-out week (warm-started; the last fit forecasts in between).
     """
     from .backtest import rolling_backtest
 
@@ -66,7 +67,9 @@ def run_backtest(
     study = data.study()
     end = timezone.make_aware(dt.datetime.combine(origin + dt.timedelta(days=7), dt.time()))
     events = data.events(group, until=end)
-    result = rolling_backtest(events, study, last_origin=data.to_t(origin), weeks=weeks)
+    result = rolling_backtest(
+        events, study, last_origin=data.to_t(origin), weeks=weeks, refit_every=refit_every
+    )
     choice = result.choice
     report = BacktestReport.objects.create(
         group=group,
@@ -289,6 +292,7 @@ def forecast_week(
     backtest_weeks: int | None = DEFAULT_BACKTEST_WEEKS,
     backtest_groups: list[str] | None = None,
     shift_groups: list[str] | None = None,
+    refit_every: int = 1,
 ) -> WeeklyResult:
     """The weekly job: for each group with data, a fresh backtest (``backtest_weeks``; None: keep
     the last), then the week's forecast with the chosen model and its shift forecasts.
@@ -308,7 +312,12 @@ def forecast_week(
     for group in chosen_groups:
         try:
             if backtest_weeks and (backtest_groups is None or group in backtest_groups):
-                report = run_backtest(group, weeks=backtest_weeks, last_origin=monday - dt.timedelta(days=7))
+                report = run_backtest(
+                    group,
+                    weeks=backtest_weeks,
+                    last_origin=monday - dt.timedelta(days=7),
+                    refit_every=refit_every,
+                )
                 result.backtests[group] = report.chosen_model
             run = run_forecast(group, monday)
             result.weeks[group] = run.model

@@ -22,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--group", default=ALL_GROUPS, help="Sachverhaltsgruppe (Standard: all)")
         parser.add_argument("--weeks", type=int, default=services.DEFAULT_BACKTEST_WEEKS, help="Prüfwochen")
         parser.add_argument(
+            "--refit-every", type=int, default=1, help="ETAS nur jede n-te Woche neu anpassen"
+        )
+        parser.add_argument(
             "--last-week",
             default="",
             metavar="JJJJ-MM-TT",
@@ -39,7 +42,9 @@ class Command(BaseCommand):
             raise CommandError(f"„{text}“ ist kein gültiges Datum (JJJJ-MM-TT).") from None
         if options["weeks"] < 1:
             raise CommandError("Mindestens eine Prüfwoche angeben.")
-        report = services.run_backtest(group, weeks=options["weeks"], last_origin=last)
+        report = services.run_backtest(
+            group, weeks=options["weeks"], last_origin=last, refit_every=max(options["refit_every"], 1)
+        )
         self.stdout.write(
             f"Backtest {group} ({report.weeks} Wochen, {report.seconds:.1f} s): {report.sentence}"
         )
