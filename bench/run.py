@@ -40,7 +40,7 @@ BENCHES = {
 }
 # Pure numeric benchmarks: run once, without a database. The load test runs once too: it sets up
 # its own PostgreSQL database, gunicorn and Celery worker.
-WITHOUT_DATABASE = {"hotspots", "load", "forecast_backtest", "deployment_plan"}
+WITHOUT_DATABASE = {"hotspots", "load", "forecast_backtest", "deployment_plan", "forecast_models"}
 # Run only when named (--only load): the load test takes about 20 minutes and needs RabbitMQ.
 OPT_IN = {"load"}
 ALL = ",".join(bench for bench in BENCHES if bench not in OPT_IN)

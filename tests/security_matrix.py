@@ -410,12 +410,15 @@ KNOWN_GAPS: dict[str, str] = {
 }
 
 
-# Offence proceedings (issue 15) keep their entries in their own modules, one per part.
+# Offence proceedings (issue 15), forecasts and deployment plans (issue 16) keep their entries in their own
+# modules, one per part.
+from . import security_matrix_deployment as _deployment  # noqa: E402
+from . import security_matrix_forecast as _forecast  # noqa: E402
 from . import security_matrix_proceedings_api as _p_api  # noqa: E402
 from . import security_matrix_proceedings_documents as _p_documents  # noqa: E402
 from . import security_matrix_proceedings_web as _p_web  # noqa: E402
 
-for _part in (_p_web, _p_documents, _p_api):
+for _part in (_p_web, _p_documents, _p_api, _deployment, _forecast):
     ROUTES.update(_part.ROUTES)
     ADMIN_MODELS.update(_part.ADMIN_MODELS)
     API_OPERATIONS.update(_part.API_OPERATIONS)

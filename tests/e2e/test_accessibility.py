@@ -24,6 +24,7 @@ from lagebild.field.measures import MeasureInput
 from lagebild.geo.models import Place
 
 from ..citizen_fixtures import *  # noqa: F403
+from ..test_deployment_plans import seeded, zones  # noqa: F401  (fixtures)
 from ..test_import_export import csv_file, row
 from .test_field_entry import login
 
@@ -316,4 +317,49 @@ def test_proceedings_pages_have_no_wcag_violations(audit, world, make_user, city
     assert check.page.locator(".field-error").count() >= 1
     check.check("/bussgeld/verfahren/<pk>/ (Fehler)")
     assert check.pages == 9
+    assert not check.found, check.report()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_forecast_pages_have_no_wcag_violations(audit, world, kod, polizei, analyst, viewport):
+    from lagebild.forecast import services as forecast
+    from tests.test_forecast_services import WEEK_START, patrol_zones, seed_incidents
+
+    forecast_zones = patrol_zones()
+    seed_incidents(world, kod, polizei)
+    forecast.run_backtest("all", weeks=2, last_origin=WEEK_START - dt.timedelta(days=7))
+    forecast.run_forecast("all", WEEK_START)
+    forecast.run_shift_forecasts("all", WEEK_START)
+    check = audit(viewport)
+    login(check.page, check.base_url, analyst.username)
+    check.visit("/prognose/")
+    check.visit(f"/prognose/zone/{forecast_zones['centre'].pk}/")
+    assert "Zellen mit erwarteten" in check.page.locator("#forecast-map-status").inner_text(), (
+        "the map shows the cells"
+    )
+    check.visit(f"/prognose/zone/{forecast_zones['centre'].pk}/?woche={WEEK_START}&schicht={WEEK_START}:late")
+    check.visit("/prognose/backtest/")
+    assert check.pages == 4
+    assert not check.found, check.report()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_deployment_pages_have_no_wcag_violations(audit, seeded, kod_lead, viewport):  # noqa: F811
+    from lagebild.deployment import services as deployment
+    from lagebild.deployment.services import StaffInput
+    from tests.test_deployment_plans import WEEK
+
+    with authority_scope(kod_lead.authority_id):
+        plan = deployment.plan_create(
+            user=kod_lead, week=WEEK, staff=StaffInput.uniform(kod=2, police=0, joint=1), focus_minimum=1
+        )
+        first = plan.assignments.order_by("pk").first()
+    check = audit(viewport)
+    login(check.page, check.base_url, kod_lead.username)
+    check.visit("/einsatzplanung/")
+    check.visit(f"/einsatzplanung/{plan.pk}/")
+    if first is not None:
+        check.visit(f"/einsatzplanung/{plan.pk}/?aendern={first.pk}")
+    check.visit("/einsatzplanung/wirkung/")
+    assert check.pages == (4 if first is not None else 3)
     assert not check.found, check.report()

@@ -75,6 +75,9 @@ class DemoConfig:
     scale: float = 1.0
     start_date: dt.date | None = None
     operation_start: dt.date | None = None
+    # The backtest and the week's risk maps at the end (forecast app): `lagebild demo` computes
+    # them; tests that build demos for other purposes leave them out (the backtest takes a minute).
+    forecasts: bool = False
 
     @property
     def last_day(self) -> dt.date:

@@ -111,7 +111,8 @@ def setup_demo(config: DemoConfig, log: Callable[[str], None] = lambda _msg: Non
     # Forecasts (issue 16): backtest of every model against the baselines, then the week's risk maps.
     from lagebild.forecast import jobs as forecast_jobs
 
-    report.forecast = forecast_jobs.demo(config.first_day, config.end_date, log=log)
+    if config.forecasts:
+        report.forecast = forecast_jobs.demo(config.first_day, config.end_date, log=log)
     names = {a.pk: a.name for a in Authority.objects.all()}
     users = {
         u.username: u

@@ -67,3 +67,8 @@ def idempotency_purge(self: Any) -> str:
 @tasking.task(name="lagebild.ops.proceedings_daily", bind=True)
 def proceedings_daily(self: Any) -> str:
     return _run(self, "proceedings_daily")
+
+
+@tasking.task(name="lagebild.ops.forecast_weekly", bind=True)
+def forecast_weekly(self: Any) -> str:
+    return _run(self, "forecast_weekly")
