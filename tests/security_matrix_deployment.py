@@ -22,6 +22,9 @@ ROUTES: dict[str, Entry] = {
     "einsatzplanung/<int:pk>/freigeben/": E(pk="@plan", note="POST only; GET answers 405"),
     "einsatzplanung/<int:pk>/umsetzen/": E(pk="@plan", note="POST only; GET answers 405"),
     "einsatzplanung/<int:pk>/abweichungen/": E(pk="@plan", note="POST only; GET answers 405"),
+    # Effect of patrols: an aggregate of both partners' incidents and patrols (like the displacement
+    # analysis), no single records; the leak checks run on it.
+    "einsatzplanung/wirkung/": E(scoped=False, heavy=True, params=({"weeks": "4"},)),
 }
 ADMIN_MODELS: dict[str, Any] = {}
 API_OPERATIONS: dict[str, str] = {}
