@@ -42,10 +42,10 @@ def weekly(week_start: dt.date | None = None) -> services.WeeklyResult:
 
 def demo(first_day: dt.date, end_date: dt.date, log: Callable[[str], None] = lambda _msg: None) -> str:
     """The demo's backtest and forecasts (end of ``lagebild demo``): the week from the Monday of
-    ``end_date`` and its shifts for every group, after a backtest of all incidents together over
-    up to 52 complete weeks before it (as many as the data allow after 4 weeks of history; none
-    with less). The groups' own backtests are left to the weekly job: ETAS is refitted at every
-    held-out week, which takes minutes per group. Returns a German line."""
+    ``end_date`` and its shifts for every group, each after a backtest of that group over up to
+    52 complete weeks before it (as many as the data allow after 4 weeks of history; none with
+    less), so every group's model in use is the one that won its backtest. ETAS is refitted every
+    fourth held-out week here (DEMO_REFIT_EVERY). Returns a German line."""
     monday = data.monday_of(end_date)
     weeks_of_data = (monday - first_day).days // 7
     weeks = min(services.DEFAULT_BACKTEST_WEEKS, weeks_of_data - 4)
@@ -53,7 +53,6 @@ def demo(first_day: dt.date, end_date: dt.date, log: Callable[[str], None] = lam
     result = services.forecast_week(
         monday,
         backtest_weeks=weeks if weeks >= 2 else None,
-        backtest_groups=[services.ALL_GROUPS],
         refit_every=DEMO_REFIT_EVERY,
     )
     if not result.weeks:
@@ -61,6 +60,6 @@ def demo(first_day: dt.date, end_date: dt.date, log: Callable[[str], None] = lam
     chosen = ", ".join(f"{group} {model}" for group, model in result.weeks.items())
     return (
         f"Prognosen der Woche ab {monday:%d.%m.%Y}: {len(result.weeks)} Gruppen ({chosen}), "
-        f"{result.shifts} Schichtprognosen, Backtest aller Sachverhalte über {max(weeks, 0)} Wochen "
+        f"{result.shifts} Schichtprognosen, Backtest je Gruppe über {max(weeks, 0)} Wochen "
         f"({result.seconds:.0f} s)."
     )
