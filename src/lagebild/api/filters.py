@@ -114,6 +114,8 @@ NUL_MESSAGE = "Der Wert enthält ein unzulässiges Steuerzeichen."
 @extend_schema_field({"type": "string", "pattern": "^[^\\u0000]*$"})
 class TextFilter(filters.CharFilter):
     """A free-text query parameter (search, code)."""
+
+
 EMPTY_MESSAGE = "Bitte einen Wert angeben oder den Parameter weglassen."
 BOOLEAN_MESSAGE = "Bitte true oder false angeben."
 BOOLEAN_WORDS = frozenset({"true", "false", "1", "0"})
