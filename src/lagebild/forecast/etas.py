@@ -420,7 +420,8 @@ def fit_data(
                                       np.maximum(x.shape.ravel()[inside], 1e-300)]))  # fmt: skip
 
     def from_vector(v: np.ndarray) -> _State | None:
-        values = np.exp(v)
+        with np.errstate(over="ignore"):  # an overshooting SQUAREM step: refused just below
+            values = np.exp(v)
         theta, omega, mu = values[:3]
         if not (0 < theta < 0.999 and MIN_OMEGA <= omega <= MAX_OMEGA and np.isfinite(values).all()):
             return None
