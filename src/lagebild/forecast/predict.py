@@ -64,8 +64,8 @@ PARAMETER_DOCS: dict[str, dict[str, str]] = {
     "etas": {
         "history_days": "Länge der Vorgeschichte in Tagen, auf der das Modell angepasst wird.",
         "bandwidth_m": "Suchradius in Metern einer Kerndichte, die die Grundrate (nicht ausgelöste "
-        "Ereignisse) räumlich glättet (Standard 250 m, eine Zellbreite, wie Mohler u. a. 2011); 0 = Grundrate je "
-        "Zelle ohne Glättung wie bei Mohler u. a. 2015.",
+        "Ereignisse) räumlich glättet (Standard 250 m, eine Zellbreite, wie Mohler u. a. 2011); "
+        "0 = Grundrate je Zelle ohne Glättung wie bei Mohler u. a. 2015.",
         "max_iterations": "Höchstzahl der EM-Schritte bei der Anpassung.",
         "tolerance": "Die Anpassung endet, wenn sich kein Parameter mehr um mehr als diesen Anteil ändert.",
     },
