@@ -343,7 +343,15 @@ def _m_step(
     upper = offspring
     while excess(upper) > 0:
         upper *= 2
-    nu = optimize.brentq(excess, lowest + 1e-9 * max(1.0, abs(lowest)), upper, xtol=1e-12, rtol=1e-12)
+    # excess → +∞ as ν approaches `lowest` from above; with a tiny P_d at that offset the first
+    # step above it can still be negative (the demo's sparse "traffic" group), so move closer.
+    step = 1e-9 * max(1.0, abs(lowest))
+    while excess(lowest + step) <= 0 and step > 1e-300:
+        step *= 1e-3
+    if excess(lowest + step) <= 0:
+        # No root to bracket in floating point: the plain share of the offspring per offset.
+        return new_theta, new_omega, per_offset / per_offset.sum()
+    nu = optimize.brentq(excess, lowest + step, upper, xtol=1e-12, rtol=1e-12)
     new_kernel = per_offset / (exposure_per_offset + nu)
     new_kernel = new_kernel / new_kernel.sum()
     return new_theta, new_omega, new_kernel

@@ -43,7 +43,7 @@ _DEFAULTS: dict[str, dict[str, float]] = {
     "same_week_last_year": {"lag_days": 364.0},
     "long_term_average": {},
     "ewkde": {"half_life_days": 28.0, "bandwidth_m": 400.0},
-    "etas": {"history_days": 365.0, "bandwidth_m": 250.0, "max_iterations": 60.0, "tolerance": 1e-4},
+    "etas": {"history_days": 365.0, "bandwidth_m": 0.0, "max_iterations": 60.0, "tolerance": 1e-4},
 }
 PARAMETER_DOCS: dict[str, dict[str, str]] = {
     "last_4_weeks": {
@@ -64,8 +64,8 @@ PARAMETER_DOCS: dict[str, dict[str, str]] = {
     "etas": {
         "history_days": "Länge der Vorgeschichte in Tagen, auf der das Modell angepasst wird.",
         "bandwidth_m": "Suchradius in Metern einer Kerndichte, die die Grundrate (nicht ausgelöste "
-        "Ereignisse) räumlich glättet (Standard 250 m, eine Zellbreite, wie Mohler u. a. 2011); "
-        "0 = Grundrate je Zelle ohne Glättung wie bei Mohler u. a. 2015.",
+        "Ereignisse) räumlich glättet, wie Mohler u. a. 2011 (z. B. 250 m); 0 (Standard) = "
+        "Grundrate je Zelle ohne Glättung wie bei Mohler u. a. 2015.",
         "max_iterations": "Höchstzahl der EM-Schritte bei der Anpassung.",
         "tolerance": "Die Anpassung endet, wenn sich kein Parameter mehr um mehr als diesen Anteil ändert.",
     },
