@@ -150,7 +150,9 @@
     handle.areas.eachLayer(function (layer) {
       if (layer.feature && layer.feature.properties.kind === "focus_area") { bounds.extend(layer.getBounds()); }
     });
-    if (bounds.isValid()) { handle.map.fitBounds(bounds, { padding: [8, 8] }); } else { handle.fitAreas(); }
+    // Not animated: Leaflet drops a setView that arrives during a zoom animation, and the
+    // position may arrive just then (the map then stayed at the focus areas).
+    if (bounds.isValid()) { handle.map.fitBounds(bounds, { padding: [8, 8], animate: false }); } else { handle.fitAreas(); }
   }
 
   function openAtPosition() {
@@ -160,7 +162,7 @@
       navigator.geolocation.getCurrentPosition(function (position) {
         if (opened) { return; }
         opened = true;
-        handle.map.setView([position.coords.latitude, position.coords.longitude], 16);
+        handle.map.setView([position.coords.latitude, position.coords.longitude], 16, { reset: true });
       }, function () { /* stays at the focus areas */ }, { maximumAge: 60000, timeout: 10000 });
     }).catch(function () { /* no permissions API: stays at the focus areas */ });
   }

@@ -57,7 +57,7 @@
     var handle = { map: map, areas: null };
     handle.fitAreas = function () {
       if (handle.areas && handle.areas.getLayers().length) {
-        map.fitBounds(handle.areas.getBounds(), { padding: [8, 8] });
+        map.fitBounds(handle.areas.getBounds(), { padding: [8, 8], animate: false });
       }
     };
     if (options.areasUrl) {
