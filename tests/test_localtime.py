@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lagebild.core.localtime import elapsed, is_ambiguous, is_missing, later, resolve_wall_time, utc
+from lagebild.core.localtime import (
+    elapsed,
+    is_ambiguous,
+    is_missing,
+    later,
+    monday_of,
+    overlap_hours,
+    resolve_wall_time,
+    utc,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC
@@ -27,6 +36,28 @@ def test_a_day_is_23_or_25_hours_long_when_the_clocks_change():
     # What the trap gives: same-zone subtraction measures wall-clock time.
     midnight = dt.datetime(2027, 10, 31, tzinfo=BERLIN)
     assert midnight + dt.timedelta(days=1) - midnight == dt.timedelta(hours=24)
+
+
+def test_overlap_counts_the_hours_a_patrol_really_worked_on_the_nights_the_clocks_change():
+    """A night shift 22:00–06:00 is 9 hours in October and 7 in March; forecast windows and
+    patrol hours are cut with this, so a wall-clock difference would misweigh those nights."""
+    autumn = (dt.datetime(2027, 10, 30, 22, tzinfo=BERLIN), dt.datetime(2027, 10, 31, 6, tzinfo=BERLIN))
+    spring = (dt.datetime(2027, 3, 27, 22, tzinfo=BERLIN), dt.datetime(2027, 3, 28, 6, tzinfo=BERLIN))
+    whole_weekend = (dt.datetime(2027, 3, 27, tzinfo=BERLIN), dt.datetime(2027, 11, 1, tzinfo=BERLIN))
+    assert overlap_hours(*autumn, *whole_weekend) == 9.0
+    assert overlap_hours(*spring, *whole_weekend) == 7.0
+    # Mixed zones (the database answers in UTC) meet at the same instants.
+    morning = (dt.datetime(2027, 10, 31, 4, tzinfo=UTC), dt.datetime(2027, 10, 31, 12, tzinfo=UTC))
+    assert overlap_hours(*autumn, *morning) == 1.0
+    assert overlap_hours(*autumn, *reversed(morning)) == 0.0
+    assert overlap_hours(*spring, *autumn) == 0.0
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31)))
+def test_monday_of_is_the_monday_of_the_same_iso_week(day):
+    monday = monday_of(day)
+    assert monday.weekday() == 0
+    assert monday.isocalendar()[:2] == day.isocalendar()[:2]
 
 
 def test_later_adds_absolute_time():

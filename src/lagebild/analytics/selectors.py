@@ -20,6 +20,7 @@ from django.db.models import FloatField, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from lagebild.core.localtime import monday_of
 from lagebild.core.models import Authority
 from lagebild.geo.models import Area
 from lagebild.ops.db_router import analytics_database
@@ -148,16 +149,12 @@ def area_name(area_id: int) -> str:
 # --- sums over the count tables ---------------------------------------------------------
 
 
-def _monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 def split_into_weeks(start: dt.date, end: dt.date) -> tuple[tuple[dt.date, dt.date] | None, list[DayRange]]:
     """Whole ISO weeks inside [start, end] (as first and last Monday) and the edge day ranges."""
     if end < start:
         return None, []
-    first_monday = start if start.weekday() == 0 else _monday(start) + dt.timedelta(days=7)
-    last_sunday = end if end.weekday() == 6 else _monday(end) - dt.timedelta(days=1)
+    first_monday = start if start.weekday() == 0 else monday_of(start) + dt.timedelta(days=7)
+    last_sunday = end if end.weekday() == 6 else monday_of(end) - dt.timedelta(days=1)
     if first_monday > last_sunday:
         return None, [DayRange(start, end)]
     edges = []
@@ -165,7 +162,7 @@ def split_into_weeks(start: dt.date, end: dt.date) -> tuple[tuple[dt.date, dt.da
         edges.append(DayRange(start, first_monday - dt.timedelta(days=1)))
     if last_sunday < end:
         edges.append(DayRange(last_sunday + dt.timedelta(days=1), end))
-    return (first_monday, _monday(last_sunday)), edges
+    return (first_monday, monday_of(last_sunday)), edges
 
 
 def _to_float(value: object) -> float:
@@ -257,7 +254,7 @@ def _days_or_week(edge: DayRange, today: dt.date) -> list[Part]:
     parts: list[Part] = []
     start = edge.start
     while start <= edge.end:
-        monday = _monday(start)
+        monday = monday_of(start)
         sunday = monday + dt.timedelta(days=6)
         end = min(edge.end, sunday)
         direct = [Part("day", start, end)]
@@ -403,7 +400,7 @@ def weekly_totals(
     """
     wanted = indicator_rows(indicator) if indicator is not None else Q()
     weeks: dict[dt.date, dict[GroupKey, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0, 0.0]))
-    last_monday = _monday(last_day)
+    last_monday = monday_of(last_day)
     full_until = last_monday if last_day.weekday() == 6 else last_monday - dt.timedelta(days=7)
     weekly = WeeklyCount.objects.filter(wanted, area_id=area_id, week__range=(first_monday, full_until))
     if indicator is not None and first_monday <= full_until:

@@ -33,6 +33,18 @@ def later(instant: dt.datetime, delta: dt.timedelta) -> dt.datetime:
     return (utc(instant) + delta).astimezone(zone)
 
 
+def overlap_hours(
+    a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime
+) -> float:
+    """Absolute hours that [a_start, a_end) and [b_start, b_end) share; 0.0 when they do not meet."""
+    return max(elapsed(max(a_start, b_start), min(a_end, b_end)).total_seconds(), 0.0) / 3600.0
+
+
+def monday_of(day: dt.date) -> dt.date:
+    """The Monday of the ISO week that holds ``day``."""
+    return day - dt.timedelta(days=day.weekday())
+
+
 def is_ambiguous(naive: dt.datetime, zone: dt.tzinfo) -> bool:
     """The wall-clock time occurs twice (the repeated hour when summer time ends)."""
     first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)

@@ -49,6 +49,7 @@ from lagebild.analytics.displacement_service import last_data_day, to_utm
 from lagebild.analytics.hotspots import Grid, grid_for_extent
 from lagebild.analytics.periods import Period
 from lagebild.catalog.models import Category
+from lagebild.core.localtime import overlap_hours
 from lagebild.core.scoping import unscoped
 from lagebild.field.models import Incident, Patrol
 from lagebild.geo.models import Area
@@ -62,7 +63,6 @@ DEFAULT_MIN_HOURS_PER_WEEK = 2.0
 DEFAULT_BUFFER_M = 500.0
 DEFAULT_CELL_M = 250.0
 ALL_GROUPS = ""
-SECONDS_PER_HOUR = 3600.0
 
 
 class EffectQueryError(ValueError):
@@ -224,13 +224,6 @@ def _incident_counts(params: EffectParams, grid: Grid, edges: list[dt.datetime])
     return np.bincount(flat, minlength=grid.cell_count * weeks).reshape(grid.cell_count, weeks).astype(float)
 
 
-def _overlap_hours(
-    start: dt.datetime, end: dt.datetime, period_start: dt.datetime, period_end: dt.datetime
-) -> float:
-    seconds = (min(end, period_end) - max(start, period_start)).total_seconds()
-    return max(0.0, seconds / SECONDS_PER_HOUR)
-
-
 @dataclass(frozen=True)
 class _PatrolHours:
     pre: np.ndarray  # hours per cell (flat) in the pre period
@@ -257,8 +250,8 @@ def _patrol_hours(grid: Grid, edges: list[dt.datetime], weeks: int) -> _PatrolHo
     counted = without_area = 0
     for area_id, planned_start, planned_end, actual_start, actual_end in rows:
         begin, finish = actual_start or planned_start, actual_end or planned_end
-        hours_pre = _overlap_hours(begin, finish, start, middle)
-        hours_post = _overlap_hours(begin, finish, middle, end)
+        hours_pre = overlap_hours(begin, finish, start, middle)
+        hours_post = overlap_hours(begin, finish, middle, end)
         if hours_pre + hours_post <= 0:
             continue
         if area_id is None:

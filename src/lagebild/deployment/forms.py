@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from lagebild.core.localtime import monday_of
 from lagebild.field.forms import LagebildForm
 from lagebild.field.models import Shift
 
@@ -20,7 +21,6 @@ from .services import (
     STAFF_KINDS,
     WEEKDAYS,
     StaffInput,
-    monday_of,
     staff_key,
 )
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from lagebild.analytics import aggregates
 from lagebild.catalog.models import Category
 from lagebild.core import audit
-from lagebild.core.localtime import elapsed, later
+from lagebild.core.localtime import elapsed, later, monday_of
 from lagebild.core.models import Authority, User
 from lagebild.core.scoping import unscoped
 from lagebild.field import services as field_services
@@ -68,10 +68,6 @@ OWN_KIND = {Authority.Kind.CITY: "kod", Authority.Kind.POLICE: "police"}
 def _require(user: User) -> None:
     if not user.has_perm("deployment.edit_plans"):
         raise PermissionDenied("Einsatzpläne bearbeitet nur die Schichtleitung der eigenen Behörde.")
-
-
-def monday_of(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 def staff_key(weekday: int, kind: str) -> str:

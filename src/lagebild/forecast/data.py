@@ -59,10 +59,6 @@ def from_t(t: float) -> dt.datetime:
     return naive.replace(tzinfo=timezone.get_current_timezone(), microsecond=0)
 
 
-def monday_of(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
 def utm_geometry(area: Area) -> BaseGeometry:
     """The area's polygon in EPSG:25832 metres."""
     polygon = parse_polygon(area.geometry)

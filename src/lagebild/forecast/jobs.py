@@ -6,7 +6,9 @@ import datetime as dt
 import os
 from collections.abc import Callable
 
-from . import data, services
+from lagebild.core.localtime import monday_of
+
+from . import services
 
 ENV_BACKTEST_WEEKS = "LAGEBILD_FORECAST_BACKTEST_WEEKS"
 ENV_REFIT_EVERY = "LAGEBILD_FORECAST_REFIT_EVERY"
@@ -46,7 +48,7 @@ def demo(first_day: dt.date, end_date: dt.date, log: Callable[[str], None] = lam
     52 complete weeks before it (as many as the data allow after 4 weeks of history; none with
     less), so every group's model in use is the one that won its backtest. ETAS is refitted every
     fourth held-out week here (DEMO_REFIT_EVERY). Returns a German line."""
-    monday = data.monday_of(end_date)
+    monday = monday_of(end_date)
     weeks_of_data = (monday - first_day).days // 7
     weeks = min(services.DEFAULT_BACKTEST_WEEKS, weeks_of_data - 4)
     log("Prognosen: Backtest und Risikokarten der Woche …")

@@ -27,6 +27,7 @@ from django.db.models import QuerySet
 from shapely import contains_xy
 
 from lagebild.analytics.hotspots import grid_cells_geojson, utm32_to_wgs84
+from lagebild.core.localtime import overlap_hours
 from lagebild.geo.models import Area
 
 from . import data
@@ -215,13 +216,6 @@ def zone_geojson(area: Area, run: ForecastRun) -> dict[str, Any]:
 # --- risk per patrol zone (interface for the deployment app) ------------------------------------
 
 
-def _overlap_hours(
-    a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime
-) -> float:
-    seconds = (min(a_end, b_end) - max(a_start, b_start)).total_seconds()
-    return max(seconds, 0.0) / 3600.0
-
-
 RISK_KINDS = (Area.Kind.PATROL_ZONE, Area.Kind.FOCUS_AREA)
 
 
@@ -248,7 +242,7 @@ def zone_risk(
         values = surface(run)
         for zone in zones:
             risk[zone.pk] += float(values[area_mask(zone, run)].sum())
-        covered_hours += _overlap_hours(run.starts_at, run.ends_at, start, end)
+        covered_hours += overlap_hours(run.starts_at, run.ends_at, start, end)
     window_hours = (end - start).total_seconds() / 3600.0
     remaining = window_hours - covered_hours
     if remaining > 1e-6:
@@ -257,9 +251,9 @@ def zone_risk(
         )
         for run in weeks:
             week_hours = (run.ends_at - run.starts_at).total_seconds() / 3600.0
-            overlap = _overlap_hours(run.starts_at, run.ends_at, start, end)
+            overlap = overlap_hours(run.starts_at, run.ends_at, start, end)
             # Shifts already counted inside this week are taken out of the pro-rata part.
-            inside = sum(_overlap_hours(s.starts_at, s.ends_at, run.starts_at, run.ends_at) for s in shifts)
+            inside = sum(overlap_hours(s.starts_at, s.ends_at, run.starts_at, run.ends_at) for s in shifts)
             factor = max(overlap - inside, 0.0) / week_hours if week_hours > 0 else 0.0
             if factor <= 0:
                 continue

@@ -20,6 +20,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from lagebild.core.localtime import monday_of
 from lagebild.field.models import Shift
 from lagebild.field.services import shift_times
 
@@ -42,7 +43,7 @@ def _now() -> dt.datetime:
 def last_complete_week(now: dt.datetime | None = None) -> dt.date:
     """The Monday of the last week that is over (the last week a backtest can score)."""
     today = timezone.localdate(now or _now())
-    return data.monday_of(today) - dt.timedelta(days=7)
+    return monday_of(today) - dt.timedelta(days=7)
 
 
 # --- backtests ----------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def run_backtest(
 
     if weeks < 1:
         raise ValueError("Mindestens eine Prüfwoche angeben.")
-    origin = data.monday_of(last_origin) if last_origin else last_complete_week()
+    origin = monday_of(last_origin) if last_origin else last_complete_week()
     started = time.perf_counter()
     study = data.study()
     end = timezone.make_aware(dt.datetime.combine(origin + dt.timedelta(days=7), dt.time()))
@@ -225,7 +226,7 @@ def run_forecast(
     (shift forecasts: :func:`run_shift_forecasts`)."""
     if horizon != ForecastRun.Horizon.WEEK:
         raise ValueError("Für Schichten run_shift_forecasts verwenden.")
-    monday = data.monday_of(week_start)
+    monday = monday_of(week_start)
     prepared = _prepare(group, monday, model)
     starts_at, ends_at = _week_bounds(monday)
     return _store(
@@ -247,7 +248,7 @@ def shift_windows(week_start: dt.date) -> list[tuple[dt.date, str, dt.datetime, 
 def run_shift_forecasts(group: str, week_start: dt.date, model: str | None = None) -> list[ForecastRun]:
     """The forecasts of ``group`` for each shift of the week (the model is fitted once, on the
     events before the Monday; each shift forecast uses the events before its own start)."""
-    monday = data.monday_of(week_start)
+    monday = monday_of(week_start)
     prepared = _prepare(group, monday, model)
     return [
         _store(
@@ -302,7 +303,7 @@ def forecast_week(
     all); the others keep their last backtest's model.
     """
     started = time.perf_counter()
-    monday = data.monday_of(week_start or timezone.localdate(_now()))
+    monday = monday_of(week_start or timezone.localdate(_now()))
     result = WeeklyResult(week_start=monday)
     try:
         data.city_area()
