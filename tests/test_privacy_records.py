@@ -35,6 +35,7 @@ RECORD_MODELS = [
     "citizen.Report", "citizen.Photo", "citizen.StatusChange", "core.AuditEvent", "core.User",
     "accounts.ApiToken", "bodycam.Recording", "sharing.Transfer", "taskforce.Meeting",
     "analytics.DailyCount", "analytics.HourlyCount", "core.IdempotencyKey",
+    "deployment.DeploymentPlan", "deployment.PlanAssignment", "deployment.PlanChange",
 ]  # fmt: skip
 
 

@@ -24,8 +24,10 @@ from lagebild.analytics.aggregates import COUNT_MODELS
 from lagebild.citizen import services as intake
 from lagebild.citizen.models import Photo, Report, ReportStatus, StatusChange
 from lagebild.citizen.photos import photo_root
+from lagebild.core.localtime import monday_of
 from lagebild.core.models import AuditEvent, Role, User
 from lagebild.core.scoping import authority_scope, unscoped
+from lagebild.deployment.models import DeploymentPlan, PlanChange
 from lagebild.field import services as field_services
 from lagebild.field.measures import MeasureInput
 from lagebild.field.models import Incident, Measure, Patrol, PatrolMember, Person, Shift
@@ -141,6 +143,16 @@ def holdings(
     )  # fmt: skip
     meeting.attendees.add(kod_lead)
     made["meeting"] = meeting
+    with unscoped():
+        for lead in (kod_lead, police_lead):
+            plan = DeploymentPlan.objects.create(
+                authority=lead.authority, week=monday_of(timezone.localdate(now)), created_by=lead,
+                created_at=now, approved_by=lead, approved_at=now, state=DeploymentPlan.State.APPROVED,
+            )  # fmt: skip
+            PlanChange.objects.create(
+                plan=plan, action=PlanChange.Action.EDITED, user=lead, at=now,
+                reason="Herr K. ist krank, darum nur ein Team", cost=0.4,
+            )  # fmt: skip
     made["recording"] = register(kod_lead, "r1")
     from lagebild.sharing import services as sharing
     from lagebild.sharing.catalogue import LegalBasis, Purpose, RecordType
@@ -185,6 +197,7 @@ STARTS: dict[str, Callable[[], list[tuple[int, dt.datetime]]]] = {
     ],
     "transfer": lambda: [(t.pk, t.created_at) for t in _transfers()],
     "taskforce": lambda: [(m.pk, _local_midnight(m.date)) for m in Meeting.objects.all()],
+    "deployment_plan": lambda: [(p.pk, _local_midnight(p.week)) for p in DeploymentPlan.objects.all()],
     "user_account": lambda: [
         (u.pk, u.last_login or u.date_joined) for u in User.objects.filter(is_active=False)
     ],
@@ -237,6 +250,16 @@ def done(key: str, object_id: int) -> bool:
     if key == "taskforce":
         meeting = Meeting.objects.get(pk=object_id)
         return meeting.minutes == "" and not meeting.attendees.exists()
+    if key == "deployment_plan":
+        plan = DeploymentPlan.objects.get(pk=object_id)
+        changes = PlanChange.objects.filter(plan=plan)
+        # What the effect evaluation and the plan's history need stays.
+        assert changes.filter(cost=0.4, action=PlanChange.Action.EDITED).exists()
+        return (
+            plan.created_by_id is None
+            and plan.approved_by_id is None
+            and not changes.exclude(user__isnull=True, reason="").exists()
+        )
     if key == "user_account":
         return User.objects.get(pk=object_id).username == f"geloescht-{object_id}"
     if key == "api_token":
@@ -450,6 +473,8 @@ def test_per_authority_report_keeps_authorities_apart(holdings, clock, city, pol
     assert report.per_authority[police.pk]["incident"] == 1
     assert report.per_authority[city.pk]["shift"] == 1 and report.per_authority[police.pk]["shift"] == 1
     assert report.per_authority[None]["taskforce"] == 1
+    assert report.per_authority[city.pk]["deployment_plan"] == 1
+    assert report.per_authority[police.pk]["deployment_plan"] == 1
 
 
 def test_hold_keeps_a_record_past_its_retention(holdings, clock):

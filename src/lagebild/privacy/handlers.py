@@ -270,6 +270,29 @@ class ShiftHandler(ModelHandler):
         self.model()._default_manager.filter(pk__in=self.ids(due)).update(note="", lead=None)
 
 
+class DeploymentPlanHandler(ModelHandler):
+    """The plan stays, as the record of where the teams were sent and what an edit cost; the
+    employees named in it and the free-text reasons of the edits go."""
+
+    model_label = "deployment.DeploymentPlan"
+    start = "week"
+    start_is_date = True
+
+    @property
+    def done(self) -> Q:  # type: ignore[override]
+        from lagebild.deployment.models import PlanChange
+
+        named = PlanChange.objects.filter(plan=OuterRef("pk")).exclude(user__isnull=True, reason="")
+        return Q(created_by__isnull=True, approved_by__isnull=True) & ~Q(Exists(named))
+
+    def apply(self, due: Sequence[Due], *, now: dt.datetime) -> None:
+        from lagebild.deployment.models import PlanChange
+
+        ids = self.ids(due)
+        self.model()._default_manager.filter(pk__in=ids).update(created_by=None, approved_by=None)
+        PlanChange.objects.filter(plan_id__in=ids).update(user=None, reason="")
+
+
 PLACEHOLDER_PREFIX = "~anonym-"
 
 

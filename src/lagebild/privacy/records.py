@@ -283,6 +283,26 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         handler=f"{_HANDLERS}.PatrolHandler",
     ),
     RecordType(
+        key="deployment_plan",
+        name="Einsatzplan",
+        models=("deployment.DeploymentPlan", "deployment.PlanAssignment", "deployment.PlanChange"),
+        app="lagebild.deployment",
+        purpose="Wochenplanung der Streifen nach Risikoprognose: Nachweis, wer den Plan berechnet, "
+        "geändert und freigegeben hat und warum, und Grundlage der Wirkungsauswertung.",
+        data="Berechnende, ändernde und freigebende Beschäftigte, Begründungen der Änderungen "
+        "(Beschäftigtendaten); keine Daten über Bürgerinnen und Bürger.",
+        regime=Regime.GDPR,
+        legal_basis="Art. 6 Abs. 1 lit. c, e, Art. 88 DSGVO i. V. m. § 18 DSG NRW (Beschäftigtendaten) [M].",
+        retention="P2Y",
+        retention_from="Montag der Planwoche",
+        retention_source="Wie Schichten und Streifen (§ 16 Abs. 2 ArbZG) [M]; vom DSB festzulegen.",
+        visible_to="Schichtleitung der eigenen Behörde.",
+        action=Action.ANONYMISE,
+        rule="Berechnet von, Freigegeben von, die Personen und Begründungen der Änderungen werden "
+        "gelöscht; Woche, Einsatzräume, Zeiten, Kosten und Abweichungen bleiben.",
+        handler=f"{_HANDLERS}.DeploymentPlanHandler",
+    ),
+    RecordType(
         key="citizen_report",
         name="Bürgerhinweis: Kontaktdaten der meldenden Person",
         models=("citizen.Report",),
