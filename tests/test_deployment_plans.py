@@ -273,6 +273,52 @@ def test_deviations_are_found_and_recorded(seeded, kod_lead, kod, clock):
         assert plan.changes.filter(action=PlanChange.Action.DEVIATIONS).count() == 1
 
 
+def test_the_weekly_job_keeps_every_ended_weeks_deviations_once_for_both_authorities(
+    seeded, kod_lead, police_lead, clock
+):
+    """Nobody pressed the button for the police's plan: the Monday job keeps its deviations.
+    The city's shift lead kept hers after the week: the job leaves that plan alone."""
+    from lagebild.ops import jobs
+
+    plans = {}
+    for lead, staff in ((kod_lead, {"kod": 1}), (police_lead, {"kod": 0, "police": 1})):
+        plan = _create(lead, **staff)
+        with authority_scope(lead.authority_id):
+            services.plan_approve(user=lead, plan=plan)
+            services.plan_apply(user=lead, plan=plan)
+        plans[lead] = plan
+
+    def run() -> object:
+        return jobs.run_job("deployment_deviations", jobs.JOB_FUNCTIONS["deployment_deviations"])
+
+    clock.move_to("2026-10-25T23:30:00+01:00")  # Sunday night of the 25-hour day: not over yet
+    assert run().outcome == "skipped"
+    clock.move_to("2026-10-26T05:30:00+01:00")  # Sunday's night shift runs until 06:00
+    assert run().outcome == "skipped"
+    clock.move_to("2026-10-26T06:30:00+01:00")
+    with authority_scope(kod_lead.authority_id):
+        services.deviations_record(user=kod_lead, plan=plans[kod_lead])
+    clock.move_to("2026-10-26T07:30:00+01:00")
+    first = run()
+    assert first.outcome == "ok", first.summary
+    assert "Abweichungen von 1 Einsatzplänen festgehalten" in first.summary
+    with unscoped():
+        police_plan = DeploymentPlan.objects.get(pk=plans[police_lead].pk)
+        police_kept = list(police_plan.changes.filter(action=PlanChange.Action.DEVIATIONS))
+        city_kept = list(plans[kod_lead].changes.filter(action=PlanChange.Action.DEVIATIONS))
+        links = PlanAssignment.patrols.through.objects.filter(planassignment__plan_id=police_plan.pk)
+        planned_patrols = links.values("patrol_id").distinct().count()
+    assert [(c.user_id, c.reason) for c in police_kept] == [(None, services.AUTOMATIC_DEVIATIONS_REASON)]
+    assert [c.user_id for c in city_kept] == [kod_lead.pk]
+    # No police patrol was started: each is a deviation, kept with the plan.
+    assert planned_patrols > 0
+    assert len(police_plan.deviations) == planned_patrols
+    assert {d["kind"] for d in police_plan.deviations} == {"not_started"}
+    assert run().outcome == "skipped"  # the second run finds nothing
+    with unscoped():
+        assert PlanChange.objects.filter(action=PlanChange.Action.DEVIATIONS).count() == 2
+
+
 def test_the_police_does_not_see_or_change_the_citys_plan(seeded, kod_lead, police_lead):
     plan = _create(kod_lead, kod=1)
     target = _assignments(plan)[0]

@@ -24,6 +24,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from lagebild.analytics import aggregates
@@ -820,16 +821,12 @@ def deviations(plan: DeploymentPlan, *, now: dt.datetime | None = None) -> list[
     return found
 
 
-@transaction.atomic
-def deviations_record(*, user: User, plan: DeploymentPlan) -> list[Deviation]:
-    """Keep the current comparison of plan and patrols with the plan (and in the change log)."""
-    _require(user)
-    plan = DeploymentPlan.objects.select_for_update().filter(pk=plan.pk).first()
-    if plan is None:
-        raise PermissionDenied("Dieser Plan ist nicht sichtbar.")
-    if plan.state != DeploymentPlan.State.APPLIED:
-        raise ValidationError("Abweichungen gibt es erst, wenn der Plan umgesetzt ist.")
-    now = timezone.now()
+AUTOMATIC_DEVIATIONS_REASON = "Automatisch festgehalten nach Ende der Planwoche."
+
+
+def _keep_deviations(
+    plan: DeploymentPlan, *, user: User | None, now: dt.datetime, reason: str = ""
+) -> list[Deviation]:
     found = deviations(plan, now=now)
     plan.deviations = [d.to_json() for d in found]
     plan.deviations_recorded_at = now
@@ -840,6 +837,45 @@ def deviations_record(*, user: User, plan: DeploymentPlan) -> list[Deviation]:
         user=user,
         at=now,
         after={"deviations": plan.deviations},
+        reason=reason,
     )
     audit.log("deployment.plan.deviations_recorded", user=user, obj=plan, deviations=len(found))
     return found
+
+
+@transaction.atomic
+def deviations_record(*, user: User, plan: DeploymentPlan) -> list[Deviation]:
+    """Keep the current comparison of plan and patrols with the plan (and in the change log)."""
+    _require(user)
+    plan = DeploymentPlan.objects.select_for_update().filter(pk=plan.pk).first()
+    if plan is None:
+        raise PermissionDenied("Dieser Plan ist nicht sichtbar.")
+    if plan.state != DeploymentPlan.State.APPLIED:
+        raise ValidationError("Abweichungen gibt es erst, wenn der Plan umgesetzt ist.")
+    return _keep_deviations(plan, user=user, now=timezone.now())
+
+
+def deviations_record_ended_weeks(*, now: dt.datetime | None = None) -> dict[int, int]:
+    """The weekly job: every applied plan (of every authority) whose last shift is over and whose
+    deviations were not kept since gets them kept, by the system, so no week goes unrecorded
+    because nobody pressed the button. Returns plan id → deviations; a second run does nothing.
+    Must run inside ``unscoped()``."""
+    now = now or timezone.now()
+    kept: dict[int, int] = {}
+    # Over means after its last planned part: Sunday's night shift ends on Monday morning.
+    candidates = (
+        DeploymentPlan.objects.filter(state=DeploymentPlan.State.APPLIED)
+        .annotate(last_end=Max("assignments__ends_at"))
+        .filter(last_end__lte=now)
+        .filter(Q(deviations_recorded_at__isnull=True) | Q(deviations_recorded_at__lt=F("last_end")))
+        .order_by("week", "pk")
+    )
+    for candidate in candidates:
+        end = candidate.last_end
+        with transaction.atomic():
+            plan = DeploymentPlan.objects.select_for_update().get(pk=candidate.pk)
+            if plan.deviations_recorded_at and plan.deviations_recorded_at >= end:
+                continue  # kept meanwhile by the shift lead
+            found = _keep_deviations(plan, user=None, now=now, reason=AUTOMATIC_DEVIATIONS_REASON)
+            kept[plan.pk] = len(found)
+    return kept

@@ -321,6 +321,24 @@ def forecast_weekly() -> JobResult:
     return JobResult(result.summary_de(), details)
 
 
+def deployment_deviations() -> JobResult:
+    """Keeps the deviations of every applied deployment plan whose week is over (plan against the
+    patrols done), so each week is recorded even when nobody pressed the button."""
+    from lagebild.core.scoping import unscoped
+    from lagebild.deployment import services
+
+    with unscoped():
+        kept = services.deviations_record_ended_weeks()
+    details = {"plaene": len(kept), "abweichungen": sum(kept.values())}
+    if not kept:
+        return JobResult("Keine abgelaufene Planwoche ohne festgehaltene Abweichungen.", details,
+                         JobRun.Outcome.SKIPPED)  # fmt: skip
+    return JobResult(
+        f"Abweichungen von {len(kept)} Einsatzplänen festgehalten ({sum(kept.values())} Abweichungen).",
+        details,
+    )
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -360,6 +378,10 @@ JOBS: dict[str, Job] = {
             "Vergleichsprognosen und berechnet mit dem gewählten Modell die Risikokarten der Woche "
             "und ihrer Schichten.",
             "lagebild forecast-week", minute="30", hour="4", day_of_week="1"),
+        Job("deployment_deviations", "Einsatzpläne: Abweichungen festhalten",
+            "Hält für jeden umgesetzten Einsatzplan, dessen Woche vorbei ist, die Abweichungen der "
+            "Streifen vom Plan fest (einmal je Woche; die Schichtleitung kann es vorher selbst tun).",
+            "lagebild schedule run deployment_deviations", minute="30", hour="7", day_of_week="1"),
         Job("notify", "Sonderstab benachrichtigen",
             "Benachrichtigt die Mitglieder der Sonderstäbe (Meilensteine, Ziele, Entscheidungen, Aufgaben).",
             "lagebild notify", minute="*/15"),
@@ -378,6 +400,7 @@ JOB_FUNCTIONS: dict[str, Callable[[], JobResult]] = {
     "opendata_warm": opendata_warm,
     "proceedings_daily": proceedings_daily,
     "forecast_weekly": forecast_weekly,
+    "deployment_deviations": deployment_deviations,
 }
 
 

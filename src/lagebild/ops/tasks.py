@@ -72,3 +72,8 @@ def proceedings_daily(self: Any) -> str:
 @tasking.task(name="lagebild.ops.forecast_weekly", bind=True)
 def forecast_weekly(self: Any) -> str:
     return _run(self, "forecast_weekly")
+
+
+@tasking.task(name="lagebild.ops.deployment_deviations", bind=True)
+def deployment_deviations(self: Any) -> str:
+    return _run(self, "deployment_deviations")
