@@ -282,6 +282,7 @@ ROUTES: dict[str, Entry] = {
     "streifen/<int:pk>/": E(pk="@patrol"),
     "streifen/<int:pk>/beginn/": E(pk="@patrol", note="POST only"),
     "streifen/<int:pk>/ende/": E(pk="@patrol", note="POST only"),
+    "streifen/<int:pk>/mitglieder/": E(pk="@patrol", roles=(Role.SHIFT_LEAD, Role.ADMIN)),
     # --- bodycam register (scoped by authority) ---
     "bodycam/": E(),
     "bodycam/neu/": E(),

@@ -342,3 +342,78 @@ def test_night_shift_when_the_clocks_change_counts_the_hours_worked(
         patrol = Patrol.objects.get()
     assert patrol.staff_hours == hours
     assert f"{hours},0" in text_of(client.get(reverse("field:shift-detail", args=[shift.pk])))
+
+
+def test_a_planned_patrol_without_members_gets_them_from_its_shift_lead(
+    client, world, kod_lead, kod, polizei, police_lead
+):
+    """A deployment plan creates its patrols without members; the shift lead names them, the
+    patrol becomes joint with a police officer and counts its staff hours; the partner's shift
+    lead and officers cannot change them."""
+    shift = running_shift(kod_lead)
+    hours = (shift.ends_at.astimezone(dt.UTC) - shift.starts_at.astimezone(dt.UTC)).total_seconds() / 3600
+    with authority_scope(kod_lead.authority):
+        patrol = Patrol.objects.create(  # as deployment.services.plan_apply creates them
+            authority=kod_lead.authority, shift=shift, name="Plan KW – Innenstadt 1",
+            planned_start=shift.starts_at, planned_end=shift.ends_at,
+        )  # fmt: skip
+    url = reverse("field:patrol-members", args=[patrol.pk])
+    client.force_login(kod_lead)
+    detail = text_of(client.get(reverse("field:patrol-detail", args=[patrol.pk])))
+    assert "Keine Mitglieder. Ohne Mitglieder zählt die Streife keine Personalstunden" in detail
+    assert url in detail
+
+    empty = client.post(url, {})
+    assert empty.status_code == 200
+    assert "Eine Streife braucht mindestens ein Mitglied." in error_text(empty, "id_members")
+    named = client.post(url, {"members": [kod.pk, polizei.pk]}, follow=True)
+    assert "Mitglieder der Streife Plan KW – Innenstadt 1 gespeichert." in text_of(named)
+    with authority_scope(kod_lead.authority):
+        patrol.refresh_from_db()
+    assert patrol.joint and patrol.member_count == 2
+    assert patrol.staff_hours == pytest.approx(2 * hours, abs=0.01)
+    assert f"{2 * hours:.2f}".replace(".", ",") in text_of(named)
+    # The form opens with who is on the patrol now.
+    again = text_of(client.get(url))
+    assert re.search(rf'value="{kod.pk}" id="id_members_{kod.pk}" checked', again)
+
+    # The officer now finds it as "Meine Streife".
+    client.force_login(kod)
+    assert "Plan KW – Innenstadt 1" in text_of(client.get(reverse("field:overview")))
+    assert client.get(url).status_code == 403  # officers do not plan
+
+    # The partner sees the joint patrol but does not change who goes on it.
+    client.force_login(police_lead)
+    assert client.get(reverse("field:patrol-detail", args=[patrol.pk])).status_code == 200
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"members": [polizei.pk]}).status_code == 403
+
+    client.force_login(kod_lead)
+    alone = client.post(url, {"members": [kod.pk]}, follow=True)
+    assert alone.status_code == 200
+    with authority_scope(kod_lead.authority):
+        patrol.refresh_from_db()
+    assert not patrol.joint and patrol.member_count == 1
+    assert patrol.staff_hours == pytest.approx(hours, abs=0.01)
+
+    # Now a city-only patrol: the police's shift lead cannot even see it.
+    client.force_login(police_lead)
+    assert client.get(url).status_code == 404
+
+
+def test_an_ended_patrol_keeps_its_members(client, world, kod_lead, kod, polizei):
+    shift = running_shift(kod_lead)
+    patrol = make_patrol(kod_lead, shift, [kod])
+    with authority_scope(kod_lead.authority):
+        services.patrol_start(user=kod_lead, patrol=patrol, at=timezone.now() - dt.timedelta(minutes=30))
+        services.patrol_end(user=kod_lead, patrol=patrol)
+    client.force_login(kod_lead)
+    detail = text_of(client.get(reverse("field:patrol-detail", args=[patrol.pk])))
+    assert reverse("field:patrol-members", args=[patrol.pk]) not in detail
+    refused = client.post(
+        reverse("field:patrol-members", args=[patrol.pk]), {"members": [kod.pk, polizei.pk]}
+    )
+    assert "Die Streife ist beendet" in error_text(refused, "id_members")
+    with authority_scope(kod_lead.authority):
+        patrol.refresh_from_db()
+    assert patrol.member_count == 1 and not patrol.joint

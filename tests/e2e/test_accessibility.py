@@ -201,6 +201,12 @@ def test_shift_lead_pages_have_no_wcag_violations(audit, records, viewport):
     check.visit("/hinweise/statistik/")
     check.visit("/schichten/neu/")
     check.visit(f"/schichten/{records['shift'].pk}/streife/")
+    check.visit(f"/streifen/{records['patrol'].pk}/mitglieder/")
+    check.page.locator("input[name=members]:checked").evaluate_all("boxes => boxes.forEach(b => b.click())")
+    check.page.get_by_role("button", name="Mitglieder speichern").click()
+    check.page.wait_for_load_state("networkidle")
+    assert check.page.get_by_text("Eine Streife braucht mindestens ein Mitglied.").first.is_visible()
+    check.check("/streifen/…/mitglieder/ (Fehler)")
     check.visit("/feststellungen/import/")
     bad_file = csv_file(row(), row(category="gibt-es-nicht")).encode()
     check.page.locator("input[type=file]").set_input_files(
@@ -210,7 +216,7 @@ def test_shift_lead_pages_have_no_wcag_violations(audit, records, viewport):
     check.page.wait_for_load_state("networkidle")
     assert check.page.get_by_text("Unbekannter Sachverhalt").first.is_visible()
     check.check("/feststellungen/import/ (Fehlertabelle)")
-    assert check.pages == 10
+    assert check.pages == 12
     assert not check.found, check.report()
 
 

@@ -793,7 +793,51 @@ class ShiftForm(LagebildForm):
         self.fields["lead"].choices = [("", "Keine Angabe")] + [(str(u.pk), str(u)) for u in leads]
 
 
-class PatrolForm(LagebildForm):
+class PatrolMembersForm(LagebildForm):
+    """Who goes on a patrol: staff of both authorities, the planner's own authority first."""
+
+    members = forms.TypedMultipleChoiceField(
+        label="Mitglieder",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Mitglieder aus Stadt und Polizei ergeben eine Doppelstreife.",
+        error_messages={
+            "required": "Eine Streife braucht mindestens ein Mitglied.",
+            "invalid_choice": "Diese Person kann nicht eingeteilt werden.",
+        },
+    )
+
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        users = list(assignable_users())
+        if user is not None:
+            # The planner's own authority first; the partner's staff below for joint patrols.
+            users.sort(key=lambda u: u.authority_id != user.authority_id)
+        self.users = {u.pk: u for u in users}
+        grouped: dict[str, list[tuple[int, str]]] = {}
+        for person in users:
+            label = str(person) + (f" ({person.service_number})" if person.service_number else "")
+            grouped.setdefault(person.authority.name, []).append((person.pk, label))
+        self.fields["members"].choices = list(grouped.items())
+
+    def member_objects(self) -> list[User]:
+        return [self.users[pk] for pk in self.cleaned_data.get("members") or [] if pk in self.users]
+
+    def member_groups(self) -> list[dict[str, Any]]:
+        """The checkbox groups per authority, with what is ticked (the template's picker)."""
+        selected = {str(v) for v in (self["members"].value() or [])}
+        return [
+            {
+                "label": label,
+                "users": [{"pk": pk, "label": text, "checked": str(pk) in selected} for pk, text in items],
+            }
+            for label, items in self.fields["members"].choices
+        ]
+
+
+class PatrolForm(PatrolMembersForm):
+    field_order = ["name", "area", "clothing", "planned_start", "planned_end", "members"]
+
     name = forms.CharField(
         label="Funkrufname / Bezeichnung",
         max_length=80,
@@ -821,32 +865,9 @@ class PatrolForm(LagebildForm):
         widget=DateTimeLocalInput(),
         error_messages={"required": "Bitte das Ende angeben.", "invalid": "Bitte Datum und Uhrzeit angeben."},
     )
-    members = forms.TypedMultipleChoiceField(
-        label="Mitglieder",
-        coerce=int,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Mitglieder aus Stadt und Polizei ergeben eine Doppelstreife.",
-        error_messages={
-            "required": "Eine Streife braucht mindestens ein Mitglied.",
-            "invalid_choice": "Diese Person kann nicht eingeteilt werden.",
-        },
-    )
 
     def __init__(self, *args: Any, shift: Shift, user: User | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"planned_start": shift.starts_at, "planned_end": shift.ends_at})
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["area"].choices = grouped_area_choices(AREA_KIND_ORDER, empty_label="Kein Einsatzraum")
         self.fields["area"].error_messages["invalid_choice"] = "Bitte einen Einsatzraum aus der Liste wählen."
-        users = list(assignable_users())
-        if user is not None:
-            # The planner's own authority first; the partner's staff below for joint patrols.
-            users.sort(key=lambda u: u.authority_id != user.authority_id)
-        self.users = {u.pk: u for u in users}
-        grouped: dict[str, list[tuple[int, str]]] = {}
-        for user in users:
-            label = str(user) + (f" ({user.service_number})" if user.service_number else "")
-            grouped.setdefault(user.authority.name, []).append((user.pk, label))
-        self.fields["members"].choices = list(grouped.items())
-
-    def member_objects(self) -> list[User]:
-        return [self.users[pk] for pk in self.cleaned_data.get("members") or [] if pk in self.users]

@@ -398,10 +398,7 @@ def patrol_create(
     members = list(members)
     if not name.strip():
         raise ValidationError({"name": "Bitte eine Bezeichnung angeben."})
-    if not members:
-        raise ValidationError({"members": "Eine Streife braucht mindestens ein Mitglied."})
-    if any(not m.is_active for m in members):
-        raise ValidationError({"members": "Deaktivierte Benutzer können nicht eingeteilt werden."})
+    _check_members(members)
     if clothing not in Patrol.Clothing.values:
         raise ValidationError({"clothing": "Unbekannte Angabe."})
     start = planned_start or shift.starts_at
@@ -423,6 +420,40 @@ def patrol_create(
     _refresh_patrol_figures(patrol)
     aggregates.apply_patrols([patrol.pk])
     audit.log("field.patrol.created", user=user, obj=patrol, members=[m.pk for m in members])
+    return patrol
+
+
+def _check_members(members: list[User]) -> None:
+    if not members:
+        raise ValidationError({"members": "Eine Streife braucht mindestens ein Mitglied."})
+    if any(not m.is_active for m in members):
+        raise ValidationError({"members": "Deaktivierte Benutzer können nicht eingeteilt werden."})
+
+
+@transaction.atomic
+def patrol_members_set(*, user: User, patrol: Patrol, members: Iterable[User]) -> Patrol:
+    """Name who goes on a patrol that has not ended: the patrols a deployment plan creates have
+    no members until the shift lead names them. Joint when city and police staff go together;
+    staff hours and the count tables follow."""
+    _require(user, "field.plan_shifts")
+    patrol = Patrol.objects.select_for_update().filter(pk=patrol.pk).first()
+    if patrol is None or patrol.authority_id != user.authority_id:
+        raise PermissionDenied("Mitglieder teilt nur die Schichtleitung der planenden Behörde ein.")
+    if patrol.actual_end is not None:
+        raise ValidationError({"members": "Die Streife ist beendet; ihre Mitglieder bleiben, wie sie waren."})
+    chosen = list({m.pk: m for m in members}.values())
+    _check_members(chosen)
+    before = sorted(patrol.memberships.values_list("user_id", flat=True))
+    aggregates.apply_patrols([patrol.pk], -1)
+    patrol.memberships.all().delete()
+    PatrolMember.objects.bulk_create(
+        PatrolMember(patrol=patrol, user=m, authority_id=m.authority_id) for m in chosen
+    )
+    _refresh_patrol_figures(patrol)
+    aggregates.apply_patrols([patrol.pk])
+    audit.log(
+        "field.patrol.members_set", user=user, obj=patrol, before=before, members=[m.pk for m in chosen]
+    )
     return patrol
 
 

@@ -21,4 +21,5 @@ urlpatterns = [
     path("streifen/<int:pk>/", views.patrol_detail, name="patrol-detail"),
     path("streifen/<int:pk>/beginn/", views.patrol_start, name="patrol-start"),
     path("streifen/<int:pk>/ende/", views.patrol_end, name="patrol-end"),
+    path("streifen/<int:pk>/mitglieder/", views.patrol_members, name="patrol-members"),
 ]

@@ -40,6 +40,7 @@ from .forms import (
     MeasureAddForm,
     OverviewFilterForm,
     PatrolForm,
+    PatrolMembersForm,
     ShiftFilterForm,
     ShiftForm,
     add_service_errors,
@@ -725,17 +726,32 @@ def patrol_create(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("field:patrol-detail", pk=patrol.pk)
     else:
         form = PatrolForm(shift=shift, user=request.user)  # type: ignore[arg-type]
-    selected = {str(v) for v in (form["members"].value() or [])}
-    member_groups = [
-        {
-            "label": label,
-            "users": [{"pk": pk_, "label": text, "checked": str(pk_) in selected} for pk_, text in items],
-        }
-        for label, items in form.fields["members"].choices
-    ]
-    return render(
-        request, "field/patrol_form.html", {"form": form, "shift": shift, "member_groups": member_groups}
-    )
+    return render(request, "field/patrol_form.html", {"form": form, "shift": shift})
+
+
+@login_required
+@permission_required("field.plan_shifts", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patrol_members(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name who goes on a planned patrol (a deployment plan creates its patrols without members)."""
+    patrol = _get_patrol_or_404(pk)
+    user = request.user
+    if patrol.authority_id != user.authority_id:  # type: ignore[union-attr]
+        raise PermissionDenied("Mitglieder teilt nur die Schichtleitung der planenden Behörde ein.")
+    if request.method == "POST":
+        form = PatrolMembersForm(request.POST, user=user)  # type: ignore[arg-type]
+        if form.is_valid():
+            try:
+                services.patrol_members_set(user=user, patrol=patrol, members=form.member_objects())  # type: ignore[arg-type]
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Mitglieder der Streife {patrol.name} gespeichert.")
+                return redirect("field:patrol-detail", pk=patrol.pk)
+    else:
+        current = [m.user_id for m in selectors.patrol_members(patrol)]
+        form = PatrolMembersForm(initial={"members": current}, user=user)  # type: ignore[arg-type]
+    return render(request, "field/patrol_members.html", {"form": form, "patrol": patrol})
 
 
 @login_required
@@ -758,6 +774,9 @@ def patrol_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_start": can_operate and patrol.actual_start is None,
             "can_end": can_operate and patrol.actual_start is not None and patrol.actual_end is None,
             "can_record": user.has_perm("field.record_incident") and is_member,
+            "can_name_members": user.has_perm("field.plan_shifts")
+            and patrol.authority_id == user.authority_id  # type: ignore[union-attr]
+            and patrol.actual_end is None,
         },
     )
 
