@@ -395,10 +395,9 @@ def patrol_create(
     _require(user, "field.plan_shifts")
     if not Shift.objects.filter(pk=shift.pk).exists():
         raise PermissionDenied("Diese Schicht ist nicht sichtbar.")
-    members = list(members)
     if not name.strip():
         raise ValidationError({"name": "Bitte eine Bezeichnung angeben."})
-    _check_members(members)
+    members = _distinct_members(members)
     if clothing not in Patrol.Clothing.values:
         raise ValidationError({"clothing": "Unbekannte Angabe."})
     start = planned_start or shift.starts_at
@@ -414,8 +413,7 @@ def patrol_create(
         planned_end=end,
     )
     PatrolMember.objects.bulk_create(
-        PatrolMember(patrol=patrol, user=m, authority_id=m.authority_id)
-        for m in {m.pk: m for m in members}.values()
+        PatrolMember(patrol=patrol, user=m, authority_id=m.authority_id) for m in members
     )
     _refresh_patrol_figures(patrol)
     aggregates.apply_patrols([patrol.pk])
@@ -423,11 +421,14 @@ def patrol_create(
     return patrol
 
 
-def _check_members(members: list[User]) -> None:
+def _distinct_members(members: Iterable[User]) -> list[User]:
+    """Each person once, all active, at least one (the rule for every patrol)."""
+    members = list({m.pk: m for m in members}.values())
     if not members:
         raise ValidationError({"members": "Eine Streife braucht mindestens ein Mitglied."})
     if any(not m.is_active for m in members):
         raise ValidationError({"members": "Deaktivierte Benutzer können nicht eingeteilt werden."})
+    return members
 
 
 @transaction.atomic
@@ -441,8 +442,7 @@ def patrol_members_set(*, user: User, patrol: Patrol, members: Iterable[User]) -
         raise PermissionDenied("Mitglieder teilt nur die Schichtleitung der planenden Behörde ein.")
     if patrol.actual_end is not None:
         raise ValidationError({"members": "Die Streife ist beendet; ihre Mitglieder bleiben, wie sie waren."})
-    chosen = list({m.pk: m for m in members}.values())
-    _check_members(chosen)
+    chosen = _distinct_members(members)
     before = sorted(patrol.memberships.values_list("user_id", flat=True))
     aggregates.apply_patrols([patrol.pk], -1)
     patrol.memberships.all().delete()

@@ -322,8 +322,8 @@ def forecast_weekly() -> JobResult:
 
 
 def deployment_deviations() -> JobResult:
-    """Keeps the deviations of every applied deployment plan whose week is over (plan against the
-    patrols done), so each week is recorded even when nobody pressed the button."""
+    """Keeps the deviations of every applied deployment plan whose last shift is over (plan against
+    the patrols done), so each week is recorded even when nobody pressed the button."""
     from lagebild.core.scoping import unscoped
     from lagebild.deployment import services
 
@@ -379,7 +379,7 @@ JOBS: dict[str, Job] = {
             "und ihrer Schichten.",
             "lagebild forecast-week", minute="30", hour="4", day_of_week="1"),
         Job("deployment_deviations", "Einsatzpläne: Abweichungen festhalten",
-            "Hält für jeden umgesetzten Einsatzplan, dessen Woche vorbei ist, die Abweichungen der "
+            "Hält für jeden umgesetzten Einsatzplan, dessen letzte Schicht vorbei ist, die Abweichungen der "
             "Streifen vom Plan fest (einmal je Woche; die Schichtleitung kann es vorher selbst tun).",
             "lagebild schedule run deployment_deviations", minute="30", hour="7", day_of_week="1"),
         Job("notify", "Sonderstab benachrichtigen",
